@@ -1,0 +1,34 @@
+"""Locate the repository root, so notebooks and the CLI behave the same from any cwd.
+
+papermill, nbval and JupyterLab start kernels in different working
+directories; every relative path in ``params/*.yaml`` is therefore resolved
+against the repository root, never against the current directory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """Return the repository root.
+
+    ``RMLIB_ROOT`` wins if set (tests use it to run the pipeline on a copy);
+    otherwise the folder holding ``pyproject.toml`` above this package.
+    """
+    env = os.environ.get("RMLIB_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve().parent
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file() and (candidate / "rmlib").is_dir():
+            return candidate
+    raise RuntimeError(
+        f"cannot find the repository root above {here}: set RMLIB_ROOT to the folder holding pyproject.toml"
+    )
+
+
+def resolve(path: str | os.PathLike, root: Path | None = None) -> Path:
+    """Resolve ``path`` against the repository root unless it is absolute."""
+    p = Path(path)
+    return p if p.is_absolute() else (root or repo_root()) / p

@@ -1,0 +1,181 @@
+"""Run a year's notebooks in order with papermill, atomically, and record provenance.
+
+``run(params_path)``:
+
+1. validates the parameters and the raw exports *before* any kernel starts:
+   every problem is written to ``outputs/<year>/validation_errors.csv`` and the
+   run stops (nothing else in ``outputs/`` or ``data/processed/`` changes);
+2. (re)builds the processed data of earlier years that have parameter files,
+   so that year-on-year change and the trend have their baselines;
+3. executes ``notebooks/01..05`` with papermill into a staging folder, exports
+   each executed notebook to HTML (with code, for auditors), writes
+   ``provenance.json``, and only then swaps the staging folder in for
+   ``outputs/<year>/``: a failed run leaves the last good report intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import clean
+from .codebook import load_codebook
+from .io import atomic_write_text, sha256_file, staged_dir, write_csv
+from .params import Params, load_params
+from .paths import repo_root
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("01_clean", "clean: validate and tidy the raw exports"),
+    ("02_score", "score: question means, overall, change on last year, maturity"),
+    ("03_cross_analysis", "cross-analysis: every breakdown table"),
+    ("04_significance", "significance: intervals, tests, corrections, suppression, power"),
+    ("05_report", "report: the reviewers' HTML report"),
+)
+PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "pyarrow", "matplotlib", "seaborn",
+            "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl", "jinja2", "pyyaml")
+
+
+class PipelineError(RuntimeError):
+    """A stage failed; the message is one line a user can act on."""
+
+
+def git_commit(root: Path) -> dict:
+    """The checked-out commit and whether the work tree has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, check=True).stdout.strip())
+        return {"commit": head, "dirty": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def input_hashes(params: Params, root: Path) -> dict[str, str]:
+    """sha256 of every input of the run: raw exports, codebook, parameter and dictionary files."""
+    cb = load_codebook(params.path("codebook"))
+    files = [params.path("raw_dir") / s.file for s in cb.files.values()]
+    files += [params.path("codebook"), params.path("themes"), params.path("redaction")]
+    out = {}
+    for f in files:
+        if f.is_file():
+            out[str(f.relative_to(root) if f.is_relative_to(root) else f)] = sha256_file(f)
+    return out
+
+
+def write_provenance(params: Params, params_path: Path, folder: Path, started: dt.datetime, stages: list[dict]) -> Path:
+    root = repo_root()
+    record = {
+        "year": params.year,
+        "params_file": str(params_path.relative_to(root) if params_path.is_relative_to(root) else params_path),
+        "params_sha256": sha256_file(params_path) if params_path.is_file() else None,
+        "params": params.to_dict(),
+        "inputs_sha256": input_hashes(params, root),
+        "git": git_commit(root),
+        "packages": package_versions(),
+        "platform": platform.platform(),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "stages": stages,
+        "synthetic_data": params.synthetic,
+    }
+    path = folder / "provenance.json"
+    atomic_write_text(path, json.dumps(record, indent=2, default=str) + "\n")
+    return path
+
+
+def preflight(params: Params) -> None:
+    """Validate the raw exports before any kernel starts; write validation_errors.csv on failure."""
+    _, problems = clean.read_and_validate(params)
+    target = params.path("output_dir") / "validation_errors.csv"
+    if not problems.empty:
+        write_csv(problems, target)
+        raise PipelineError(f"{len(problems)} problem(s) in the raw exports for {params.year}; "
+                            f"see {target}\n{clean.ValidationFailed(problems)}")
+
+
+def prepare_earlier_years(params: Params, say: Callable[[str], None]) -> list[int]:
+    """Clean every earlier year that has a parameter file (baselines for change and trend)."""
+    done = []
+    for path in sorted((repo_root() / "params").glob("[0-9][0-9][0-9][0-9].yaml")):
+        year = int(path.stem)
+        if year >= params.year:
+            continue
+        p = load_params(path)
+        t = time.perf_counter()
+        result = clean.clean_year(p)
+        clean.write_processed(result, p.processed_year_dir)
+        say(f"  baseline {year}: {len(result.respondents)} respondents cleaned ({time.perf_counter() - t:.1f}s)")
+        done.append(year)
+    return done
+
+
+def export_notebook_html(nb_path: Path, out_path: Path) -> None:
+    """Executed notebook -> HTML with code, for auditors (no remote scripts: the 'classic' template
+    with MathJax and require.js left out, so it opens offline)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="classic")
+    exporter.mathjax_url = ""
+    exporter.require_js_url = ""
+    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_path, body)
+
+
+def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_name: str = "python3",
+        say: Callable[[str], None] = print) -> Path:
+    """Run the whole pipeline for one year; return ``outputs/<year>``. Raises PipelineError on failure."""
+    import papermill as pm
+
+    root = repo_root()
+    params_path = Path(params_path) if Path(params_path).is_absolute() else root / params_path
+    params = load_params(params_path)
+    started = dt.datetime.now(dt.timezone.utc)
+    target = params.path("output_dir")
+    say(f"rmlib: {params.year} report from {params.raw_dir} (compare with {params.compare_year or 'no earlier year'})")
+    t0 = time.perf_counter()
+    say("[0/5] checking the raw exports")
+    preflight(params)
+    prepare_earlier_years(params, say)
+    wanted = [s for s in STAGES if stages is None or s[0] in stages]
+    records = []
+    with staged_dir(target) as stage:
+        nb_out = stage / "notebooks"
+        nb_out.mkdir()
+        injected = {**params.to_dict(), "output_dir": str(stage)}
+        for k, (name, what) in enumerate(wanted, 1):
+            say(f"[{k}/{len(wanted)}] {what}")
+            t = time.perf_counter()
+            out_nb = nb_out / f"{name}.ipynb"
+            try:
+                pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
+                                    kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False)
+            except pm.PapermillExecutionError as exc:
+                reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
+                raise PipelineError(f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
+                                    f"\n{chr(10).join(reason[1:40])}\n(the last good report in {target} is untouched;"
+                                    f" the failed notebook is not kept)") from None
+            export_notebook_html(out_nb, nb_out / "html" / f"{name}.html")
+            secs = time.perf_counter() - t
+            records.append({"stage": name, "seconds": round(secs, 2)})
+            say(f"      done in {secs:.1f}s")
+        write_provenance(params, params_path, stage, started, records)
+    say(f"report: {target / 'report.html'}  ({time.perf_counter() - t0:.0f}s)")
+    return target

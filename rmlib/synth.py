@@ -1,0 +1,489 @@
+"""Generate synthetic survey-tool exports calibrated to the published figures.
+
+We do not have the council's raw responses. This module writes exports that
+look like what Essex Insight produces (title rows, question-text headers, text
+answer labels, multi-select cells, personal columns, duplicates, test rows)
+and whose *cleaned* contents reproduce every published number: respondents
+per group and year, each overall mean, 2016's per-question means (Figures 7-8
+of the 2016 review) and its average 'no contact' counts by department.
+
+How: respondents get attributes in fixed counts (so small cells such as the
+single 2018 Head of Service exist), a latent attitude plus subgroup effects
+that follow the published narrative (e.g. North providers up, Medium
+providers lowest), scores drawn around per-question targets, then an exact
+calibration step nudges individual ratings by one point until each question
+mean hits its target (and the overall mean its published value) to the
+published precision. Rows the cleaner must drop (duplicates, a test response,
+a late submission, an empty response) are added on top, so the numbers hold
+after cleaning. Everything is seeded: regenerating gives identical bytes.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .codebook import NO_CONTACT, Codebook, load_codebook
+from .constants import DEPARTMENTS, QUESTIONS
+from .io import atomic_write_bytes, write_manifest
+from .paths import resolve
+
+Q = QUESTIONS
+
+
+@dataclass
+class GroupTargets:
+    """What one group's cleaned data must reproduce, and how to make it look real."""
+
+    n: int
+    question_means: dict[str, float]
+    #: published overall (None: the mean of question_means is the target)
+    overall: float | None = None
+    #: published per-question means must hold to +-0.005 (2016); otherwise only the overall matters
+    exact_questions: bool = False
+    #: attribute -> {category: respondents}; "(multi)" = respondents choosing several categories
+    attributes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: (attribute, category) -> effect on the latent attitude, in points
+    effects: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: department id -> effect (providers)
+    department_effects: dict[str, float] = field(default_factory=dict)
+    #: department id -> average "no contact" answers per question (providers)
+    no_contact: dict[str, float] = field(default_factory=dict)
+    comment_rate: float = 0.35
+
+
+def _q(values: list[float]) -> dict[str, float]:
+    return dict(zip(Q, values))
+
+
+_NC_SHAPE = {"trust": 1, "inclusion": 1, "integration": 1, "share": -1, "conflicts": -1, "roles": -1,
+             "direction": 0, "responsive": 0}  # 2016: trust, inclusion, integration had the most 'no contact'
+
+#: Calibration targets. Published numbers are marked; the rest are chosen to follow the reports' narrative.
+TARGETS: dict[int, dict[str, GroupTargets]] = {
+    2016: {
+        "provider": GroupTargets(
+            n=40,  # not published; "as low as two" in some areas
+            question_means=_q([1.91, 2.32, 1.92, 2.23, 2.48, 2.38, 2.27, 2.35]),  # Figure 7
+            exact_questions=True,  # published overall 2.23 = mean of these (2.2325)
+            attributes={
+                "quadrant": {"North": 9, "South": 2, "Mid": 6, "West": 8, "Countywide": 7, "(multi)": 8},
+                "service_area": {"Older People": 18, "Adults with Disabilities": 10, "Live at Home": 6, "(multi)": 6},
+                "service_type": {"Residential": 22, "Homecare": 18},
+                "size": {"Small": 18, "Medium": 13, "Large": 9},
+                "ecc_share": {"0-25%": 8, "25-50%": 9, "50-75%": 11, "75-100%": 12},
+                "age_range": {"18-64": 14, "65+": 26},
+                "provider_role": {"Owner": 14, "Director/Senior manager": 12, "Care manager": 14},
+            },
+            effects={("quadrant", "North"): 0.35, ("quadrant", "Countywide"): 0.2, ("quadrant", "West"): -0.3,
+                     ("quadrant", "Mid"): -0.2, ("size", "Small"): 0.2, ("ecc_share", "0-25%"): 0.25,
+                     ("ecc_share", "25-50%"): -0.3, ("provider_role", "Director/Senior manager"): 0.2,
+                     ("service_type", "Homecare"): 0.05},
+            department_effects={"safeguarding": 0.35, "finance": -0.4},
+            no_contact={"procurement": 12, "community_agents": 12, "commissioning": 11, "ao_senior": 10,  # 2016 review 10.6
+                        "ao_service_teams": 2, "placement": 2, "safeguarding": 2,
+                        "finance": 6, "contract_management": 5, "quality": 7},
+        ),
+        "officer": GroupTargets(
+            n=46,  # "about 50" invited; not published
+            question_means=_q([2.40, 1.80, 1.95, 2.33, 2.28, 2.43, 1.98, 2.08]),  # Figure 8
+            exact_questions=True,  # published overall 2.15 is not the mean of these (2.16): see README
+            attributes={
+                "quadrant": {"North": 14, "South": 1, "Mid": 1, "West": 7, "Countywide": 16, "(multi)": 7},
+                "role": {"Head of Service": 5, "Manager": 15, "Officer": 26},
+                "department": {"Commercial": 9, "Quality Team": 9, "Adult Operations": 16, "Commissioning": 12},
+                "service_area": {"Older People": 16, "Adults with Disabilities": 11, "Live at Home": 7, "(multi)": 12},
+            },
+            effects={("role", "Head of Service"): -0.4, ("role", "Manager"): -0.15, ("department", "Commercial"): 0.3,
+                     ("department", "Adult Operations"): 0.1, ("department", "Commissioning"): -0.1,
+                     ("quadrant", "North"): -0.2, ("quadrant", "South"): 0.4, ("quadrant", "Mid"): 0.35},
+        ),
+    },
+    2017: {
+        "provider": GroupTargets(
+            n=111, overall=2.46,  # 002 headline data
+            question_means=_q([2.30, 2.52, 2.28, 2.40, 2.58, 2.55, 2.45, 2.60]),
+            attributes={
+                "quadrant": {"North": 20, "South": 18, "Mid": 17, "West": 18, "Countywide": 14, "(multi)": 24},
+                "service_area": {"Older People": 44, "Adults with Disabilities": 24, "Live at Home": 19, "(multi)": 24},
+                "service_type": {"Residential": 60, "Homecare": 51},
+                "size": {"Small": 50, "Medium": 36, "Large": 25},
+                "ecc_share": {"0-25%": 25, "25-50%": 26, "50-75%": 28, "75-100%": 32},
+                "age_range": {"18-64": 40, "65+": 71},
+                "provider_role": {"Owner": 36, "Director/Senior manager": 38, "Care manager": 37},
+            },
+            effects={("quadrant", "North"): -0.4, ("size", "Small"): -0.3, ("age_range", "18-64"): -0.45,
+                     ("ecc_share", "0-25%"): -0.3, ("ecc_share", "75-100%"): -0.2, ("service_area", "Live at Home"): 0.3,
+                     ("ecc_share", "25-50%"): 0.1},
+            department_effects={"safeguarding": 0.2, "finance": -0.3},
+            no_contact={"procurement": 30, "community_agents": 29, "commissioning": 27, "ao_senior": 25,
+                        "ao_service_teams": 6, "placement": 7, "safeguarding": 6, "finance": 15,
+                        "contract_management": 12, "quality": 16},
+        ),
+        "officer": GroupTargets(
+            n=29, overall=2.36,  # n derived: 2018's 85 is "193% more"
+            question_means=_q([2.45, 2.10, 2.35, 2.40, 2.62, 2.60, 2.08, 2.28]),
+            attributes={
+                "quadrant": {"North": 5, "South": 3, "Mid": 4, "West": 5, "Countywide": 8, "(multi)": 4},
+                "role": {"Head of Service": 3, "Manager": 9, "Officer": 17},
+                "department": {"Procurement": 6, "Quality Team": 5, "Adult Operations": 8, "Commissioning": 6,
+                               "Service Placement Team": 4},
+                "service_area": {"Older People": 10, "Adults with Disabilities": 6, "Live at Home": 5, "(multi)": 8},
+            },
+            effects={("quadrant", "North"): -0.45, ("quadrant", "South"): 0.35, ("department", "Commissioning"): 0.25,
+                     ("department", "Quality Team"): 0.35, ("department", "Service Placement Team"): -0.2},
+        ),
+    },
+    2018: {
+        "provider": GroupTargets(
+            n=97, overall=2.65,  # 002 headline data
+            question_means=_q([2.55, 2.62, 2.52, 2.66, 2.66, 2.80, 2.56, 2.83]),
+            attributes={
+                "quadrant": {"North": 18, "South": 16, "Mid": 14, "West": 15, "Countywide": 12, "(multi)": 22},
+                "service_area": {"Older People": 35, "Adults with Disabilities": 20, "Supported Living": 8,
+                                 "Live at Home": 14, "(multi)": 20},
+                "service_type": {"Residential": 55, "Homecare": 42},
+                "size": {"Small": 45, "Medium": 32, "Large": 20},
+                "ecc_share": {"0-25%": 20, "25-50%": 22, "50-75%": 25, "75-100%": 30},
+                "age_range": {"18-64": 30, "65+": 50, "All ages": 17},
+                "provider_role": {"Owner": 30, "Director/Senior manager": 35, "Care manager": 32},
+            },
+            effects={("size", "Medium"): -0.3, ("size", "Small"): 0.1, ("ecc_share", "25-50%"): -0.35,
+                     ("quadrant", "North"): 0.25, ("age_range", "18-64"): 0.15, ("service_area", "Live at Home"): -0.3},
+            department_effects={"safeguarding": 0.15, "finance": -0.25, "placement": 0.1},
+            no_contact={"procurement": 26, "community_agents": 25, "commissioning": 23, "ao_senior": 21,
+                        "ao_service_teams": 5, "placement": 6, "safeguarding": 5, "finance": 13,
+                        "contract_management": 10, "quality": 14},
+        ),
+        "officer": GroupTargets(
+            n=85, overall=2.55,  # 002 headline data
+            question_means=_q([2.62, 2.22, 2.52, 2.55, 2.58, 2.87, 2.33, 2.71]),
+            attributes={
+                "quadrant": {"North": 14, "South": 4, "Mid": 3, "West": 12, "Countywide": 30, "(multi)": 22},
+                "role": {"Head of Service": 1, "Manager": 18, "Officer": 40, "Social Worker": 26},
+                "department": {"Procurement": 12, "Quality Team": 10, "Adult Operations": 38, "Commissioning": 14,
+                               "Service Placement Team": 11},
+                "service_area": {"Older People": 20, "Adults with Disabilities": 18, "Supported Living": 6,
+                                 "Live at Home": 9, "(multi)": 32},
+            },
+            effects={("quadrant", "Mid"): 0.3, ("quadrant", "West"): 0.25, ("quadrant", "South"): -0.35,
+                     ("department", "Commissioning"): -0.35, ("department", "Service Placement Team"): 0.3,
+                     ("department", "Quality Team"): 0.2, ("role", "Head of Service"): -0.5,
+                     ("role", "Social Worker"): -0.2, ("service_area", "Adults with Disabilities"): 0.2,
+                     ("service_area", "Supported Living"): -0.3},
+        ),
+    },
+}
+
+# Comment fragments by theme (free text is synthetic; some carry planted personal data to test redaction).
+_COMMENT_BITS = {
+    "provider": [
+        "Getting information from ECC is difficult and queries get passed between departments.",
+        "It is hard to get hold of the safeguarding team and the community teams.",
+        "Our experience depends on the department and on the person we speak to.",
+        "Consultation is improving but there is still some way to go.",
+        "We raised safeguards and never heard back.",
+        "There is no way of appealing decisions and we are not listened to when there is a conflict.",
+        "The provider newsletter is helpful for knowing the future direction.",
+        "Package terminations are poorly managed by social workers.",
+        "We would prefer one social worker contact so a relationship can be built.",
+        "Rates do not cover the cost of care and payments are often late.",
+        "The Care Provider Information Hub is useful.",
+        "Relationships with the quality team are good.",
+    ],
+    "officer": [
+        "Relationships are mixed and differ by provider.",
+        "Our processes are a barrier and make our responses slow.",
+        "Relationships have improved but there is further work to do.",
+        "Financial pressures on both sides strain the relationship.",
+        "Short term placements overrun and providers are not paid on time.",
+        "Some providers are very open with us, others are defensive about safeguarding.",
+        "We send providers too many messages through different routes.",
+        "We need clearer roles and responsibilities internally.",
+    ],
+}
+_PII_BITS = [
+    "Please ask Sarah Jones to call me on 07700 900461.",
+    "You can email me at j.smith@example.org if you want details.",
+    "Our office is at CM1 1QH and the manager is Mr Patel.",
+    "See www.example-care.co.uk/feedback for our full response.",
+    "I spoke to David Brown in the placement team on 01245 430000.",
+]
+_ACCENTED = ["The café meeting with the quadrant forum was useful.", "Zoë from the hub was very helpful."]
+
+
+def _allocate(rng: np.random.Generator, n: int, counts: dict[str, int], attr: str) -> list[list[str]]:
+    """Give each of n respondents their categories: exact counts per sole category, then shuffled."""
+    total = sum(counts.values())
+    if total != n:
+        raise ValueError(f"synthetic targets: {attr} counts add up to {total}, not n={n}")
+    cats = [c for c in counts if c != "(multi)"]
+    out: list[list[str]] = []
+    for cat, k in counts.items():
+        for _ in range(k):
+            if cat == "(multi)":
+                size = int(rng.integers(2, min(3, len(cats)) + 1))
+                out.append(sorted(rng.choice(cats, size=size, replace=False).tolist(), key=cats.index))
+            else:
+                out.append([cat])
+    order = rng.permutation(n)
+    return [out[i] for i in order]
+
+
+def _calibrate_cells(values: np.ndarray, valid_idx: np.ndarray, target: float, tol: float,
+                     rng: np.random.Generator, max_blank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nudge scores by one point (and blank a few) until their mean is within ``tol`` of ``target``.
+
+    Returns the values and the indices that stay valid. Vectorised: each pass
+    moves as many distinct ratings as the remaining gap needs.
+    """
+    idx = valid_idx.copy()
+    for k in range(max_blank + 1):
+        m = len(idx) - k
+        if m > 0 and abs(round(target * m) / m - target) <= tol:
+            break
+    else:
+        k = 0
+    if k:
+        drop = rng.choice(len(idx), size=k, replace=False)
+        idx = np.delete(idx, drop)
+        values[valid_idx[np.isin(valid_idx, idx, invert=True)]] = np.nan
+    goal = int(round(target * len(idx)))
+    for _ in range(10_000):
+        gap = goal - int(np.nansum(values[idx]))
+        if gap == 0:
+            break
+        movable = idx[values[idx] < 4] if gap > 0 else idx[values[idx] > 1]
+        take = rng.choice(movable, size=min(abs(gap), len(movable)), replace=False)
+        values[take] += np.sign(gap)
+    return values, idx
+
+
+@dataclass
+class GroupData:
+    """One group's generated responses before they are written out."""
+
+    group: str
+    attributes: dict[str, list[list[str]]]
+    scores: np.ndarray  # respondents x questions x departments; nan = blank
+    no_contact: np.ndarray  # bool, same shape
+    comments: list[str]
+
+
+def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, calibrate: bool = True) -> GroupData:
+    """Generate one group's calibrated responses (numpy arrays; nothing written)."""
+    n = targets.n
+    n_dep = len(DEPARTMENTS) if group == "provider" else 1
+    attrs = {a: _allocate(rng, n, counts, a) for a, counts in targets.attributes.items()}
+    latent = rng.normal(0, 0.4, n)
+    for (attr, cat), eff in targets.effects.items():
+        for i, cats in enumerate(attrs.get(attr, [])):
+            if cat in cats:
+                latent[i] += eff / len(cats)
+    dep_eff = np.array([targets.department_effects.get(d, 0.0) for d in DEPARTMENTS])[:n_dep]
+    base = np.array([targets.question_means[q] for q in Q])
+    noise = rng.normal(0, 0.6, (n, len(Q), n_dep))
+    scores = np.clip(np.rint(base[None, :, None] + latent[:, None, None] + dep_eff[None, None, :] + noise), 1, 4)
+    no_contact = np.zeros_like(scores, dtype=bool)
+    if group == "provider":
+        for j, dep in enumerate(DEPARTMENTS):
+            avg = targets.no_contact.get(dep, 0)
+            base_set = rng.choice(n, size=min(n, int(avg)), replace=False)
+            for qi, q in enumerate(Q):
+                k = int(avg) + (_NC_SHAPE[q] if avg >= 2 else 0)
+                chosen = list(base_set)
+                others = [i for i in rng.permutation(n) if i not in set(chosen)]
+                chosen = (chosen + others)[:k] if k >= len(chosen) else chosen[:k]
+                no_contact[chosen, qi, j] = True
+    else:
+        # a couple of officers with no contact on one question
+        for i in rng.choice(n, size=max(1, n // 40), replace=False):
+            no_contact[i, int(rng.integers(len(Q))), 0] = True
+    scores[no_contact] = np.nan
+    # item non-response: about 1% of the remaining ratings left blank
+    blank = (rng.random(scores.shape) < 0.01) & ~no_contact
+    scores[blank] = np.nan
+    if calibrate:
+        for qi, q in enumerate(Q):
+            flat = scores[:, qi, :].reshape(-1)
+            valid = np.flatnonzero(~np.isnan(flat))
+            tol = 0.003 if targets.exact_questions else 0.0
+            flat, valid = _calibrate_cells(flat, valid, targets.question_means[q], tol, rng,
+                                           max_blank=15 if targets.exact_questions else 0)
+            scores[:, qi, :] = flat.reshape(n, n_dep)
+            if targets.exact_questions and abs(np.nanmean(flat) - targets.question_means[q]) >= 0.005:
+                raise RuntimeError(f"synthetic calibration missed {group} {q}: {np.nanmean(flat):.4f} "
+                                   f"vs {targets.question_means[q]} (change n or the seed)")
+        if targets.overall is not None:
+            # fine-tune the overall (mean of question means) on the question with most ratings
+            for _ in range(10_000):
+                overall = float(np.mean([np.nanmean(scores[:, qi, :]) for qi in range(len(Q))]))
+                counts = [(~np.isnan(scores[:, qi, :])).sum() for qi in range(len(Q))]
+                qi = int(np.argmax(counts))
+                step = 1 / (len(Q) * counts[qi])
+                gap = targets.overall - overall
+                if abs(gap) <= step / 2 + 1e-12:
+                    break
+                flat = scores[:, qi, :].reshape(-1)
+                movable = np.flatnonzero((flat < 4) if gap > 0 else (flat > 1))
+                flat[rng.choice(movable)] += np.sign(gap)
+                scores[:, qi, :] = flat.reshape(n, n_dep)
+            else:
+                raise RuntimeError(f"synthetic calibration of the {group} overall did not converge")
+    comments = []
+    bits = _COMMENT_BITS[group]
+    for i in range(n):
+        if rng.random() < targets.comment_rate:
+            parts = list(rng.choice(bits, size=int(rng.integers(1, 3)), replace=False))
+            r = rng.random()
+            if r < 0.12:
+                parts.append(str(rng.choice(_PII_BITS)))
+            elif r < 0.16:
+                parts.append(str(rng.choice(_ACCENTED)))
+            comments.append(" ".join(parts))
+        else:
+            comments.append("")
+    # at least one non-ASCII character, so that a cp1252 year really exercises encoding detection
+    first = next((i for i, c in enumerate(comments) if c), None)
+    if first is not None and all(c.isascii() for c in comments):
+        comments[first] += " " + _ACCENTED[0]
+    return GroupData(group=group, attributes=attrs, scores=scores, no_contact=no_contact, comments=comments)
+
+
+def _fieldwork(year: int) -> tuple[dt.datetime, dt.datetime]:
+    from .params import load_params
+    p = load_params(f"params/{year}.yaml")
+    start, end = p.fieldwork
+    return dt.datetime.combine(start, dt.time(8, 0)), dt.datetime.combine(end, dt.time(17, 0))
+
+
+def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random.Generator,
+                  fieldwork: tuple[dt.datetime, dt.datetime], noise_rows: bool = True) -> list[list[str]]:
+    """Lay the responses out as the survey tool would: header row of question text, text labels."""
+    group = data.group
+    cols = codebook.columns[group]
+    ratings = codebook.rating_columns(group)
+    dep_index = {d: j for j, d in enumerate(DEPARTMENTS)}
+    q_index = {q: i for i, q in enumerate(Q)}
+    sep = codebook.multi_select_separator + " "
+    n = len(data.comments)
+    start, end = fieldwork
+    span = (end - start).total_seconds()
+    offsets = np.sort(rng.uniform(0, span, n))
+    times = [start + dt.timedelta(seconds=int(s)) for s in offsets]
+    label = {c: codebook.preferred_score_label(c) for c in (1, 2, 3, 4, NO_CONTACT)}
+    prefix = "P" if group == "provider" else "O"
+
+    def row_for(i: int, when: dt.datetime, status: str, email: str, scores: np.ndarray | None,
+                nc: np.ndarray | None, comment: str) -> list[str]:
+        out = []
+        for c in cols:
+            if c.kind == "id":
+                out.append("")  # filled in submission order below
+            elif c.kind == "timestamp":
+                out.append(when.strftime(codebook.timestamp_format))
+            elif c.kind == "status":
+                out.append(codebook.preferred_status_label(status))
+            elif c.kind == "key":
+                out.append(email)
+            elif c.kind == "personal":
+                h = c.header.lower()
+                out.append(f"10.{(i * 7) % 250}.{(i * 13) % 250}.{(i * 31) % 250}" if "ip" in h
+                           else f"Example Care Home {i + 1}" if "organisation" in h else f"Respondent {prefix}{i + 1}")
+            elif c.kind == "attribute":
+                cats = data.attributes.get(c.attribute, [[]])[i] if c.attribute in data.attributes else []
+                inverse = {v: k for k, v in c.categories.items()}
+                out.append(sep.join(inverse[x] for x in cats))
+            elif c.kind == "comment":
+                out.append(comment)
+        for r in ratings:
+            qi, j = q_index[r.question], dep_index.get(r.department, 0)
+            if scores is None:
+                out.append("")
+            elif nc[qi, j]:
+                out.append(label[NO_CONTACT])
+            elif np.isnan(scores[qi, j]):
+                out.append("")
+            else:
+                out.append(label[int(scores[qi, j])])
+        return out
+
+    records = []  # (time, row)
+    for i in range(n):
+        partial = bool(np.isnan(data.scores[i]).any() & ~data.no_contact[i].any()) and np.isnan(data.scores[i]).sum() > 3
+        records.append((times[i], row_for(i, times[i], "partial" if partial else "complete",
+                                          f"{group}{i + 1:04d}@example.org", data.scores[i], data.no_contact[i],
+                                          data.comments[i])))
+    if noise_rows:
+        # rows the cleaner must exclude, each for a reason it logs
+        for i in rng.choice(n, size=2, replace=False):  # an earlier, superseded submission of the same person
+            earlier = times[i] - dt.timedelta(hours=3)
+            if earlier < start:
+                earlier = start
+            fake = np.clip(np.rint(rng.normal(2.5, 0.9, data.scores[i].shape)), 1, 4)
+            records.append((earlier, row_for(i, earlier, "complete", f"{group}{i + 1:04d}@example.org", fake,
+                                             np.zeros_like(fake, dtype=bool), "")))
+        t = start + dt.timedelta(hours=1)
+        records.append((t, row_for(0, t, "test", "survey.test@essex.gov.uk", np.full(data.scores[0].shape, 3.0),
+                                   np.zeros(data.scores[0].shape, dtype=bool), "test response please ignore")))
+        late = end + dt.timedelta(days=3)
+        records.append((late, row_for(1, late, "complete", f"{group}late@example.org",
+                                      np.full(data.scores[0].shape, 2.0), np.zeros(data.scores[0].shape, dtype=bool), "")))
+        mid = start + dt.timedelta(seconds=span / 2)
+        records.append((mid, row_for(2, mid, "partial", f"{group}empty@example.org", None, None, "")))
+    records.sort(key=lambda r: r[0])
+    id_pos = next(k for k, c in enumerate(cols) if c.kind == "id")
+    rows = [[c.header for c in cols] + [r.header for r in ratings]]
+    for k, (_, row) in enumerate(records):
+        row[id_pos] = str(year * 10_000 + (100 if group == "officer" else 500) + k)
+        rows.append(row)
+    return rows
+
+
+def export_bytes(rows: list[list[str]], title: str, skip_rows: int, encoding: str) -> bytes:
+    """Serialise rows as the survey tool's CSV: title rows, CRLF line ends, given encoding."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for k in range(skip_rows):
+        writer.writerow([title] if k == 0 else [])
+    writer.writerows(rows)
+    enc = {"auto": "utf-8"}.get(encoding, encoding)
+    return buf.getvalue().encode(enc)
+
+
+#: encoding each bundled year is written in (exercising the reader's detection)
+YEAR_ENCODING = {2016: "utf-8", 2017: "cp1252", 2018: "utf-8-sig"}
+
+
+def generate_year(year: int, out_dir: str | Path = "data/raw", seed: int = 20161101,
+                  codebook_path: str | Path | None = None, targets: dict[str, GroupTargets] | None = None,
+                  encoding: str | None = None, fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
+                  noise_rows: bool = True) -> list[Path]:
+    """Write one year's provider and officer exports (and its MANIFEST.sha256); return the files."""
+    codebook = load_codebook(resolve(codebook_path or f"params/codebooks/{year}.yaml"))
+    targets = targets or TARGETS[year]
+    fieldwork = fieldwork or _fieldwork(year)
+    folder = resolve(out_dir) / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for gi, group in enumerate(("provider", "officer")):
+        rng = np.random.default_rng([seed, year, gi])
+        data = generate_group(targets[group], group, rng)
+        rows = render_export(codebook, data, year, rng, fieldwork, noise_rows=noise_rows)
+        spec = codebook.files[group]
+        title = f"Essex Insight export - {group.title()} Relationship Management Survey {year}"
+        path = folder / spec.file
+        atomic_write_bytes(path, export_bytes(rows, title, spec.skip_rows,
+                                              encoding or YEAR_ENCODING.get(year, "utf-8")))
+        written.append(path)
+    write_manifest(folder)
+    return written
+
+
+def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (2016, 2017, 2018), seed: int = 20161101) -> list[Path]:
+    """Regenerate the bundled example data."""
+    return [p for y in years for p in generate_year(y, out_dir, seed)]
