@@ -26,7 +26,7 @@ name, a name cue can precede a phone number):
 5. ``[postcode]``   UK postcodes in any case, with or without the space
    (``CM1 1QH``, ``cm11qh``, ``GIR 0AA``); an all-lower-case candidate whose
    inward part reads as an ordinal (``m25 2nd``) is left alone.
-6. ``[name]``       people's names, by four rules (no named-entity model is
+6. ``[name]``       people's names, by five rules (no named-entity model is
    used, so this is a heuristic):
 
    a. **deny-list**: any entry of ``deny_names`` (single names or full
@@ -45,11 +45,18 @@ name, a name cue can precede a phone number):
       capitalised words: the leading words that are not allow-listed are
       redacted (``contact Sarah in Finance`` -> ``contact [name] in
       Finance``; ``contact Essex County Council`` is untouched).
-   d. **capitalised pair**: two or more consecutive capitalised words that
+   d. **affiliation**: one or two capitalised words, not allow-listed,
+      followed by "from", "at" or "in", an optional "the/our/your/ECC" and a
+      word of the allow-list file (``Zoë from the hub``, ``Kevin in
+      Safeguarding``, ``Sarah at the council``). At the start of a sentence
+      words that all look like common nouns (end in -s, -ing, -tion, -ment,
+      -ness, -ity, -ance, -ence, -ship, ...: ``Delays from the team``,
+      ``Guidance from the council``) are left alone.
+   e. **capitalised pair**: two or more consecutive capitalised words that
       are not allow-listed, not at the start of a sentence/line/bullet
       (``we spoke with Sarah Jones about`` -> ``we spoke with [name]
       about``). A sentence-initial word never counts, so ``Sarah Jones was
-      helpful.`` at the start of a sentence is caught only by (a)-(c).
+      helpful.`` at the start of a sentence is caught only by (a)-(d).
 
    A "capitalised word" is ``Sarah``, ``O'Brien``, ``McDonald``,
    ``Smith-Jones`` (optionally with ``'s``); acronyms (``ECC``, ``CQC``)
@@ -62,13 +69,17 @@ name, a name cue can precede a phone number):
 Known limits (stated in the report's methods):
 
 * there is no NER: a lone first name with no cue (``Sarah was great``), a
-  name typed in lower case, in capitals, or at the very start of a sentence
-  is caught only if it is in the deny-list;
+  name typed in lower case or in capitals, or a two-word name opening a
+  sentence, line or bullet (``Sarah Jones was helpful.``) is caught only if
+  it is in the deny-list; so is a sentence-initial name ending like a noun
+  (``James from Finance``, ``Florence at the hub``: rule d);
+* a first name that is also a built-in word (``May``, ``June``, ``Jan``,
+  ``Will``) is never caught by rules (c)-(e);
 * deny-list matching is case-insensitive, so a deny-listed name that is also
   an English word (``Rose``, ``Will``) is redacted wherever the word occurs;
 * an allow-listed word that is also a surname (``Harlow``) protects that
-  surname in rule (d);
-* rule (d) also redacts unknown proper-noun pairs such as care-home or
+  surname in rules (c)-(e);
+* rule (e) also redacts unknown proper-noun pairs such as care-home or
   company names (``Sunnyside Lodge``) and Title-Case phrases
   (``Poorly Managed``) as ``[name]``: over-redaction is the chosen failure;
 * phone numbers are recognised by shape: any 10-11 digit string starting
@@ -279,12 +290,24 @@ _CUE = re.compile(
     r"[ \t]+(?P<run>" + _NWP + r"(?:[ \t]+" + _NWP + r"){0,2})"
 )
 
+# "Sarah from Finance", "Zoë at the hub", "Kevin in Safeguarding": capitalised
+# word(s) + from/at/in + [the|our|your|ECC] + a word of the allow-list file.
+_AFFIL = re.compile(
+    r"(?P<run>" + _NWP + r"(?:[ \t]+" + _NWP + r")?)"
+    r"[ \t]+(?:from|at|in)[ \t]+(?:(?:the|our|your|ECC)[ \t]+)?"
+    r"(?P<next>[A-Za-z][A-Za-z'’-]*)"
+)
+# A sentence-initial word with these endings is taken for a common noun
+# ("Delays from the team"), not a name.
+_NOUNLIKE = re.compile(r"(?:s|ing|tion|sion|ment|ness|ity|ance|ence|ship|ive|ful|less)$")
+
 #: Capitalised words that are never names on their own account: pronouns,
 #: determiners, conjunctions, prepositions, auxiliaries, question words,
 #: months, days and common survey adjectives. Domain words (departments,
 #: places) belong in ``params/redaction.yaml``.
 BUILTIN_ALLOW_WORDS: frozenset[str] = frozenset(
     """
+    person people everyone everybody anyone anybody someone somebody nobody noone nothing
     i we they you he she it our ours their theirs my mine your yours his her hers its us them me
     the a an this that these those some any all each every no not none both many most few much
     more less other others another such same own one two three four five six seven eight nine ten
@@ -309,6 +332,13 @@ BUILTIN_ALLOW_WORDS: frozenset[str] = frozenset(
     monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
     christmas easter bank holiday holidays new year spring summer autumn winter
     note na n/a nb etc ie eg
+    feedback response reply update news help advice input contact access visit call email
+    letter word change work time turnover pressure demand cost money budget delay problem issue
+    concern question request query complaint experience relationship capacity morale lack lots
+    level standard referral funding payment invoice fee rate price communication engagement
+    consultation information process system decision plan policy everything something anything
+    aside apart away far back increase decrease rise fall drop reduction growth gap shortfall
+    difference
     """.split()
 )
 
@@ -356,6 +386,8 @@ class _Redactor:
                     allow.add(_normalise_word(part))
                     allow.update(_normalise_word(p) for p in part.split("-") if p)
         self.allow = frozenset(allow)
+        #: words that come only from the allow-list file (departments, places...)
+        self.domain = frozenset(allow - BUILTIN_ALLOW_WORDS)
         names = sorted({" ".join(n.split()) for n in deny_names if n and n.strip()},
                        key=lambda n: (-len(n), n))
         if names:
@@ -375,6 +407,8 @@ class _Redactor:
     @staticmethod
     def _sub(pattern: re.Pattern[str], kind: str, text: str, counts: Counter,
              check=None) -> str:
+        """Replace every match by the placeholder, or by ``check(match)`` if given
+        (``check`` then does its own counting and may decline a match)."""
         placeholder = PLACEHOLDERS[kind]
 
         def repl(m: re.Match[str]) -> str:
@@ -391,8 +425,7 @@ class _Redactor:
 
         def url(m: re.Match[str]) -> str:
             s = m.group(0)
-            stripped = s.rstrip(_URL_TRAILING)
-            # keep a closing bracket that belongs to the URL's own "(...)"
+            stripped = s.rstrip(_URL_TRAILING)  # sentence punctuation stays outside
             counts["url"] += 1
             return PLACEHOLDERS["url"] + s[len(stripped):]
 
@@ -456,6 +489,27 @@ class _Redactor:
             return prefix + ph + run[last.end("w"):]
 
         text = _CUE.sub(cue, text)
+
+        def affiliation(m: re.Match[str]) -> str:
+            if not any(f in self.domain for f in _word_forms(m.group("next"))):
+                return m.group(0)
+            run = m.group("run")
+            words = list(_NAME_WORD.finditer(run))
+            taken = []
+            for w in reversed(words):
+                if self.allowed(w.group("w")):
+                    break
+                taken.insert(0, w)
+            if not taken:
+                return m.group(0)
+            first = taken[0]
+            if (_sentence_initial(m.string, m.start() + first.start())
+                    and all(_NOUNLIKE.search(w.group("w").lower()) for w in taken)):
+                return m.group(0)
+            counts["name"] += 1
+            return run[:first.start()] + ph + m.group(0)[taken[-1].end("w"):]
+
+        text = _AFFIL.sub(affiliation, text)
         return self._pairs(text, counts)
 
     def _pairs(self, text: str, counts: Counter) -> str:
@@ -640,8 +694,9 @@ def redact_comments(comments: pd.DataFrame, deny_names: Iterable[str] = (),
     --------
     >>> df = pd.DataFrame({"respondent_id": ["P001"], "group": ["provider"],
     ...                    "field": ["comments"], "text": ["Email me: a.b@x.com"]})
-    >>> redact_comments(df)[["text", "redactions"]].iloc[0].tolist()
-    ['Email me: [email]', 1]
+    >>> out = redact_comments(df)
+    >>> out.loc[0, "text"], int(out.loc[0, "redactions"])
+    ('Email me: [email]', 1)
     """
     if not isinstance(comments, pd.DataFrame):
         raise TypeError(f"comments must be a DataFrame, got {type(comments).__name__}")
@@ -651,6 +706,8 @@ def redact_comments(comments: pd.DataFrame, deny_names: Iterable[str] = (),
                                    _as_tuple(allow_words, "allow_words"))
     out = comments.copy()
     out["text"] = pd.Series(texts, index=comments.index, dtype=object)
+    if pd.api.types.is_string_dtype(comments["text"].dtype) and comments["text"].dtype != object:
+        out["text"] = out["text"].astype(comments["text"].dtype)  # keep a str/string dtype
     out["redactions"] = pd.Series(counts, index=comments.index, dtype="int64")
     return out
 
@@ -733,18 +790,14 @@ def code_themes(comments: pd.DataFrame, themes: Sequence[Theme]) -> pd.DataFrame
     order = {t.id: i for i, t in enumerate(theme_list)}
     order[OTHER_THEME] = len(theme_list)
     rows = []
-    for rec in _informative(comments).itertuples(index=False):
-        d = rec._asdict()
-        text = _PLACEHOLDER_RE.sub(" ", d["text"])
-        found = [t.id for t in theme_list if t.applies_to(d["group"]) and t.matches(text)]
-        for theme in found or [OTHER_THEME]:
-            rows.append((d["respondent_id"], d["group"], d["field"], theme))
-    out = pd.DataFrame(rows, columns=["respondent_id", "group", "field", "theme"], dtype=object)
-    if out.empty:
-        return out
-    key = out.apply(lambda r: (_group_key(r["group"]), str(r["respondent_id"]), str(r["field"]),
-                               order[r["theme"]]), axis=1)
-    return out.loc[key.sort_values().index].reset_index(drop=True)
+    informative = _informative(comments)
+    for rid, group, field, raw in zip(informative["respondent_id"], informative["group"],
+                                      informative["field"], informative["text"]):
+        text = _PLACEHOLDER_RE.sub(" ", raw)
+        found = [t.id for t in theme_list if t.applies_to(group) and t.matches(text)]
+        rows.extend((rid, group, field, theme) for theme in found or [OTHER_THEME])
+    rows.sort(key=lambda r: (_group_key(r[1]), str(r[0]), str(r[2]), order[r[3]]))
+    return pd.DataFrame(rows, columns=["respondent_id", "group", "field", "theme"], dtype=object)
 
 
 def theme_labels(themes: Sequence[Theme]) -> dict[str, str]:
@@ -792,18 +845,16 @@ def theme_counts(coded: pd.DataFrame, comments: pd.DataFrame,
     if stray:
         raise ValueError("coded has respondents with no informative comment in `comments` "
                          f"(were different frames passed?): {stray[:5]}")
-    counts = (coded.groupby(["group", "theme"])
+    uniq = coded.drop_duplicates(["respondent_id", "group", "field", "theme"])
+    counts = (uniq.groupby(["group", "theme"])
               .agg(comments=("field", "size"), respondents=("respondent_id", "nunique"))
               .reset_index())
-    # `comments` must count distinct (respondent, field) pairs
-    uniq = coded.drop_duplicates(["respondent_id", "group", "field", "theme"])
-    counts["comments"] = (uniq.groupby(["group", "theme"]).size()
-                          .reindex(pd.MultiIndex.from_frame(counts[["group", "theme"]])).to_numpy())
     labels: dict[str, str] = {OTHER_THEME: OTHER_LABEL}
     if themes is not None:
         theme_list = _as_themes(themes)
         labels.update(theme_labels(theme_list))
-        groups = sorted(set(base.index) | set(counts["group"]), key=_group_key)
+        # every group that appears in `comments`, even with no informative comment
+        groups = sorted(set(comments["group"].dropna()) | set(counts["group"]), key=_group_key)
         full = [(g, t.id) for g in groups for t in theme_list if t.applies_to(g)]
         full += [(g, OTHER_THEME) for g in groups]
         idx = pd.MultiIndex.from_tuples(full, names=["group", "theme"])
@@ -1019,7 +1070,7 @@ def parse_theme_dictionary(data: Any, source: str = "<theme dictionary>") -> lis
             except re.error as exc:
                 raise CommentsConfigError(f"{where}: keyword {kw!r} is not a valid regular "
                                           f"expression ({exc})") from exc
-            if re.compile(_keyword_regex(kw), re.IGNORECASE).search(""):
+            if re.compile(re.sub(r" +", r"\\s+", kw)).fullmatch(""):
                 raise CommentsConfigError(f"{where}: keyword {kw!r} matches the empty string")
         sources = _str_list(item.get("sources", []), where, "sources", nonempty=False)
         themes.append(Theme(tid, item["label"].strip(), " ".join(item["description"].split()),

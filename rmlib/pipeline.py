@@ -41,6 +41,21 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "pyarrow", "ma
             "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl", "jinja2", "pyyaml")
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets, not TCP ports.
+
+    The kernel never listens on a network port (ipykernel otherwise warns, on
+    every start, that it runs over TCP without encryption).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+    return IPCKernelManager
+
+
 class PipelineError(RuntimeError):
     """A stage failed; the message is one line a user can act on."""
 
@@ -166,7 +181,8 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
             out_nb = nb_out / f"{name}.ipynb"
             try:
                 pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
-                                    kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False)
+                                    kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
+                                    kernel_manager_class=_ipc_kernel_manager())
             except pm.PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
                 raise PipelineError(f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"

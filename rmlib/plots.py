@@ -333,14 +333,20 @@ def _single(df: pd.DataFrame, col: str, ignore: tuple = ()) -> Any:
     return values[0] if len(values) == 1 else None
 
 
+def _lower_first(text: str) -> str:
+    """'Provider size' -> 'provider size', but 'ECC team' stays."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() else text[:1].lower() + text[1:]
+
+
 def _what(df: pd.DataFrame, y: str) -> str:
     """Plain-English name of the row variable: 'question', 'quadrant', ..."""
     if y == "question":
         return "question"
     if y == "category":
         attr = _single(df, "attribute", ("all", ""))
-        return _label("attribute", attr).lower() if attr else "category"
-    return _label("attribute", y).lower()
+        return _lower_first(_label("attribute", attr)) if attr else "category"
+    return _lower_first(_label("attribute", y))
 
 
 def _context_label(df: pd.DataFrame, y: str | None = None) -> str:
@@ -961,8 +967,12 @@ def trend_lines(data: pd.DataFrame, *, x: str = "year", hue: str = "question",
         other = "group" if hue == "question" else "question"
         if other in p.df.columns and p.df[other].nunique() == 1:
             ctx = ": " + _label(other, p.df[other].iloc[0])
-    default = (f"Average score by year, {int(p.years[0])}\u2013{int(p.years[-1])}{ctx}"
-               if p.years else "Average score by year")
+    if not p.years:
+        default = "Average score by year"
+    elif len(p.years) == 1:
+        default = f"Average score, {int(p.years[0])}{ctx}"
+    else:
+        default = f"Average score by year, {int(p.years[0])}\u2013{int(p.years[-1])}{ctx}"
     _title(fig, title, default)
     return fig
 
@@ -980,12 +990,24 @@ def _extremes(recs: list[dict], key: str = "mean"):
     return hi, lo
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _plural(what: str) -> str:
+    return what[:-1] + "ies" if what.endswith("y") else what + "s"
+
+
 def _alt_dots(p: _Dots, chart: str, sig_text: str | None) -> str:
-    what = "questions" if p.y == "question" else "categories"
-    series = ", ".join(_label(p.hue, h) for h in p.hues) if p.hue else ""
-    ci = " with 95% confidence intervals" if p.has_ci else ""
-    out = [f"{chart} of average scores on a scale of 1 (poor) to 4 (good) for "
-           f"{len(p.rows)} {what}{ci}" + (f", {series}" if series else "") + "."]
+    what = _what(p.df, p.y)
+    rows = f"{len(p.rows)} {_plural(what)}" if p.y == "question" else (
+        f"{len(p.rows)} {_plural(what)} ({', '.join(map(str, p.rows))})")
+    series = " and ".join(_label(p.hue, h) for h in p.hues) if p.hue else ""
+    ctx = _context_label(p.df.drop(columns=[p.hue]) if p.hue else p.df, p.y)
+    ci = ", with 95% confidence intervals" if p.has_ci else ""
+    out = [f"{chart} (1 = poor, 4 = good) for {rows}"
+           + (f", {series}" if series and len(p.hues) > 1 else "")
+           + (f"; {ctx}" if ctx else "") + f"{ci}."]
     suppressed = []
     for h in p.hues:
         recs = [p.lookup[(lvl, h)] for lvl in p.rows if (lvl, h) in p.lookup]
@@ -995,9 +1017,9 @@ def _alt_dots(p: _Dots, chart: str, sig_text: str | None) -> str:
         if hi is None:
             continue
         prefix = f"{_label(p.hue, h)}: " if p.hue and len(p.hues) > 1 else ""
-        out.append(f"{prefix}highest {_label(p.y, hi[p.y])} {_fmt_mean(hi['mean'])} "
+        out.append(_cap(f"{prefix}highest {_label(p.y, hi[p.y])} {_fmt_mean(hi['mean'])} "
                    f"(n={_fmt_n(hi['n'])}), lowest {_label(p.y, lo[p.y])} "
-                   f"{_fmt_mean(lo['mean'])} (n={_fmt_n(lo['n'])}).")
+                   f"{_fmt_mean(lo['mean'])} (n={_fmt_n(lo['n'])})."))
     if p.hue and len(p.hues) == 2:
         gaps = []
         for lvl in p.rows:
@@ -1055,12 +1077,14 @@ def _alt_heat(p: _Heat) -> str:
 def _alt_change(p: _Change) -> str:
     unit = "per cent" if p.value == "change_pct" else "points"
     what = _what(p.df, p.y)
+    ctx = _context_label(p.df.drop(columns=[p.hue]) if p.hue else p.df, p.y)
     out = [f"Bar chart of the change in average score on last year ({unit}) by {what}"
-           + (f", {', '.join(_label(p.hue, h) for h in p.hues)}" if p.hue else "") + "."]
+           + (f", {' and '.join(_label(p.hue, h) for h in p.hues)}" if p.hue else "")
+           + (f"; {ctx}" if ctx else "") + "."]
 
     def describe(r):
         v = r[p.value]
-        amount = _fmt_change(abs(v), p.value, unicode_minus=False)
+        amount = _fmt_change(abs(v), p.value).lstrip("+")
         verb = "up" if v > 0 else "down" if v < 0 else "unchanged"
         sig = ", significant" if r["last_year_significant"] else ""
         last = f" from {_fmt_mean(r['mean_last'])}" if _finite(r.get("mean_last")) else ""
@@ -1074,11 +1098,18 @@ def _alt_change(p: _Change) -> str:
         if hi is None:
             continue
         prefix = f"{_label(p.hue, h)}: " if p.hue else ""
-        out.append(f"{prefix}largest rise {describe(hi)}; largest fall or smallest rise "
-                   f"{describe(lo)}.")
+        top = "largest rise" if hi[p.value] > 0 else "smallest fall"
+        bottom = "largest fall" if lo[p.value] < 0 else "smallest rise"
+        if hi is lo:
+            out.append(_cap(f"{prefix}{describe(hi)}."))
+        else:
+            out.append(_cap(f"{prefix}{top}: {describe(hi)}; {bottom}: {describe(lo)}."))
         sig = [r for r in recs if r["last_year_significant"]]
-        out.append(f"{len(sig)} significant change{'s' if len(sig) != 1 else ''}"
-                   + (": " + ", ".join(_label(p.y, r[p.y]) for r in sig) if sig else "") + ".")
+        if sig:
+            out.append(f"{len(sig)} significant change{'s' if len(sig) != 1 else ''}: "
+                       + ", ".join(_label(p.y, r[p.y]) for r in sig) + ".")
+        elif "last_year_significant" in p.df.columns:
+            out.append("No significant changes.")
     missing = [lvl for lvl in p.rows
                if all(_status(p.lookup.get((lvl, h)), p.value) == "not_asked" for h in p.hues)]
     missing += p.omitted
@@ -1086,7 +1117,7 @@ def _alt_change(p: _Change) -> str:
         out.append("Not asked last year: " + ", ".join(_label(p.y, m) for m in missing) + ".")
     n_sup = sum(1 for r in p.lookup.values() if r["suppressed"])
     if n_sup:
-        out.append(f"{n_sup} not shown (fewer than 5 respondents).")
+        out.append(f"{n_sup} change{'s' if n_sup != 1 else ''} not shown (fewer than 5 respondents).")
     return " ".join(out)
 
 
@@ -1094,8 +1125,13 @@ def _alt_trend(p: _Trend) -> str:
     if not p.years:
         return "Line chart of average scores by year: no data."
     y0, y1 = int(p.years[0]), int(p.years[-1])
-    out = [f"Line chart of average scores (1 = poor, 4 = good) by survey year, {y0} to {y1}, "
-           f"one line per {p.hue}" + (f", one panel per {p.facet}" if p.facet else "") + "."]
+    ctx = ""
+    if p.facet is None:
+        other = "group" if p.hue == "question" else "question"
+        if _single(p.df, other) is not None:
+            ctx = f" ({_label(other, _single(p.df, other))})"
+    out = [f"Line chart of average scores (1 = poor, 4 = good) by survey year, {y0} to {y1}"
+           f"{ctx}, one line per {p.hue}" + (f", one panel per {p.facet}" if p.facet else "") + "."]
     for fval in p.facets:
         sub = p.df if fval is None else p.df[p.df[p.facet] == fval]
         prefix = f"{_label(p.facet, fval)}: " if fval is not None else ""
@@ -1103,7 +1139,7 @@ def _alt_trend(p: _Trend) -> str:
         hi, lo = _extremes(latest.to_dict("records"))
         if hi is None:
             continue
-        text = (f"{prefix}in {y1} highest {_label(p.hue, hi[p.hue])} {_fmt_mean(hi['mean'])}, "
+        text = _cap(f"{prefix}in {y1} highest {_label(p.hue, hi[p.hue])} {_fmt_mean(hi['mean'])}, "
                 f"lowest {_label(p.hue, lo[p.hue])} {_fmt_mean(lo['mean'])}")
         changes = []
         for h in p.hues:
@@ -1135,12 +1171,12 @@ def alt_text(kind: str | Callable, data: pd.DataFrame, **kwargs: Any) -> str:
     if kind == "question_means":
         p = _prep_dots(data, y=kw.get("y", "question"), hue=kw.get("hue", "group"),
                        order=kw.get("order"), hue_order=kw.get("hue_order"), func=kind)
-        return _alt_dots(p, "Dot chart", None)
+        return _alt_dots(p, "Dot chart of average scores", None)
     if kind == "providers_vs_officers":
         p = _prep_dots(data, y=kw.get("y", "question"), hue=kw.get("hue", "group"),
                        order=kw.get("order"), hue_order=kw.get("hue_order"), func=kind,
                        sig_col="groups_significant")
-        return _alt_dots(p, "Dot chart comparing providers and officers",
+        return _alt_dots(p, "Dot chart comparing providers' and officers' average scores",
                          "Significant differences between the groups: ")
     if kind == "subgroup_heatmap":
         p = _prep_heat(data, table=kw.get("table"), questions=kw.get("questions"),
@@ -1162,11 +1198,13 @@ def alt_text(kind: str | Callable, data: pd.DataFrame, **kwargs: Any) -> str:
 # Embedding
 # ---------------------------------------------------------------------------
 
-def figure_to_data_uri(fig: Figure, dpi: int = 110) -> str:
+def figure_to_data_uri(fig: Figure, dpi: int = 110, *, max_bytes: int | None = 150_000) -> str:
     """PNG ``data:`` URI of ``fig`` (for a self-contained HTML page); closes ``fig``.
 
     The PNG carries no timestamp or software metadata, so the same figure
-    gives the same bytes on every run.
+    gives the same bytes on every run. If it is over ``max_bytes`` it is
+    re-encoded with a 256-colour palette (no dithering: flat fills and text
+    stay crisp), which typically halves the size.
     """
     buf = io.BytesIO()
     try:
@@ -1177,4 +1215,18 @@ def figure_to_data_uri(fig: Figure, dpi: int = 110) -> str:
     finally:
         import matplotlib.pyplot as plt  # only to release a pyplot-managed figure
         plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    png = buf.getvalue()
+    if max_bytes is not None and len(png) > max_bytes:
+        png = _palette_png(png)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _palette_png(png: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                           dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png

@@ -56,6 +56,8 @@ def make_whole_groups() -> pd.DataFrame:
     # One suppressed officer cell: estimates blanked but pretend upstream left a value.
     sup = (df.group == "officer") & (df.question == "trust")
     df.loc[sup, ["mean", "n", "suppressed", "suppression"]] = [3.987, 4, True, "primary"]
+    df["change_pts"] = df["mean"] - df["mean_last"]
+    df["change_pct"] = (df["mean"] / df["mean_last"] - 1) * 100
     df.loc[(df.question == "share"), "groups_significant"] = True
     df.loc[(df.group == "provider") & (df.question == "direction"), "last_year_significant"] = True
     df.loc[(df.group == "provider") & (df.question == "inclusion"), "last_year_significant"] = True
@@ -331,7 +333,8 @@ def test_alt_text_other_kinds(whole_groups, quadrant_table, trend_frame):
     assert "10 cells not shown" in heat and "3.94" not in heat
     prov = whole_groups[whole_groups.group == "provider"]
     ch = plots.alt_text("change_bars", prov, value="change_pts")
-    assert "largest rise" in ch and "2 significant changes" in ch
+    assert "Largest rise: " in ch and "2 significant changes" in ch
+    assert "+" not in ch and re.search(r"down \d", ch)
     tr = plots.alt_text("trend_lines", trend_frame)
     assert "in 2018 highest" in tr and "Providers:" in tr
     pvo = plots.alt_text("providers_vs_officers", whole_groups)
@@ -352,6 +355,23 @@ def test_data_uri_png_and_deterministic(whole_groups):
     assert len(png) < MAX_PNG_BYTES
     again = plots.figure_to_data_uri(plots.question_means(whole_groups))
     assert again == uri
+
+
+def test_large_heatmap_png_stays_small():
+    """Ten long-named departments: the palette fallback keeps the PNG under the bound."""
+    from rmlib.constants import DEPARTMENTS
+    rng = np.random.default_rng(3)
+    rows = [_cell(rng, table="provider_by_rated_department", group="provider",
+                  attribute="rated_department", category=label, question=q, n=n)
+            for label, n in zip(DEPARTMENTS.values(), rng.integers(2, 40, size=10))
+            for q in QUESTIONS]
+    df = pd.DataFrame(rows)
+    df.loc[df.n < 5, "suppressed"] = True
+    fig = plots.subgroup_heatmap(df)
+    assert fig.get_suptitle().startswith("Average score by question and ECC department rated")
+    uri = plots.figure_to_data_uri(fig)
+    png = base64.b64decode(uri.split(",", 1)[1])
+    assert png[:8] == PNG_MAGIC and len(png) < MAX_PNG_BYTES
 
 
 def test_no_global_side_effects(whole_groups):
