@@ -100,3 +100,9 @@ CATEGORY_ORDER: dict[str, list[str]] = {
     "provider_role": ["Owner", "Director/Senior manager", "Care manager"],
     "rated_department": list(DEPARTMENTS.values()),
 }
+
+#: ``attribute`` / ``category`` of whole-group rows in a cell table (docs/contracts.md).
+ALL_ATTRIBUTE: str = "all"
+ALL_CATEGORY: str = "All"
+#: ``attribute`` of providers' ratings broken down by the ECC department rated (a breakdown of ratings, not respondents).
+RATED_DEPARTMENT: str = "rated_department"
