@@ -15,18 +15,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata as md
 import json
 import platform
-import subprocess
-import sys
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 from . import clean
-from .codebook import load_codebook
 from .io import atomic_write_text, sha256_file, staged_dir, write_csv
+from .provenance import git_commit, input_hashes, package_versions
 from .params import Params, load_params
 from .paths import repo_root
 
@@ -37,8 +35,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("04_significance", "significance: intervals, tests, corrections, suppression, power"),
     ("05_report", "report: the reviewers' HTML report"),
 )
-PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "pyarrow", "matplotlib", "seaborn",
-            "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl", "jinja2", "pyyaml")
 
 
 def _ipc_kernel_manager():
@@ -60,39 +56,6 @@ class PipelineError(RuntimeError):
     """A stage failed; the message is one line a user can act on."""
 
 
-def git_commit(root: Path) -> dict:
-    """The checked-out commit and whether the work tree has uncommitted changes."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True, check=True).stdout.strip())
-        return {"commit": head, "dirty": dirty}
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "dirty": None}
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def input_hashes(params: Params, root: Path) -> dict[str, str]:
-    """sha256 of every input of the run: raw exports, codebook, parameter and dictionary files."""
-    cb = load_codebook(params.path("codebook"))
-    files = [params.path("raw_dir") / s.file for s in cb.files.values()]
-    files += [params.path("codebook"), params.path("themes"), params.path("redaction")]
-    out = {}
-    for f in files:
-        if f.is_file():
-            out[str(f.relative_to(root) if f.is_relative_to(root) else f)] = sha256_file(f)
-    return out
-
-
 def write_provenance(params: Params, params_path: Path, folder: Path, started: dt.datetime, stages: list[dict]) -> Path:
     root = repo_root()
     record = {
@@ -100,7 +63,7 @@ def write_provenance(params: Params, params_path: Path, folder: Path, started: d
         "params_file": str(params_path.relative_to(root) if params_path.is_relative_to(root) else params_path),
         "params_sha256": sha256_file(params_path) if params_path.is_file() else None,
         "params": params.to_dict(),
-        "inputs_sha256": input_hashes(params, root),
+        "inputs_sha256": input_hashes(params),
         "git": git_commit(root),
         "packages": package_versions(),
         "platform": platform.platform(),
@@ -172,8 +135,11 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
     wanted = [s for s in STAGES if stages is None or s[0] in stages]
     records = []
     with staged_dir(target) as stage:
+        if len(wanted) < len(STAGES) and target.is_dir():
+            # a partial run updates the last full run's outputs rather than replacing them
+            shutil.copytree(target, stage, dirs_exist_ok=True)
         nb_out = stage / "notebooks"
-        nb_out.mkdir()
+        nb_out.mkdir(exist_ok=True)
         injected = {**params.to_dict(), "output_dir": str(stage)}
         for k, (name, what) in enumerate(wanted, 1):
             say(f"[{k}/{len(wanted)}] {what}")

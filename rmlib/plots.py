@@ -562,6 +562,9 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap") -> _He
         ns = [r["n"] for (c, _), r in lookup.items() if c == cat and not r["suppressed"]
               and _finite(r["n"])]
         row_n[cat] = max(ns) if ns else None
+        kinds = {r.get("suppression") for (c, _), r in lookup.items() if c == cat and r["suppressed"]}
+        if row_n[cat] is None and kinds == {"complementary"}:
+            row_n[cat] = "hidden"  # not small itself: hidden so a small neighbour cannot be worked out
     ctx = _context_label(df, "category")
     what = _what(df, "category")
     if what == "category" and _single(df, "table") is not None:
@@ -570,7 +573,7 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap") -> _He
 
 
 def _heat_row_label(cat: Any, n: Any) -> str:
-    n_text = f"n={_fmt_n(n)}" if n is not None else f"n{SUPPRESSED_SHORT}"
+    n_text = "hidden" if n == "hidden" else f"n={_fmt_n(n)}" if n is not None else f"n{SUPPRESSED_SHORT}"
     return f"{_wrap(str(cat), 30)} ({n_text})"
 
 

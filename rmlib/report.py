@@ -53,6 +53,38 @@ def export_tables(cells: pd.DataFrame, folder: str | Path) -> list[Path]:
     return written
 
 
+FINDING_KINDS = {"rest": "subgroup vs rest of group", "last_year": "change on last year", "groups": "providers vs officers"}
+
+
+def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS), min_cell_n: int = 5) -> pd.DataFrame:
+    """Every significant comparison (after correction) as a plain-language sentence.
+
+    A ``groups`` comparison appears in a table once per group; it is reported
+    once (from the provider row). Rows are ordered by table, kind and the size
+    of the difference.
+    """
+    from .stats import describe_finding
+
+    rows = []
+    for kind in kinds:
+        col = f"{kind}_significant"
+        if col not in cells.columns:
+            continue
+        sig = cells[cells[col].fillna(False).astype(bool) & ~cells.get("suppressed", False)]
+        if kind == "groups":
+            sig = sig[sig["group"] == "provider"]
+        for _, r in sig.iterrows():
+            rows.append({"table": r["table"], "kind": kind, "group": r["group"], "attribute": r["attribute"],
+                         "category": r["category"], "question": r["question"], "diff": r[f"{kind}_diff"],
+                         "p_adj": r[f"{kind}_p_adj"],
+                         "text": describe_finding(r, kind=kind, min_cell_n=min_cell_n)})
+    out = pd.DataFrame(rows, columns=["table", "kind", "group", "attribute", "category", "question", "diff", "p_adj", "text"])
+    if out.empty:
+        return out
+    out["_abs"] = out["diff"].abs()
+    return out.sort_values(["table", "kind", "_abs"], ascending=[True, True, False]).drop(columns="_abs").reset_index(drop=True)
+
+
 def _num(x: Any) -> float | None:
     """JSON-safe float: NaN/NA -> None."""
     try:
@@ -93,25 +125,259 @@ def write_headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params, pat
     return Path(path)
 
 
+# ----------------------------------------------------------------------------- comments
+def analyse_comments(comments: pd.DataFrame, params: Params) -> dict[str, pd.DataFrame]:
+    """Redact, theme-code and count the free-text comments; only redacted text leaves this function.
+
+    Returns ``counts`` (group x theme), ``quotes`` (example quotes, redacted, no
+    respondent ids) and ``summary`` (comments and commenting respondents per group).
+    """
+    from . import comments as cm
+
+    lists = cm.load_redaction_lists(params.path("redaction"))
+    themes = cm.load_theme_dictionary(params.path("themes"))
+    red = cm.redact_comments(comments, lists.deny_names, lists.allow_words)
+    coded = cm.code_themes(red, themes)
+    counts = cm.theme_counts(coded, red, themes)
+    quotes = cm.example_quotes(coded, red, per_theme=2, seed=params.seed)
+    quotes = quotes.drop(columns=[c for c in ("respondent_id",) if c in quotes.columns])
+    informative = red[red["text"].map(cm.is_informative)]
+    summary = (informative.groupby("group").agg(comments=("text", "size"), respondents=("respondent_id", "nunique"),
+                                                redactions=("redactions", "sum")).reset_index())
+    return {"counts": counts, "quotes": quotes, "summary": summary}
+
+
+# ----------------------------------------------------------------------------- report context
+SECTIONS = (
+    ("headlines", "Headlines"), ("introduction", "Introduction and method"), ("officers", "Officers"),
+    ("providers", "Providers"), ("comparison", "Providers vs officers"), ("comments", "Comments"),
+    ("trend", "Trend since the first survey"), ("maturity", "Maturity of the partnership"),
+    ("power", "Responses and statistical power"), ("caveats", "Caveats"),
+    ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
+)
+OFFICER_BREAKDOWNS = ("officer_by_quadrant", "officer_by_role", "officer_by_department", "officer_by_service_area")
+PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "provider_by_size", "provider_by_ecc_share",
+                       "provider_by_age_range", "provider_by_rated_department", "provider_by_service_type",
+                       "provider_by_provider_role")
+COMPARISON_TABLES = ("compare_by_service_area", "compare_by_quadrant")
+COLUMNS = (*QUESTIONS, "overall")
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or (not isinstance(x, str) and pd.isna(x))
+
+
+def _flag(x: Any) -> bool:
+    return not _missing(x) and bool(x)
+
+
+def _cell(r: pd.Series | None, value: str, min_cell_n: int) -> dict:
+    """One table cell for the template: text, base, marks and a tooltip."""
+    if r is None or int(r["n"]) == 0:
+        return {"text": "", "n": "", "cls": "empty", "title": "no ratings"}
+    if _flag(r.get("suppressed")):
+        if r.get("suppression") == "complementary":
+            return {"text": "hidden", "n": "", "cls": "suppressed",
+                    "title": "hidden so that a smaller group's answers cannot be worked out from the totals"}
+        return {"text": f"fewer than {min_cell_n}", "n": "", "cls": "suppressed",
+                "title": f"fewer than {min_cell_n} respondents: not shown"}
+    marks, cls, title = "", [], []
+    if value == "mean":
+        v = r["mean"]
+        text = "" if _missing(v) else f"{v:.2f}"
+        if _flag(r.get("rest_significant")):
+            up = (r.get("rest_diff") or 0) > 0
+            marks += "▲" if up else "▼"
+            cls.append("sig-up" if up else "sig-down")
+            title.append(f"significantly {'higher' if up else 'lower'} than the rest of the group (adjusted p = {r['rest_p_adj']:.3f})")
+        if not _missing(r.get("ci_low")):
+            title.append(f"95% interval {r['ci_low']:.2f} to {r['ci_high']:.2f}")
+    else:
+        v = r.get(value)
+        if _missing(r.get("mean_last")):
+            if _missing(r.get("n_last")) or int(r["n_last"]) == 0:
+                return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
+            return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
+                    "title": f"fewer than {min_cell_n} respondents last year: no comparison"}
+        text = "" if _missing(v) else (f"{v:+.0f}%" if value == "change_pct" else f"{v:+.2f}")
+        if _flag(r.get("last_year_significant")):
+            marks += "*"
+            cls.append("sig-change")
+            title.append(f"significant change on last year (adjusted p = {r['last_year_p_adj']:.3f})")
+        title.append(f"{r['mean_last']:.2f} last year (n = {int(r['n_last'])})" if not _missing(r.get("n_last")) else "")
+    if _flag(r.get("caution")):
+        marks += "†"
+        cls.append("caution")
+    return {"text": text + marks, "n": str(int(r["n"])), "cls": " ".join(cls), "title": "; ".join(t for t in title if t)}
+
+
+def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total: pd.DataFrame | None = None) -> dict:
+    """A breakdown as rows (categories, per group) x columns (questions + overall) of display cells.
+
+    ``total`` (the group's by-question rows) is shown first as the reference row.
+    """
+    frames = [total, cells] if total is not None else [cells]
+    data = pd.concat([f for f in frames if f is not None], ignore_index=True)
+    groups = list(dict.fromkeys(data["group"]))
+    rows = []
+    for (group, category), sub in data.groupby(["group", "category"], sort=False):
+        lookup = {r["question"]: r for _, r in sub.iterrows()}
+        ov = lookup.get("overall")
+        label = "All respondents" if category == "All" else str(category)
+        if len(groups) > 1:
+            label = f"{label} - {GROUP_LABEL[group]}"
+        if ov is None:
+            n = ""
+        elif int(ov["n"]) < min_cell_n:
+            n = f"fewer than {min_cell_n}"
+        elif _flag(ov.get("suppressed")):
+            n = "hidden"  # complementary: its n would give away the small neighbour's n
+        else:
+            n = str(int(ov["n"]))
+        rows.append({"label": label, "n": n, "total": category == "All",
+                     "cells": [_cell(lookup.get(q), value, min_cell_n) for q in COLUMNS]})
+    return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
+
+
+def _figure(kind: str, data: pd.DataFrame, **kw) -> dict:
+    from . import plots
+
+    fig = getattr(plots, kind)(data=data, **kw)
+    return {"uri": plots.figure_to_data_uri(fig), "alt": plots.alt_text(kind, data, **kw)}
+
+
+def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
+                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True) -> dict:
+    from .crosstab import TABLE_INDEX
+
+    t = cells[cells["table"] == table]
+    spec = TABLE_INDEX.get(table)
+    block = {"id": table, "title": spec.title if spec else table,
+             "means": matrix(t, "mean", params.min_cell_n, total),
+             "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
+             "findings": findings_.loc[findings_["table"] == table, "text"].tolist() if not findings_.empty else [],
+             "caveats": caveats.loc[caveats["table"] == table, "text"].tolist() if not caveats.empty else [],
+             "figure": None}
+    if figure and t["group"].nunique() == 1 and len(t):
+        block["figure"] = _figure("subgroup_heatmap", t)
+    return block
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / "tables" / f"{name}.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None) -> dict:
+    """Everything the template needs, read from the run's output folder (stages 01-04)."""
+    from .provenance import git_commit, input_hashes, package_versions
+
+    out = Path(out_dir)
+    cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
+    head = _read(out, "headline")
+    fnd = _read(out, "findings")
+    cav = _read(out, "caveats")
+    trend = _read(out, "trend_by_question")
+    power = _read(out, "power")
+    totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
+    ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
+                           "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg"}
+
+    # headlines
+    heads = []
+    for _, h in head.iterrows():
+        ov = totals[h["group"]]
+        ov = ov[ov["question"] == "overall"].iloc[0] if len(ov) else None
+        sig = None if ov is None else ov.get("last_year_significant")
+        heads.append({"group": GROUP_LABEL[h["group"]], "n": int(h["n"]),
+                      "n_last": None if _missing(h["n_last"]) else int(h["n_last"]),
+                      "n_change_pct": h.get("n_change_pct"), "overall": h["overall"], "overall_last": h["overall_last"],
+                      "change_pct": h["change_pct"], "change_pts": h["change_pts"],
+                      "ci": None if ov is None or _missing(ov.get("ci_low")) else (ov["ci_low"], ov["ci_high"]),
+                      "change_significant": _flag(sig), "change_tested": not _missing(sig),
+                      "change_p": None if ov is None else ov.get("last_year_p_adj")})
+    ctx["heads"] = heads
+    whole = fnd[fnd["table"].isin(["compare_overall", "officer_by_question", "provider_by_question",
+                                   "compare_by_question"])] if not fnd.empty else fnd
+    ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []  # same test in several tables: once
+    ctx["n_findings"] = len(fnd)
+    ctx["n_tests"] = int(sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
+
+    # by question, per group
+    q = pd.concat(totals.values(), ignore_index=True)
+    qq = q[q["question"].isin(QUESTIONS)]
+    ctx["fig_questions"] = _figure("question_means", qq, hue="group")
+    ctx["fig_compare"] = _figure("providers_vs_officers", qq)
+    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], hue="group")
+                         if params.compare_year and q["mean_last"].notna().any() else None)
+    ctx["groups"] = {}
+    for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
+        ctx["groups"][g] = {
+            "label": GROUP_LABEL[g],
+            "by_question": _table_block(cells, f"{g}_by_question", fnd, cav, params, figure=False),
+            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g]) for t in breakdowns
+                           if (cells["table"] == t).any()],
+        }
+    nc = _read(out, "provider_no_contact")
+    ctx["no_contact"] = nc.round(1).to_dict("records") if not nc.empty else []
+    ctx["comparison"] = [_table_block(cells, "compare_by_question", fnd, cav, params, figure=False)] + [
+        _table_block(cells, t, fnd, cav, params, figure=False) for t in COMPARISON_TABLES if (cells["table"] == t).any()]
+
+    # comments
+    ctx["comments"] = None
+    if comments_analysis is not None:
+        counts = comments_analysis["counts"]
+        quotes = comments_analysis["quotes"]
+        ctx["comments"] = {
+            "summary": comments_analysis["summary"].to_dict("records"),
+            "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
+            "quotes": quotes.drop_duplicates("quote").to_dict("records"),  # one quote can carry several themes
+        }
+
+    # trend
+    ctx["trend"] = None
+    if not trend.empty:
+        ov = trend[(trend["question"] == "overall")]
+        ctx["trend"] = {"fig": _figure("trend_lines", ov, hue="group"),
+                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)]),
+                        "responses": _read(out, "responses_by_year").to_dict("records"),
+                        "years": sorted(trend["year"].unique().tolist()),
+                        "rows": ov.sort_values(["group", "year"]).to_dict("records")}
+
+    # maturity
+    mat = _read(out, "maturity")
+    ctx["maturity"] = mat.to_dict("records") if not mat.empty else []
+
+    # power: one row per breakdown category (overall score), plus the worst case per table
+    if not power.empty:
+        pw = power[power["question"] == "overall"] if "overall" in set(power["question"]) else power
+        pw = pw.groupby(["table", "group", "attribute", "category"], sort=False).agg(
+            n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"), n_needed=("n_needed", "max")).reset_index()
+        ctx["power"] = pw.to_dict("records")
+    else:
+        ctx["power"] = []
+    ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
+    ctx["cleaning"] = _read(out, "cleaning_summary").to_dict("records")
+    ctx["provenance"] = {"inputs": input_hashes(params), "git": git_commit(), "packages": package_versions(),
+                         "params": params.to_dict()}
+    return ctx
+
+
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("rmlib", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["f2"] = lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
-    env.filters["pct"] = lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.1f}%"
+    env.filters["f2"] = lambda x: "" if _missing(x) else f"{float(x):.2f}"
+    env.filters["f1"] = lambda x: "" if _missing(x) else f"{float(x):.1f}"
+    env.filters["pct"] = lambda x: "" if _missing(x) else f"{float(x):+.1f}%"
+    env.filters["int"] = lambda x: "" if _missing(x) else f"{int(x)}"
+    env.filters["qlabel"] = lambda q: QUESTION_LABEL.get(q, "Overall")
+    env.filters["glabel"] = lambda g: GROUP_LABEL.get(g, g)
     return env
 
 
-def render_report(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> str:
-    """The reviewers' report as one self-contained HTML string."""
-    q = cells[cells["table"].isin(["officer_by_question", "provider_by_question"])]
-    rows = []
-    for _, r in q.iterrows():
-        rows.append({"group": GROUP_LABEL[r["group"]], "question": QUESTION_LABEL.get(r["question"], "Overall"),
-                     "mean": r["mean"], "n": int(r["n"]), "ci_low": r.get("ci_low"), "ci_high": r.get("ci_high"),
-                     "mean_last": r["mean_last"], "change_pct": r["change_pct"], "suppressed": bool(r.get("suppressed", False))})
-    heads = [{"group": GROUP_LABEL[h["group"]], **{k: h[k] for k in ("n", "overall", "n_last", "overall_last", "change_pct")}}
-             for _, h in head.iterrows()]
-    return _env().get_template("report.html.j2").render(p=params, heads=heads, rows=rows, definitions=DEFINITIONS)
+def render_report(context: dict) -> str:
+    """The reviewers' report as one self-contained HTML string (no script, no remote resource)."""
+    return _env().get_template("report.html.j2").render(**context)
 
 
 def write_report(html: str, path: str | Path) -> Path:
