@@ -26,7 +26,8 @@ def copy_repo(dest: Path) -> Path:
     for name in ("params", "notebooks", "data/raw"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (dest / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
-    (dest / "rmlib").mkdir()  # marker only; code is imported from the installed package
+    # no rmlib/ here: the code is imported from the installed package (a folder of that name in the
+    # kernel's working directory would shadow it)
     return dest
 
 

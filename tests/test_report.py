@@ -1,0 +1,113 @@
+"""The reviewers' report: self-contained, offline, redacted, every number with its base.
+
+The planted personal data are those rmlib.synth writes into the example comments (a person's
+name, a phone number, an email, a postcode, a URL); the tests first check that they really are in
+the raw exports, so the absence checks can fail.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rmlib.synth import _PII_BITS
+
+pytestmark = pytest.mark.slow
+
+PLANTED = ["Sarah Jones", "07700 900461", "j.smith@example.org", "CM1 1QH", "Mr Patel", "Patel",
+           "www.example-care.co.uk", "David Brown", "01245 430000"]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_planted_items_really_are_in_the_raw_comments(root):
+    raw = "".join(p.read_text(encoding="utf-8", errors="replace") for p in (root / "data" / "raw").rglob("*.csv"))
+    found = [item for item in PLANTED if item in raw]
+    assert len(found) >= 6, f"the example data should carry planted personal data; found only {found}"
+    assert all(any(item in bit for bit in _PII_BITS) for item in PLANTED)
+
+
+def test_no_planted_personal_data_in_any_output(pipeline_run):
+    leaks = []
+    for f in (pipeline_run / "outputs").rglob("*"):
+        if f.is_file() and f.suffix in (".csv", ".json", ".html", ".ipynb", ".txt"):
+            text = f.read_text(errors="ignore")
+            leaks += [(f.name, item) for item in PLANTED if item in text]
+    assert not leaks, leaks
+
+
+def test_comments_tables_are_redacted_and_carry_no_ids(pipeline_run):
+    quotes = (pipeline_run / "outputs" / "2018" / "tables" / "comments_quotes.csv").read_text()
+    assert "respondent_id" not in quotes.splitlines()[0]
+    import pandas as pd
+    summary = pd.read_csv(pipeline_run / "outputs" / "2018" / "tables" / "comments_summary.csv")
+    assert summary["redactions"].sum() >= 4, "the planted items should have been counted as redactions"
+
+
+def test_report_is_self_contained_and_small(pipeline_run):
+    path = pipeline_run / "outputs" / "2018" / "report.html"
+    html = path.read_text()
+    assert path.stat().st_size < 5_000_000
+    srcs = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert srcs and all(s.startswith(("data:image/png;base64,", "#")) for s in srcs), \
+        [s[:40] for s in srcs if not s.startswith(("data:", "#"))]
+    imgs = re.findall(r"<img [^>]*>", html)
+    assert len(imgs) >= 10
+    assert all(re.search(r'alt="[^"]{40,}"', i) for i in imgs), "every figure needs a real alt text"
+    for section in ("headlines", "introduction", "officers", "providers", "comparison", "comments", "trend",
+                    "maturity", "power", "caveats", "methodology", "provenance"):
+        assert f'id="{section}"' in html and f'href="#{section}"' in html, section
+
+
+def test_suppressed_cells_show_no_mean(pipeline_run):
+    out = pipeline_run / "outputs" / "2018"
+    import pandas as pd
+    cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
+    hos = cells[(cells.table == "officer_by_role") & (cells.category == "Head of Service")]
+    assert len(hos) and hos["suppressed"].all() and hos["mean"].isna().all()
+    csv = pd.read_csv(out / "tables" / "officer_by_role.csv")
+    assert csv.loc[csv.category == "Head of Service", "mean"].isna().all()
+    h = json.loads((out / "headlines.json").read_text())
+    assert all(q["mean"] is not None for g in h["groups"].values() for q in g["questions"].values())
+
+
+@pytest.mark.browser
+def test_report_renders_offline_in_headless_chromium(pipeline_run, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    report = pipeline_run / "outputs" / "2018" / "report.html"
+    # a test copy with a probe script appended: it records every resource the page loaded and every image
+    # that failed to decode (the report itself has no script); the network is off (all hosts unresolvable)
+    probe = tmp_path / "probe.html"
+    probe.write_text(report.read_text().replace("</body>", """<script>
+window.addEventListener('load', () => {
+  const res = performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'));
+  const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length;
+  document.body.setAttribute('data-probe', JSON.stringify({res, broken, images: document.images.length}));
+});</script></body>"""))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium, *flags, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = dom.stdout
+    for needle in ("2.55", "2.65", "85 responses", "97 responses", "fewer than 5", "Holm"):
+        assert needle in text, needle
+    m = re.search(r"data-probe=\"([^\"]*)\"", text)
+    assert m, "the page did not finish loading"
+    probe_data = json.loads(m.group(1).replace("&quot;", '"'))
+    assert probe_data["res"] == [], f"the report requested resources: {probe_data['res']}"
+    assert probe_data["broken"] == 0 and probe_data["images"] >= 10, probe_data
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, *flags[:-1], f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1200,1600",
+                    f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 50_000, "the screenshot looks blank"
