@@ -29,13 +29,14 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .clean import read_and_validate
+    from .clean import format_problem, read_and_validate
     from .params import load_params
     _, problems = read_and_validate(load_params(args.params))
     if problems.empty:
         print("no problems found")
         return 0
-    print(problems.to_string(index=False, max_colwidth=90))
+    print(f"{len(problems)} problem(s):")
+    print("\n".join(format_problem(p) for p in problems.to_dict("records")))
     return 1
 
 

@@ -2,21 +2,28 @@
 
 Order of work for one year:
 
-1. check each raw file's sha256 against ``MANIFEST.sha256`` (raw data is immutable);
-2. read it as text (:mod:`rmlib.io`), match headers to the codebook;
+1. read each raw file once, read-only, and check the sha256 of the bytes read
+   against ``MANIFEST.sha256`` (raw data is immutable);
+2. parse it as text (:mod:`rmlib.io`: CSV or XLSX, encoding and title rows),
+   match its headers to the codebook, and drop personal columns there and
+   then (the duplicate-finding key, e.g. the email address, is replaced by an
+   opaque number at once);
 3. validate every cell with a pandera schema built from the codebook, lazily,
    so that *all* problems come back at once as a table naming file, raw row,
    raw column header, value and problem (with the closest valid labels);
-4. apply the data policy - test responses, submissions outside the fieldwork
-   dates, responses with no scored answer, superseded duplicate submissions -
-   logging a decision for every raw row;
+4. apply the data policy - blank rows, test/preview responses, submissions
+   outside the fieldwork dates, responses with no scored answer, superseded
+   duplicate submissions - logging one decision for every raw row;
 5. build the tidy tables of DESIGN.md section 3 with pseudonymous respondent
-   ids; personal columns are never carried past step 2.
+   ids (``P001``, ``O001``, ... in order of submission: nothing derived from
+   the email address or the survey tool's response id);
+6. check the raw files' sha256 again.
 
 Nothing is written here: :func:`write_processed` writes the result atomically.
 """
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,19 +36,26 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
-from .codebook import NO_CONTACT, Codebook, ColumnSpec, load_codebook, normalise, suggest
+from .codebook import DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, load_codebook, normalise, suggest
 from .constants import QUESTIONS
-from .io import ExportReadError, RawExport, read_export, staged_dir, verify_manifest, write_csv, write_parquet
+from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_export, read_manifest,
+                 sha256_file, staged_dir, write_csv, write_parquet)
 from .params import Params
+from .paths import repo_root
 
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem"]
-LOG_COLUMNS = ["file", "group", "raw_row", "decision", "reason", "detail"]
+LOG_COLUMNS = ["file", "group", "raw_row", "decision", "reason", "detail", "respondent_id"]
+#: why a raw row is excluded, in the order the rules are applied (a row gets the first that applies)
 EXCLUSION_REASONS = {
     "test_response": "marked as a test or preview response",
     "outside_fieldwork": "submitted outside the fieldwork dates",
     "no_scored_answer": "no question answered with a score of 1-4",
     "duplicate_superseded": "an earlier or incomplete submission by the same respondent (latest complete one kept)",
+    "blank_row": "a blank row in the export: no response at all",
 }
+#: a timestamp written as ISO (what an XLSX date cell becomes) is accepted besides the codebook's format
+_ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
+_MAX_SHOWN = 20
 
 
 class ValidationFailed(ValueError):
@@ -50,9 +64,20 @@ class ValidationFailed(ValueError):
     def __init__(self, problems: pd.DataFrame):
         self.problems = problems
         n = len(problems)
-        head = problems.head(20).to_string(index=False, max_colwidth=70)
-        more = f"\n... and {n - 20} more (see validation_errors.csv)" if n > 20 else ""
-        super().__init__(f"{n} problem(s) in the raw exports:\n{head}{more}")
+        lines = [format_problem(r) for r in problems.head(_MAX_SHOWN).to_dict("records")]
+        more = f"\n  ... and {n - _MAX_SHOWN} more (see validation_errors.csv)" if n > _MAX_SHOWN else ""
+        super().__init__(f"{n} problem(s) in the raw exports:\n  " + "\n  ".join(lines) + more)
+
+
+def format_problem(p: dict) -> str:
+    """One problem as a line: ``file, row 7, column 'Status': value 'Tset': unknown status ...``."""
+    where = [str(p["file"])]
+    if p.get("row") not in ("", None):
+        where.append(f"row {p['row']}")
+    if p.get("column"):
+        where.append(f"column {p['column']!r}")
+    value = f": value {p['value']!r}" if p.get("value") not in ("", None) else ""
+    return ", ".join(where) + value + f": {p['problem']}"
 
 
 @dataclass
@@ -72,7 +97,7 @@ class CleanResult:
                 "ratings": self.ratings, "comments": self.comments}
 
     def summary(self) -> pd.DataFrame:
-        """Rows in = kept + excluded, per file and reason (for the report's methodology section)."""
+        """Rows in = kept + excluded, per group and reason (for the report's methodology section)."""
         return log_summary(self.log)
 
 
@@ -84,7 +109,7 @@ def log_summary(log: pd.DataFrame) -> pd.DataFrame:
         for reason in EXCLUSION_REASONS:
             row[reason] = int((g["reason"] == reason).sum())
         rows.append(row)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["group", "rows_in", "kept", *EXCLUSION_REASONS])
     out["excluded"] = out["rows_in"] - out["kept"]
     return out
 
@@ -94,100 +119,168 @@ def _problem(file: str, row, column: str, value, problem: str) -> dict:
     return {"file": file, "row": row, "column": column, "value": "" if value is None else str(value), "problem": problem}
 
 
-def _match_headers(raw: RawExport, codebook: Codebook, group: str, fname: str, header_row: int) -> tuple[dict[str, str], list[dict]]:
-    """Map each expected header to the raw header that matches it (normalised); list problems."""
-    problems = []
+def _shown_path(path: Path) -> str:
+    """A path as a researcher types it: relative to the repository root when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(repo_root()))
+    except (ValueError, RuntimeError):
+        return str(path)
+
+
+def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dict[str, str], list[dict], list[str]]:
+    """Map each expected header to the raw column that matches it (normalised); list problems and notes."""
+    problems, notes = [], []
+    row = raw.header_row
+    cb_name = codebook.path.name
     expected = codebook.expected_headers(group)
-    by_norm: dict[str, str] = {}
-    for h in raw.headers:
-        n = normalise(h)
-        if n in by_norm:
-            problems.append(_problem(fname, header_row, h, h, "duplicate column header"))
-        by_norm[n] = h
-    mapping = {}
-    for e in expected:
-        if normalise(e) in by_norm:
-            mapping[e] = by_norm[normalise(e)]
+    expected_norm = {normalise(e): e for e in expected}
+    positions: dict[str, list[int]] = {}
+    for j, h in enumerate(raw.headers):
+        if h:
+            positions.setdefault(normalise(h), []).append(j)
+    for n, pos in positions.items():
+        if len(pos) > 1:
+            letters = " and ".join(column_letter(j) for j in pos)
+            problems.append(_problem(fname, row, raw.headers[pos[0]], f"columns {letters}",
+                                     f"the same header appears in columns {letters}: which one holds the answers is "
+                                     "ambiguous; re-export the file from the survey tool"))
+    for j, h in enumerate(raw.headers):
+        if h:
+            continue
+        cells = raw.data[raw.columns[j]]
+        has_data = (cells.str.strip() != "").to_numpy()
+        filled = raw.data.loc[has_data, "raw_row"].tolist()
+        if filled:
+            problems.append(_problem(fname, filled[0], f"(column {column_letter(j)})", cells[has_data].iloc[0][:60],
+                                     f"column {column_letter(j)} has no header but holds data in {len(filled)} row(s) "
+                                     f"(rows {', '.join(map(str, filled[:5]))}{', ...' if len(filled) > 5 else ''})"))
         else:
-            hint = suggest(e, [h for h in raw.headers if normalise(h) not in {normalise(x) for x in expected}])
-            problems.append(_problem(fname, header_row, e, "", "missing column: expected by the codebook but not in the file"
-                                     + (f"; {hint}" if hint else "")))
-    expected_norm = {normalise(e) for e in expected}
-    for h in raw.headers:
-        if normalise(h) not in expected_norm and h != "":
-            hint = suggest(h, expected)
-            problems.append(_problem(fname, header_row, h, "", "unknown column: not in the codebook"
-                                     + (f"; {hint}" if hint else "") + f" (add it to {codebook.path.name} if it is new)"))
-    return mapping, problems
+            notes.append(f"column {column_letter(j)} has no header and no data; ignored")
+    mapping = {}
+    missing = []
+    for e in expected:
+        pos = positions.get(normalise(e))
+        if pos:
+            mapping[e] = raw.columns[pos[0]]
+        else:
+            missing.append(e)
+    unknown = [h for h in raw.headers if h and normalise(h) not in expected_norm]
+    for e in missing:
+        hint = suggest(e, unknown, n=1)
+        problems.append(_problem(fname, row, e, "", "missing column" + (f"; {hint}" if hint else "")
+                                 + f" ({cb_name} expects this header; the file does not have it)"))
+    for h in unknown:
+        parsed = codebook.parse_rating_header(group, h)
+        if parsed and normalise(parsed[1]) not in {normalise(d) for d in codebook.departments}:
+            q, dep = parsed
+            hint = suggest(dep, list(codebook.departments), n=1)
+            problems.append(_problem(fname, row, h, dep,
+                                     "unknown department" + (f"; {hint}" if hint else "")
+                                     + f" (in a rating header of question '{q}'): if it was renamed, map the new "
+                                       f"label to its department id under departments: in {cb_name}"))
+            continue
+        hint = suggest(h, missing or expected, n=1)
+        problems.append(_problem(fname, row, h, "", "unknown column" + (f"; {hint}" if hint else "")
+                                 + f" (not in {cb_name}: if it is new, add it to columns.{group}; "
+                                   "kind: ignore if it is not needed)"))
+    return mapping, problems, notes
 
 
 def _norm_series(s: pd.Series) -> pd.Series:
     """Vectorised :func:`normalise` (on the few distinct values, mapped back)."""
     uniq = pd.unique(s)
-    return s.map({u: normalise(u) for u in uniq})
+    return s.map({u: normalise(u) for u in uniq}).astype(object)
 
 
-def _multi_ok(spec: ColumnSpec, sep: str):
-    allowed = {normalise(k) for k in spec.categories}
+def _parse_timestamps(s: pd.Series, fmt: str) -> pd.Series:
+    """Date-times in the codebook's format, or ISO (an XLSX date cell); NaT where neither fits."""
+    s = s.astype(object).fillna("").astype(str).str.strip()
+    ts = pd.to_datetime(s, format=fmt, errors="coerce")
+    if fmt != _ISO_FORMAT and ts.isna().any():
+        iso = pd.to_datetime(s.where(ts.isna()), format=_ISO_FORMAT, errors="coerce")
+        ts = ts.fillna(iso)
+    return ts
 
-    def check(s: pd.Series) -> pd.Series:
-        uniq = pd.unique(s)
-        ok = {}
-        for u in uniq:
-            parts = [p.strip() for p in u.split(normalise(sep))] if spec.multi else [u]
-            ok[u] = u == "" or all(p in allowed for p in parts if p != "") and any(p != "" for p in parts)
-        return s.map(ok).astype(bool)
-    return check
+
+def _split(cell: str, spec: ColumnSpec, sep: str) -> list[str]:
+    parts = cell.split(sep) if spec.multi else [cell]
+    return [p.strip() for p in parts if p.strip()]
 
 
 def build_schema(codebook: Codebook, group: str) -> pa.DataFrameSchema:
-    """pandera schema of one group's export, on normalised text, keyed by raw header."""
+    """pandera schema of one group's export, keyed by codebook header.
+
+    Label columns (status, attributes, ratings) are checked in normalised
+    form; the id and timestamp on the raw text (stripped). Each check's
+    ``error`` names the rule, and :func:`_problem_from_failure` words it for
+    a researcher.
+    """
     cols: dict[str, pa.Column] = {}
+    sep = normalise(codebook.multi_select_separator)
     for spec in codebook.columns[group]:
-        checks = []
-        if spec.kind == "id":
-            checks = [pa.Check(lambda s: s != "", error="blank response id")]
-            cols[spec.header] = pa.Column(str, checks=checks, unique=False)
+        if spec.kind in DROPPED_KINDS or spec.kind == "comment":
             continue
-        if spec.kind == "timestamp":
+        if spec.kind == "id":
+            checks = [pa.Check(lambda s: s != "", error="blank_id")]
+        elif spec.kind == "timestamp":
             fmt = codebook.timestamp_format
-            checks = [pa.Check(lambda s, fmt=fmt: pd.to_datetime(s, format=fmt.lower() if False else fmt, errors="coerce").notna(),
-                               error=f"not a date-time in the form {fmt}")]
+            checks = [pa.Check(lambda s, fmt=fmt: _parse_timestamps(s, fmt).notna(), error="timestamp")]
         elif spec.kind == "status":
-            allowed = sorted(codebook.status_labels)
-            checks = [pa.Check(lambda s, a=set(allowed): s.isin(a) | (s == ""), error="unknown status label")]
-        elif spec.kind == "attribute":
-            checks = [pa.Check(_multi_ok(spec, codebook.multi_select_separator),
-                               error=f"unknown {spec.attribute} option")]
-        cols[spec.header] = pa.Column(str, checks=checks)
+            allowed = set(codebook.status_labels)
+            checks = [pa.Check(lambda s, a=allowed: s.isin(a), error="status")]
+        else:  # attribute
+            lookup = spec.lookup
+
+            def ok(s: pd.Series, spec=spec, lookup=lookup) -> pd.Series:
+                verdict = {u: all(p in lookup for p in _split(u, spec, sep)) for u in pd.unique(s)}
+                return s.map(verdict).astype(bool)
+            checks = [pa.Check(ok, error="attribute")]
+        cols[spec.header] = pa.Column(None, checks=checks, nullable=False)
     allowed_scores = set(codebook.score_labels) | {""}
     for r in codebook.rating_columns(group):
-        cols[r.header] = pa.Column(str, checks=[pa.Check(lambda s: s.isin(allowed_scores), error="not a valid answer")])
+        cols[r.header] = pa.Column(None, checks=[pa.Check(lambda s, a=allowed_scores: s.isin(a), error="score")],
+                                   nullable=False)
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
 
 
-def _problem_from_failure(case, raw: pd.DataFrame, codebook: Codebook, group: str, fname: str) -> dict:
+def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, group: str, fname: str) -> dict:
     col = case["column"]
     idx = case["index"]
-    value = raw.at[idx, col] if idx is not None and col in raw.columns and idx in raw.index else case["failure_case"]
+    has_row = idx is not None and not (isinstance(idx, float) and np.isnan(idx)) and idx in raw.index
+    value = raw.at[idx, col] if has_row and col in raw.columns else case["failure_case"]
+    value = "" if value is None else str(value)
     check = str(case["check"])
     spec = next((c for c in codebook.columns[group] if c.header == col), None)
-    if check == "not a valid answer":
-        labels = list(codebook._raw_score_labels)
-        hint = suggest(value, labels)
-        text = f"not a valid answer: expected one of {labels} or blank" + (f"; {hint}" if hint and str(value) not in labels else "")
-    elif spec is not None and spec.kind == "attribute":
-        parts = [p.strip() for p in str(value).split(codebook.multi_select_separator)] if spec.multi else [str(value)]
-        bad = [p for p in parts if p and spec.category_of(p) is None]
-        hints = "; ".join(f"{p!r}: {suggest(p, list(spec.categories)) or 'no close match'}" for p in bad)
-        text = (f"unknown {spec.attribute} option(s) {bad}: expected {list(spec.categories)}"
-                + (f" separated by '{codebook.multi_select_separator}'" if spec.multi else "") + (f" ({hints})" if hints else ""))
-    elif spec is not None and spec.kind == "status":
-        text = f"unknown status: expected one of {list(codebook._raw_status_labels)}; {suggest(value, list(codebook._raw_status_labels))}"
-    else:
-        text = check
-    row = int(raw.at[idx, "raw_row"]) if idx is not None and idx in raw.index else ""
-    return _problem(fname, row, col, value, text.rstrip("; "))
+    if check == "score":
+        labels = codebook.score_label_list
+        hint = suggest(value, labels, n=1)
+        text = ("not a valid answer" + (f"; {hint}" if hint else "")
+                + f" (valid: {', '.join(labels)}, or blank for not answered)")
+    elif check == "attribute" and spec is not None:
+        sep = codebook.multi_select_separator
+        bad = [p for p in _split(value, spec, sep) if spec.category_of(p) is None]
+        hints = [suggest(p, list(spec.categories), n=1) for p in bad]
+        named = ", ".join(f"{p!r}" + (f" ({h})" if h else "") for p, h in zip(bad, hints))
+        if not spec.multi and sep.strip() in value:
+            named = "(several chosen, but this question allows one answer only)"
+        text = (f"unknown {spec.attribute} option {named}; options: {', '.join(spec.categories)}"
+                + (f", separated by '{sep}'" if spec.multi else ""))
+    elif check == "status":
+        labels = codebook.status_label_list
+        hint = suggest(value, labels, n=1)
+        text = (("blank status" if not value.strip() else "unknown status") + (f"; {hint}" if hint else "")
+                + f" (valid: {', '.join(labels)})")
+    elif check == "timestamp":
+        fmt = codebook.timestamp_format
+        example = dt.datetime(codebook.year, 11, 28, 13, 49, 5).strftime(fmt)
+        text = ("blank date-time" if not value.strip() else "not a date-time") + \
+            f" in the codebook's format {fmt} (e.g. {example})"
+    elif check == "blank_id":
+        text = "blank response id"
+    else:  # a schema-level failure: never dropped silently
+        text = f"failed check {check!r}: {case.get('failure_case')}"
+    row = int(raw.at[idx, "raw_row"]) if has_row else ""
+    return _problem(fname, row, col, value, text)
 
 
 # ----------------------------------------------------------------------------- reading + validating
@@ -195,62 +288,127 @@ def _problem_from_failure(case, raw: pd.DataFrame, codebook: Codebook, group: st
 class _Validated:
     group: str
     fname: str
-    raw: pd.DataFrame  # columns = expected headers (renamed from the raw ones) + raw_row; raw text
+    #: columns = kept codebook headers (raw text) + ``raw_row`` + ``_key`` (opaque respondent key, -1 = none);
+    #: personal columns are not here
+    raw: pd.DataFrame
     notes: list[str]
+    blank_rows: list[int] = field(default_factory=list)
+    path: Path | None = None
+    sha256: str = ""
+
+
+def _prepare(raw, mapping: dict[str, str], codebook: Codebook, group: str) -> tuple[pd.DataFrame, list[str]]:
+    """The export's kept columns under their codebook headers; personal columns dropped, the key made opaque."""
+    frame = pd.DataFrame({"raw_row": raw.data["raw_row"].to_numpy()})
+    dropped = []
+    for spec in codebook.columns[group]:
+        if spec.header not in mapping:
+            continue
+        if spec.kind in DROPPED_KINDS:
+            if spec.kind == "key":
+                key = _norm_series(raw.data[mapping[spec.header]]).to_numpy()
+                codes, _ = pd.factorize(key)
+                codes[key == ""] = -1
+                frame["_key"] = codes
+                dropped.append(f"{spec.header!r} (used only to find duplicate submissions)")
+            else:
+                dropped.append(repr(spec.header))
+            continue
+        text = raw.data[mapping[spec.header]].to_numpy(dtype=object)
+        frame[spec.header] = pd.Series(text, dtype=object).str.strip() if spec.kind in ("id", "timestamp") else text
+    for r in codebook.rating_columns(group):
+        if r.header in mapping:
+            frame[r.header] = raw.data[mapping[r.header]].to_numpy(dtype=object)
+    if "_key" not in frame:
+        frame["_key"] = -1
+    notes = [f"personal columns dropped at read: {', '.join(dropped)}"] if dropped else []
+    return frame, notes
 
 
 def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple[list[_Validated], pd.DataFrame]:
-    """Read every export of the year; return them and *all* problems found (empty if none)."""
+    """Read every export of the year; return them and *all* problems found (an empty table if none).
+
+    Each problem names the file (as a path from the repository root), the
+    row as numbered in the raw file, the column (raw header), the value and
+    what is wrong, with the closest codebook entries suggested.
+    """
     codebook = codebook or load_codebook(params.path("codebook"))
     problems: list[dict] = []
+    cb_shown = _shown_path(codebook.path)
     if codebook.year != params.year:
-        problems.append(_problem(str(codebook.path.name), "", "year", codebook.year,
-                                 f"the codebook is for {codebook.year} but the parameters say year {params.year}"))
+        problems.append(_problem(cb_shown, "", "year", codebook.year,
+                                 f"the codebook is for {codebook.year} but the parameters say year {params.year}: "
+                                 "point 'codebook' in the parameter file at this year's codebook"))
     raw_dir = params.path("raw_dir")
+    raw_shown = _shown_path(raw_dir)
     names = [spec.file for spec in codebook.files.values()]
-    for msg in verify_manifest(raw_dir, names):
-        problems.append(_problem(str(raw_dir), "", "", "", msg))
+    if not raw_dir.is_dir():
+        problems.append(_problem(raw_shown, "", "", "", "the raw data folder does not exist (parameter 'raw_dir')"))
+        return [], _problem_table(problems)
+    for name, msg in manifest_problems(raw_dir, names):
+        problems.append(_problem(f"{raw_shown}/{name}", "", "", "", msg))
+    manifest = read_manifest(raw_dir)
+    present = sorted(p.name for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST
+                     and p.name != "README.md")
+    year_notes = [f"{raw_shown}/{n}: not named in {codebook.path.name}; not read" for n in present if n not in names]
     out: list[_Validated] = []
     for group, spec in codebook.files.items():
         path = raw_dir / spec.file
-        fname = str(Path(params.raw_dir.format(year=params.year)) / spec.file)
-        try:
-            raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter, sheet=spec.sheet)
-        except ExportReadError as exc:
-            problems.append(_problem(fname, "", "", "", str(exc).replace(str(path) + ": ", "")))
+        fname = f"{raw_shown}/{spec.file}"
+        if not path.is_file():
+            hint = suggest(spec.file, [n for n in present if n not in names], n=1)
+            problems.append(_problem(fname, "", "", "", f"file not found: {codebook.path.name} (files.{group}.file) names it"
+                                     + (f"; {hint}" if hint else f"; the folder holds {present}")))
             continue
-        header_row = spec.skip_rows + 1
-        if raw.data.empty:
-            problems.append(_problem(fname, header_row, "", "", "the file has a header row but no responses"))
-        mapping, header_problems = _match_headers(raw, codebook, group, fname, header_row)
-        problems += header_problems
-        frame = raw.data.rename(columns={v: k for k, v in mapping.items()})
-        frame = frame[["raw_row"] + [e for e in codebook.expected_headers(group) if e in frame.columns]]
-        frame.index = pd.RangeIndex(len(frame))
-        norm = frame.drop(columns="raw_row").apply(_norm_series)
-        schema = build_schema(codebook, group)
-        schema = schema.remove_columns([c for c in schema.columns if c not in norm.columns])
         try:
-            schema.validate(norm, lazy=True)
+            raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter,
+                              sheet=spec.sheet, expected=codebook.expected_headers(group))
+        except ExportReadError as exc:
+            for p in exc.problems:
+                problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))
+            continue
+        if spec.file in manifest and manifest[spec.file] != raw.sha256 and sha256_file(path) == manifest[spec.file]:
+            problems.append(_problem(fname, "", "", "", "the file changed while it was being read; run again"))
+        if raw.data.empty:
+            problems.append(_problem(fname, raw.header_row, "", "", "the file has a header row but no responses"))
+        mapping, header_problems, header_notes = _match_headers(raw, codebook, group, fname)
+        problems += header_problems
+        frame, drop_notes = _prepare(raw, mapping, codebook, group)
+        schema = build_schema(codebook, group)
+        schema = schema.remove_columns([c for c in schema.columns if c not in frame.columns])
+        checked = frame.copy()
+        for c in schema.columns:
+            spec_c = next((x for x in codebook.columns[group] if x.header == c), None)
+            if spec_c is None or spec_c.kind in ("status", "attribute"):
+                checked[c] = _norm_series(frame[c])
+        try:
+            schema.validate(checked, lazy=True)
         except SchemaErrors as exc:
-            fc = exc.failure_cases
-            for case in fc.to_dict("records"):
-                if case.get("index") is None:
-                    continue
+            for case in exc.failure_cases.to_dict("records"):
                 problems.append(_problem_from_failure(case, frame, codebook, group, fname))
-        # duplicated response ids
         id_col = codebook.column(group, "id").header
         if id_col in frame.columns:
             dup = frame[id_col].duplicated(keep=False) & (frame[id_col] != "")
-            for _, r in frame[dup].iterrows():
-                problems.append(_problem(fname, int(r["raw_row"]), id_col, r[id_col], "response id appears more than once"))
-        notes = [f"{fname}: {n}" for n in raw.notes]
-        out.append(_Validated(group=group, fname=fname, raw=frame, notes=notes))
-    table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+            for rid, rows in frame[dup].groupby(id_col, sort=False)["raw_row"]:
+                rows = rows.tolist()
+                for r in rows:
+                    problems.append(_problem(fname, int(r), id_col, rid,
+                                             f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
+                                             "the export repeats a response; re-export it"))
+        notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes]
+        out.append(_Validated(group=group, fname=fname, raw=frame, notes=notes, blank_rows=list(raw.blank_rows),
+                              path=path, sha256=raw.sha256))
+    if out:
+        out[0].notes[:0] = year_notes
+    return out, _problem_table(problems)
+
+
+def _problem_table(problems: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS).astype(object)
     if not table.empty:
-        table["_o"] = pd.to_numeric(table["row"], errors="coerce")
+        table["_o"] = pd.to_numeric(table["row"], errors="coerce").fillna(-1)
         table = table.sort_values(["file", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return out, table
+    return table
 
 
 # ----------------------------------------------------------------------------- policy + tidy
@@ -261,26 +419,28 @@ def _code_ratings(frame: pd.DataFrame, codebook: Codebook, group: str) -> tuple[
     nc = np.zeros((len(frame), len(specs)), dtype=bool)
     for j, r in enumerate(specs):
         codes = _norm_series(frame[r.header]).map(lambda v: codebook.score_labels.get(v) if v else None)
-        nc[:, j] = (codes == NO_CONTACT).to_numpy()
+        nc[:, j] = (codes == NO_CONTACT).to_numpy(dtype=bool)
         scores[:, j] = pd.to_numeric(codes.where(codes != NO_CONTACT), errors="coerce").to_numpy(dtype=float)
     return scores, nc, specs
 
 
 def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
-    """Apply the data policy to one validated export; return its kept rows and log."""
+    """Apply the data policy to one validated export; return its kept rows and log (one entry per raw row)."""
     frame, group = v.raw, v.group
-    n = len(frame)
-    ts = pd.to_datetime(frame[codebook.column(group, "timestamp").header], format=codebook.timestamp_format)
+    ts = _parse_timestamps(frame[codebook.column(group, "timestamp").header], codebook.timestamp_format)
     status_spec = codebook.column(group, "status")
-    status = (_norm_series(frame[status_spec.header]).map(lambda s: codebook.status_labels.get(s, "complete"))
-              if status_spec is not None and status_spec.header in frame else pd.Series("complete", index=frame.index))
-    key_spec = codebook.column(group, "key")
-    key = (frame[key_spec.header].str.strip().str.casefold() if key_spec is not None and key_spec.header in frame
-           else pd.Series("", index=frame.index))
+    if status_spec is not None and status_spec.header in frame:
+        status = _norm_series(frame[status_spec.header]).map(codebook.status_labels)
+    else:
+        status = pd.Series("complete", index=frame.index, dtype=object)
+    key = frame["_key"] if "_key" in frame else pd.Series(-1, index=frame.index)
     scores, nc, specs = _code_ratings(frame, codebook, group)
     reason = pd.Series("", index=frame.index, dtype=object)
     detail = pd.Series("", index=frame.index, dtype=object)
-    reason[status == "test"] = "test_response"
+    m = (status == "test").to_numpy()
+    reason[m] = "test_response"
+    if status_spec is not None and status_spec.header in frame:
+        detail[m] = "status " + frame.loc[m, status_spec.header].astype(str).map(repr)
     start, end = params.fieldwork
     if start is not None or end is not None:
         day = ts.dt.date
@@ -291,12 +451,13 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
             outside |= day > end
         m = outside & (reason == "")
         reason[m] = "outside_fieldwork"
-        detail[m] = "submitted " + ts[m].dt.strftime("%Y-%m-%d") + f"; fieldwork {start} to {end}"
+        detail[m] = "submitted " + ts[m].dt.strftime("%Y-%m-%d %H:%M") + f"; fieldwork {start or '...'} to {end or '...'}"
     answered = (~np.isnan(scores)).sum(axis=1)
     m = (answered == 0) & (reason == "")
     reason[m] = "no_scored_answer"
+    detail[m] = np.where(nc[m.to_numpy()].any(axis=1), "only 'no contact' answers", "no rating answered")
     # duplicates: same respondent key among rows still in; keep the latest complete one
-    live = (reason == "") & (key != "")
+    live = (reason == "") & (key >= 0)
     if live.any():
         cand = pd.DataFrame({"key": key[live], "ts": ts[live], "complete": (status[live] == "complete"),
                              "raw_row": frame.loc[live, "raw_row"]})
@@ -305,34 +466,47 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         superseded = cand.index.difference(keep_idx)
         kept_row = cand.loc[keep_idx].set_index("key")["raw_row"]
         reason[superseded] = "duplicate_superseded"
-        detail[superseded] = "superseded by raw row " + cand.loc[superseded, "key"].map(kept_row).astype(str)
+        detail[superseded] = ("superseded by raw row " + cand.loc[superseded, "key"].map(kept_row).astype(str)
+                              + " (same respondent; " + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
+                              + ")")
+        counts = cand.groupby("key").size()
+        multi = [i for i in keep_idx if counts[cand.at[i, "key"]] > 1]
+        for i in multi:
+            others = cand.index[(cand["key"] == cand.at[i, "key"]) & (cand.index != i)]
+            detail[i] = (f"latest complete of {counts[cand.at[i, 'key']]} submissions by the same respondent "
+                         f"(superseded rows: {', '.join(str(int(r)) for r in sorted(cand.loc[others, 'raw_row']))})")
     keep = (reason == "").to_numpy()
-    log = pd.DataFrame({"file": v.fname, "group": group, "raw_row": frame["raw_row"].to_numpy(),
-                        "decision": np.where(keep, "kept", "excluded"), "reason": reason.to_numpy(),
-                        "detail": detail.to_numpy()})
     partial = keep & (status == "partial").to_numpy()
-    log.loc[partial, "detail"] = "partial response: answered items kept"
+    detail[partial & (detail == "").to_numpy()] = "partial response: answered items kept"
+    log = pd.DataFrame({"file": v.fname, "group": group, "raw_row": frame["raw_row"].to_numpy(dtype="int64"),
+                        "decision": np.where(keep, "kept", "excluded"), "reason": reason.to_numpy(dtype=object),
+                        "detail": detail.to_numpy(dtype=object), "respondent_id": ""})
+    if v.blank_rows:
+        blank = pd.DataFrame({"file": v.fname, "group": group, "raw_row": np.asarray(v.blank_rows, dtype="int64"),
+                              "decision": "excluded", "reason": "blank_row", "detail": "", "respondent_id": ""})
+        log = pd.concat([log, blank], ignore_index=True)
     return {"frame": frame[keep], "ts": ts[keep], "scores": scores[keep], "nc": nc[keep], "specs": specs, "log": log}
 
 
 def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd.DataFrame]:
+    """The kept rows as tidy tables; respondent ids are P001/O001... in order of submission."""
     frame, ts = kept["frame"], kept["ts"]
     order = np.lexsort((frame["raw_row"].to_numpy(), ts.to_numpy()))
     prefix = "P" if group == "provider" else "O"
     width = max(3, len(str(len(frame))))
     ids = np.empty(len(frame), dtype=object)
     ids[order] = [f"{prefix}{k + 1:0{width}d}" for k in range(len(frame))]
-    respondents = pd.DataFrame({"respondent_id": ids, "year": year, "group": group, "submitted_at": ts.to_numpy()})
+    respondents = pd.DataFrame({"respondent_id": ids, "year": year, "group": group,
+                                "submitted_at": pd.to_datetime(ts.to_numpy())})
     respondents = respondents.iloc[order].reset_index(drop=True)
     mems = []
+    sep = codebook.multi_select_separator
     for spec in codebook.attribute_columns(group):
         if spec.header not in frame:
             continue
-        lookup = {normalise(k): v for k, v in spec.categories.items()}
-        cells = frame[spec.header].to_numpy()
-        for rid, cell in zip(ids, cells):
-            parts = [p for p in (cell.split(codebook.multi_select_separator) if spec.multi else [cell]) if p.strip()]
-            for p in parts:
+        lookup = spec.lookup
+        for rid, cell in zip(ids, frame[spec.header].to_numpy()):
+            for p in _split(str(cell), spec, sep):
                 mems.append((rid, spec.attribute, lookup[normalise(p)]))
     memberships = pd.DataFrame(mems, columns=["respondent_id", "attribute", "category"]).drop_duplicates()
     specs = kept["specs"]
@@ -349,10 +523,12 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
     for spec in codebook.columns[group]:
         if spec.kind == "comment" and spec.header in frame:
             for rid, text in zip(ids, frame[spec.header].to_numpy()):
-                if text.strip():
-                    com.append((rid, group, spec.field or "comment", text.strip()))
+                if str(text).strip():
+                    com.append((rid, group, spec.field or "comment", str(text).strip()))
     comments = pd.DataFrame(com, columns=["respondent_id", "group", "field", "text"])
-    return {"respondents": respondents, "memberships": memberships, "ratings": ratings, "comments": comments}
+    row_to_id = dict(zip(frame["raw_row"].to_numpy(dtype="int64").tolist(), ids.tolist()))
+    return {"respondents": respondents, "memberships": memberships, "ratings": ratings, "comments": comments,
+            "_row_to_id": row_to_id}
 
 
 def _finalise(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -362,33 +538,60 @@ def _finalise(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     r["question"] = r["question"].astype(q)
     r["group"] = r["group"].astype("category")
     r["department"] = r["department"].astype("category")
+    r["score"] = r["score"].astype(float)
+    r["no_contact"] = r["no_contact"].astype(bool)
     tables["ratings"] = r
     tables["memberships"] = tables["memberships"].sort_values(["respondent_id", "attribute", "category"]).reset_index(drop=True)
     tables["comments"] = tables["comments"].sort_values(["group", "respondent_id", "field"]).reset_index(drop=True)
-    tables["respondents"] = tables["respondents"].sort_values(["group", "respondent_id"]).reset_index(drop=True)
+    resp = tables["respondents"].sort_values(["group", "respondent_id"]).reset_index(drop=True)
+    resp["year"] = resp["year"].astype("int64")
+    tables["respondents"] = resp
     return tables
 
 
 def clean_year(params: Params, codebook: Codebook | None = None) -> CleanResult:
-    """Validate and clean one year's exports. Raises :class:`ValidationFailed` listing every problem."""
+    """Validate and clean one year's exports. Raises :class:`ValidationFailed` listing every problem.
+
+    Examples
+    --------
+    >>> from rmlib.params import load_params
+    >>> result = clean_year(load_params("params/2018.yaml"))       # doctest: +SKIP
+    >>> result.summary()[["group", "rows_in", "kept", "excluded"]]   # doctest: +SKIP
+    """
     codebook = codebook or load_codebook(params.path("codebook"))
     validated, problems = read_and_validate(params, codebook)
     if not problems.empty:
         raise ValidationFailed(problems)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in ("respondents", "memberships", "ratings", "comments")}
     logs, notes = [], []
+    start, end = params.fieldwork
+    if start is None and end is None:
+        notes.append("no fieldwork dates in the parameters: submission dates were not checked")
     for v in validated:
         kept = clean_group(v, codebook, params)
-        logs.append(kept["log"])
         notes += v.notes
-        for k, t in _tidy(v.group, kept, codebook, params.year).items():
+        if codebook.column(v.group, "key") is None:
+            notes.append(f"{v.fname}: no respondent key column in the codebook: duplicate submissions cannot be found")
+        if len(kept["frame"]) == 0:
+            notes.append(f"{v.fname}: no response kept (every row excluded; see the cleaning log)")
+        tidy = _tidy(v.group, kept, codebook, params.year)
+        log = kept["log"]
+        row_to_id = tidy.pop("_row_to_id")
+        log["respondent_id"] = [row_to_id.get(int(r), "") for r in log["raw_row"]]
+        logs.append(log.sort_values("raw_row", kind="stable"))
+        for k, t in tidy.items():
             parts[k].append(t)
     tables = _finalise({k: pd.concat(v, ignore_index=True) for k, v in parts.items()})
-    log = pd.concat(logs, ignore_index=True)
-    # the raw files must be exactly as they were when we started
-    after = verify_manifest(params.path("raw_dir"), [s.file for s in codebook.files.values()])
+    log = pd.concat(logs, ignore_index=True)[LOG_COLUMNS]
+    # the raw files must be exactly as they were when we read them
+    after = []
+    for v in validated:
+        if v.path is not None and sha256_file(v.path) != v.sha256:
+            after.append(_problem(v.fname, "", "", "", "the raw file changed while it was being cleaned; nothing was written"))
+    for name, msg in manifest_problems(params.path("raw_dir"), [s.file for s in codebook.files.values()]):
+        after.append(_problem(f"{_shown_path(params.path('raw_dir'))}/{name}", "", "", "", msg))
     if after:
-        raise ValidationFailed(pd.DataFrame([_problem(str(params.raw_dir), "", "", "", m) for m in after], columns=PROBLEM_COLUMNS))
+        raise ValidationFailed(_problem_table(after))
     return CleanResult(year=params.year, log=log, notes=notes, **tables)
 
 

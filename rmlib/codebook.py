@@ -2,9 +2,28 @@
 
 A codebook (``params/codebooks/<year>.yaml``) is the only place that knows
 how a given year's export is worded. Matching is tolerant of case, repeated
-whitespace and curly vs straight quotes (:func:`normalise`), never of
-spelling: an unknown header or label is an error that names the closest
-codebook entries (:func:`suggest`).
+whitespace, curly vs straight quotes and dash variants (:func:`normalise`),
+never of spelling: an unknown header or label is an error that names the
+closest codebook entries (:func:`suggest`).
+
+What a codebook declares (see ``params/codebooks/2018.yaml``):
+
+- ``files``: per group, the export's file name, ``skip_rows`` (title rows
+  before the header row), ``encoding`` (``auto`` = UTF-8 with or without a
+  byte-order mark, else cp1252, always noted), ``delimiter`` (``","`` etc., or
+  ``auto`` to detect it and note which) and, for XLSX, ``sheet``;
+- ``score_labels``: answer label -> 1-4 or ``no_contact`` (several labels may
+  map to one code; a blank cell is always "not answered");
+- ``status_labels``: the status column's labels -> ``complete``, ``partial``
+  or ``test`` (test and preview responses are excluded and logged);
+- ``departments``: this year's department label -> stable department id
+  (the same id every year, whatever the label);
+- ``questions`` and ``rating_header``: how each rating column's header is
+  worded;
+- ``columns``: every other column, with its kind: ``id``, ``timestamp``,
+  ``status``, ``key`` (identifies a respondent to find duplicate submissions,
+  then dropped), ``personal`` (dropped at read), ``ignore`` (dropped at read),
+  ``attribute`` (single- or multi-select, label -> category) or ``comment``.
 """
 from __future__ import annotations
 
@@ -19,30 +38,63 @@ import yaml
 from .constants import DEPARTMENTS, QUESTIONS
 
 NO_CONTACT = "no_contact"
-COLUMN_KINDS = ("id", "timestamp", "status", "key", "personal", "attribute", "comment")
+COLUMN_KINDS = ("id", "timestamp", "status", "key", "personal", "ignore", "attribute", "comment")
+#: kinds whose cells never leave :func:`rmlib.clean.read_and_validate`
+DROPPED_KINDS = ("key", "personal", "ignore")
 STATUS_CODES = ("complete", "partial", "test")
+DELIMITERS = (",", ";", "\t", "|", "auto")
+GROUP_NAMES = ("provider", "officer")
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2013": "-", "\u2014": "-"})
+_FOLD = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\ufeff": None, "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None,
+})
 
 
 class CodebookError(ValueError):
     """The codebook itself is malformed."""
 
 
+def _squash(text: Any) -> str:
+    """Quotes, dashes and whitespace folded, case kept."""
+    if text is None:
+        return ""
+    return re.sub(r"\s+", " ", str(text).translate(_FOLD)).strip()
+
+
 def normalise(text: Any) -> str:
     """Canonical form used to match headers and labels: case, spaces, quotes and dashes folded.
 
+    Examples
+    --------
     >>> normalise("  How  well do we TRUST each other\u2019s ")
     "how well do we trust each other's"
+    >>> normalise("4 \u2013 Good") == normalise("4 - good")
+    True
     """
-    s = str(text).translate(_QUOTES)
-    return re.sub(r"\s+", " ", s).strip().casefold()
+    return _squash(text).casefold()
 
 
 def suggest(value: str, choices: list[str], n: int = 3) -> str:
-    """Human-readable 'did you mean' list of the closest choices."""
-    norm = {normalise(c): c for c in choices}
-    close = difflib.get_close_matches(normalise(value), list(norm), n=n, cutoff=0.4)
+    """Human-readable 'did you mean' list of the closest choices ("" if none is close).
+
+    Examples
+    --------
+    >>> suggest("4 - Goood", ["1 - Poor", "4 - Good", "No contact"])
+    "did you mean '4 - Good'?"
+    """
+    norm: dict[str, str] = {}
+    for c in choices:
+        norm.setdefault(normalise(c), c)
+    target = normalise(value)
+    if not target:
+        return ""
+    close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.6)
+    if not close:  # long headers differ in a few words: fall back to a looser match
+        close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.4)
     if not close:
         return ""
     return "did you mean " + " or ".join(repr(norm[c]) for c in close) + "?"
@@ -60,8 +112,13 @@ class ColumnSpec:
     field: str | None = None  # comment field name
 
     def category_of(self, label: str) -> str | None:
-        lookup = {normalise(k): v for k, v in self.categories.items()}
-        return lookup.get(normalise(label))
+        """Category of one answer label (one option of a multi-select cell); None if unknown."""
+        return self.lookup.get(normalise(label))
+
+    @property
+    def lookup(self) -> dict[str, str]:
+        """Normalised label -> category."""
+        return {normalise(k): v for k, v in self.categories.items()}
 
 
 @dataclass(frozen=True)
@@ -113,6 +170,7 @@ class Codebook:
         return out
 
     def expected_headers(self, group: str) -> list[str]:
+        """Every header the codebook expects in ``group``'s export (other columns, then ratings)."""
         return [c.header for c in self.columns[group]] + [r.header for r in self.rating_columns(group)]
 
     def score_of(self, label: str) -> Any:
@@ -121,6 +179,15 @@ class Codebook:
         if n == "":
             return None
         return self.score_labels[n]
+
+    @property
+    def score_label_list(self) -> list[str]:
+        """The answer labels as written in the codebook (for messages)."""
+        return list(self._raw_score_labels)
+
+    @property
+    def status_label_list(self) -> list[str]:
+        return list(self._raw_status_labels)
 
     def column(self, group: str, kind: str) -> ColumnSpec | None:
         return next((c for c in self.columns[group] if c.kind == kind), None)
@@ -141,14 +208,50 @@ class Codebook:
     def preferred_status_label(self, code: str) -> str:
         return next(k for k, v in self._raw_status_labels.items() if v == code)
 
+    def parse_rating_header(self, group: str, header: str) -> tuple[str, str] | None:
+        """If ``header`` is worded like one of ``group``'s rating headers, return (question, department text).
+
+        Used to explain an unknown header: a known question with an unknown
+        department label means the department was renamed (or is new) this year.
+        Department text is "" for a template without ``{department}``.
+        """
+        template = self.rating_header.get(group)
+        if not template or "{department}" not in template:
+            return None
+        squashed = _squash(header)
+        folded = squashed.casefold()
+        for q in QUESTIONS:
+            before, _, after = normalise(template.format(question=self.questions[q], department="\x01")).partition("\x01")
+            if (len(folded) > len(before) + len(after) and folded.startswith(before) and folded.endswith(after)
+                    and len(folded) == len(squashed)):
+                return q, squashed[len(before):len(squashed) - len(after)].strip()
+        return None
+
 
 def _fail(path: Path, problems: list[str]) -> None:
     if problems:
         raise CodebookError(f"{path}: " + "; ".join(problems))
 
 
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
 def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a codebook YAML file; all problems reported at once."""
+    """Read and validate a codebook YAML file; all problems reported at once.
+
+    Examples
+    --------
+    >>> cb = load_codebook("params/codebooks/2018.yaml")        # doctest: +SKIP
+    >>> cb.score_of("4 - good"), cb.score_of("No Contact"), cb.score_of("  ")   # doctest: +SKIP
+    (4, 'no_contact', None)
+    """
     path = Path(path)
     if not path.is_file():
         raise CodebookError(f"codebook not found: {path}")
@@ -156,6 +259,8 @@ def load_codebook(path: str | Path) -> Codebook:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CodebookError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CodebookError(f"{path}: not UTF-8 text ({exc})") from exc
     problems: list[str] = []
     if not isinstance(raw, dict):
         _fail(path, ["expected a mapping at the top level"])
@@ -163,66 +268,143 @@ def load_codebook(path: str | Path) -> Codebook:
         if key not in raw:
             problems.append(f"missing top-level key '{key}'")
     _fail(path, problems)
+    for key in ("files", "score_labels", "departments", "questions", "rating_header", "columns"):
+        if not isinstance(raw[key], dict):
+            problems.append(f"'{key}' must be a mapping, got {type(raw[key]).__name__}")
+    if raw.get("status_labels") is not None and not isinstance(raw["status_labels"], dict):
+        problems.append("'status_labels' must be a mapping")
+    year = _as_int(raw["year"])
+    if year is None or not 2000 <= year <= 2100:
+        problems.append(f"'year' must be a four-digit year, got {raw['year']!r}")
+    _fail(path, problems)
+
+    sep = str(raw.get("multi_select_separator", ";"))
+    if sep.strip() == "":
+        problems.append("multi_select_separator must not be blank")
 
     files = {}
     for group, spec in raw["files"].items():
-        if group not in ("provider", "officer"):
-            problems.append(f"files: unknown group {group!r} (expected provider, officer)")
+        if group not in GROUP_NAMES:
+            problems.append(f"files: unknown group {group!r} (expected {', '.join(GROUP_NAMES)})")
             continue
-        if "file" not in spec:
-            problems.append(f"files.{group}: missing 'file'")
+        if not isinstance(spec, dict) or "file" not in spec:
+            problems.append(f"files.{group}: needs 'file' (the export's file name)")
             continue
-        files[group] = FileSpec(group=group, file=str(spec["file"]), skip_rows=int(spec.get("skip_rows", 0)),
-                                encoding=str(spec.get("encoding", "auto")), delimiter=str(spec.get("delimiter", ",")),
+        skip = _as_int(spec.get("skip_rows", 0))
+        if skip is None or skip < 0:
+            problems.append(f"files.{group}.skip_rows must be a whole number >= 0, got {spec.get('skip_rows')!r}")
+            skip = 0
+        delim = str(spec.get("delimiter", ","))
+        if delim == "\\t" or delim.lower() == "tab":
+            delim = "\t"
+        if delim not in DELIMITERS:
+            problems.append(f"files.{group}.delimiter must be one of {list(DELIMITERS)}, got {delim!r}")
+        enc = str(spec.get("encoding", "auto"))
+        if enc != "auto":
+            try:
+                "".encode(enc)
+            except LookupError:
+                problems.append(f"files.{group}.encoding: unknown encoding {enc!r} (use auto, utf-8, cp1252, ...)")
+        name = str(spec["file"])
+        if Path(name).name != name:
+            problems.append(f"files.{group}.file must be a file name inside the year's raw folder, got {name!r}")
+        files[group] = FileSpec(group=group, file=name, skip_rows=skip, encoding=enc, delimiter=delim,
                                 sheet=spec.get("sheet"))
 
-    score_labels = {}
-    for label, code in (raw["score_labels"] or {}).items():
-        if code != NO_CONTACT and code not in (1, 2, 3, 4):
+    score_labels: dict[str, Any] = {}
+    for label, code in raw["score_labels"].items():
+        if code != NO_CONTACT and (isinstance(code, bool) or code not in (1, 2, 3, 4)):
             problems.append(f"score_labels: {label!r} maps to {code!r}; expected 1, 2, 3, 4 or no_contact")
-        score_labels[normalise(label)] = code
-    status_labels = {}
+        n = normalise(label)
+        if n == "":
+            problems.append(f"score_labels: a blank label ({label!r}) always means 'not answered'; remove it")
+        elif n in score_labels and score_labels[n] != code:
+            problems.append(f"score_labels: {label!r} is listed twice (ignoring case and spaces) with different codes")
+        score_labels[n] = code
+    status_labels: dict[str, str] = {}
     for label, code in (raw.get("status_labels") or {}).items():
         if code not in STATUS_CODES:
-            problems.append(f"status_labels: {label!r} maps to {code!r}; expected one of {STATUS_CODES}")
-        status_labels[normalise(label)] = code
+            problems.append(f"status_labels: {label!r} maps to {code!r}; expected one of {list(STATUS_CODES)}")
+        n = normalise(label)
+        if n in status_labels and status_labels[n] != code:
+            problems.append(f"status_labels: {label!r} is listed twice (ignoring case and spaces) with different codes")
+        status_labels[n] = code
 
-    deps = {str(k): str(v) for k, v in (raw["departments"] or {}).items()}
+    deps = {str(k): str(v) for k, v in raw["departments"].items()}
     bad = sorted(set(deps.values()) - set(DEPARTMENTS))
     if bad:
         problems.append(f"departments: unknown department id(s) {bad}; expected ids from {list(DEPARTMENTS)}")
-    missing_q = [q for q in QUESTIONS if q not in (raw["questions"] or {})]
+    seen: dict[str, str] = {}
+    for label, dep in deps.items():
+        if dep in seen:
+            problems.append(f"departments: {seen[dep]!r} and {label!r} both map to {dep!r}; a year's export has one "
+                            "rating column per department, so map each id once per codebook")
+        seen.setdefault(dep, label)
+    missing_q = [q for q in QUESTIONS if q not in raw["questions"]]
     if missing_q:
         problems.append(f"questions: missing {missing_q}")
+    extra_q = [q for q in raw["questions"] if q not in QUESTIONS]
+    if extra_q:
+        problems.append(f"questions: unknown question id(s) {extra_q}; expected {list(QUESTIONS)}")
+    rating_header = {str(k): str(v) for k, v in raw["rating_header"].items()}
+    for group, template in rating_header.items():
+        if "{question}" not in template:
+            problems.append(f"rating_header.{group}: the template must contain {{question}}, got {template!r}")
+        if group == "provider" and "{department}" not in template:
+            problems.append(f"rating_header.provider: providers rate each department; the template needs {{department}}")
 
     columns: dict[str, list[ColumnSpec]] = {}
-    for group, cols in (raw["columns"] or {}).items():
+    for group, cols in raw["columns"].items():
         columns[group] = []
-        for i, c in enumerate(cols or []):
+        if not isinstance(cols, list):
+            problems.append(f"columns.{group} must be a list of columns")
+            continue
+        for i, c in enumerate(cols):
+            if not isinstance(c, dict):
+                problems.append(f"columns.{group}[{i}]: expected a mapping with 'header' and 'kind', got {c!r}")
+                continue
             kind = c.get("kind")
             if "header" not in c or kind not in COLUMN_KINDS:
-                problems.append(f"columns.{group}[{i}]: needs 'header' and 'kind' in {COLUMN_KINDS}, got {c!r}")
+                problems.append(f"columns.{group}[{i}]: needs 'header' and 'kind' in {list(COLUMN_KINDS)}, got {c!r}")
                 continue
-            if kind == "attribute" and (not c.get("attribute") or not c.get("categories")):
+            if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict) or not c["categories"]):
                 problems.append(f"columns.{group}[{i}] ({c['header']!r}): an attribute needs 'attribute' and 'categories'")
                 continue
+            cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}
+            multi = bool(c.get("multi", False))
+            if multi and sep.strip():
+                clash = [k for k in cats if sep.strip() in k]
+                if clash:
+                    problems.append(f"columns.{group}[{i}] ({c['header']!r}): option(s) {clash} contain the "
+                                    f"multi-select separator {sep!r}")
             columns[group].append(ColumnSpec(header=str(c["header"]), kind=kind, attribute=c.get("attribute"),
-                                             multi=bool(c.get("multi", False)),
-                                             categories={str(k): str(v) for k, v in (c.get("categories") or {}).items()},
-                                             field=c.get("field")))
+                                             multi=multi, categories=cats, field=c.get("field")))
         for needed in ("id", "timestamp"):
-            if not any(c.kind == needed for c in columns[group]):
-                problems.append(f"columns.{group}: no column of kind '{needed}'")
+            n_kind = sum(c.kind == needed for c in columns[group])
+            if n_kind != 1:
+                problems.append(f"columns.{group}: needs exactly one column of kind '{needed}', found {n_kind}")
+        for single in ("status", "key"):
+            if sum(c.kind == single for c in columns[group]) > 1:
+                problems.append(f"columns.{group}: at most one column of kind '{single}'")
     for group in files:
         if group not in columns:
             problems.append(f"columns: no columns listed for group {group!r}")
-        if group not in (raw["rating_header"] or {}):
+        if group not in rating_header:
             problems.append(f"rating_header: no template for group {group!r}")
     _fail(path, problems)
-    return Codebook(year=int(raw["year"]), path=path, files=files,
-                    multi_select_separator=str(raw.get("multi_select_separator", ";")),
-                    timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
-                    score_labels=score_labels, status_labels=status_labels, departments=deps,
-                    questions={q: str(raw["questions"][q]) for q in QUESTIONS},
-                    rating_header={str(k): str(v) for k, v in raw["rating_header"].items()}, columns=columns,
-                    _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=dict(raw.get("status_labels") or {}))
+    cb = Codebook(year=year, path=path, files=files, multi_select_separator=sep,
+                  timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
+                  score_labels=score_labels, status_labels=status_labels, departments=deps,
+                  questions={q: str(raw["questions"][q]) for q in QUESTIONS},
+                  rating_header=rating_header, columns=columns,
+                  _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=dict(raw.get("status_labels") or {}))
+    # two expected headers that read the same after normalising could never be told apart
+    for group in files:
+        seen_h: dict[str, str] = {}
+        for h in cb.expected_headers(group):
+            n = normalise(h)
+            if n in seen_h:
+                problems.append(f"group {group}: header {h!r} appears twice (ignoring case and spaces)")
+            seen_h[n] = h
+    _fail(path, problems)
+    return cb

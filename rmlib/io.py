@@ -1,37 +1,69 @@
 """Reading survey exports, sha256 manifests and atomic writes.
 
 Raw exports are read as text, exactly as the survey tool wrote them: every
-cell a string, blank cells "", and each data row tagged with the line number
-it has in the raw file (``raw_row``, counting the header and any title rows),
+cell a string, blank cells "", and each data row tagged with the row number
+it has in the raw file as a spreadsheet shows it (``raw_row``: title rows and
+the header row count; a cell holding a line break does not start a new row),
 so that an error can point a researcher at the right row in Excel.
+
+Reading never guesses silently. UTF-8 with or without a byte-order mark and
+cp1252 (Excel on Windows) are detected and the choice is noted; a delimiter
+other than the declared one, a header row that is not where ``skip_rows``
+says, ragged rows (a truncated file), unterminated quotes and binary content
+are errors that say what to fix.
 """
 from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import hashlib
 import io
 import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
+from .codebook import normalise
+
 MANIFEST = "MANIFEST.sha256"
 _BOM = b"\xef\xbb\xbf"
+#: file types a raw folder's manifest records
+DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
+#: delimiters tried when the declared one does not split the header row
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+_DELIM_NAME = {",": "comma ','", ";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
+#: how many rows are searched for the header row when skip_rows looks wrong
+_HEADER_SEARCH_ROWS = 30
 
 
 class ExportReadError(ValueError):
-    """A raw export cannot be read at all (empty, binary, truncated, wrong encoding)."""
+    """A raw export cannot be read (empty, binary, truncated, wrong delimiter or header row).
+
+    ``problems`` holds one entry per problem found, each a dict with ``row``,
+    ``column``, ``value`` and ``problem`` (row as numbered in the raw file, or
+    "" when the problem is with the whole file).
+    """
+
+    def __init__(self, message: str, problems: list[dict] | None = None):
+        super().__init__(message)
+        self.problems = problems or [{"row": "", "column": "", "value": "", "problem": message}]
 
 
 @dataclass
 class RawExport:
-    """A raw export as text: ``data`` has one column per raw header plus ``raw_row``."""
+    """A raw export as text: ``data`` has one column per raw header plus ``raw_row``.
+
+    Column names in ``data`` are the raw header texts; a blank or repeated
+    header is named ``"(column F)"`` or ``"<header> (column F)"`` so that
+    every column stays addressable (``headers`` keeps the texts as read).
+    """
 
     path: Path
     data: pd.DataFrame
@@ -39,9 +71,27 @@ class RawExport:
     encoding: str
     delimiter: str
     notes: list[str]
+    sha256: str = ""  # of the exact bytes parsed
+    header_row: int = 1  # row number of the header row in the raw file
+    blank_rows: list[int] = field(default_factory=list)  # rows after the header with no content at all
+    columns: list[str] = field(default_factory=list)  # names of the data columns, position by position
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column letter of a 0-based column index (0 -> A, 27 -> AB)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
 
 
 # ----------------------------------------------------------------------------- hashing
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -50,43 +100,77 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _parse_manifest(text: str) -> tuple[dict[str, str], list[str]]:
+    out, bad = {}, []
+    for k, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.strip().split(maxsplit=1)
+        digest = parts[0].lower()
+        if len(parts) != 2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            bad.append(f"line {k} is not '<sha256>  <file name>': {line.strip()[:80]!r}")
+            continue
+        out[parts[1].lstrip("*")] = digest
+    return out, bad
+
+
 def read_manifest(folder: Path) -> dict[str, str]:
-    """``MANIFEST.sha256`` of a folder as {file name: sha256} (``sha256sum`` format)."""
+    """``MANIFEST.sha256`` of a folder as {file name: sha256} (``sha256sum`` format; {} if absent)."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         return {}
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            out[name.lstrip("*")] = digest
-    return out
+    return _parse_manifest(path.read_text(encoding="utf-8", errors="replace"))[0]
+
+
+def manifest_command(folder: Path) -> str:
+    """The command that re-records ``folder``'s manifest, with a path relative to the repository root."""
+    from .paths import repo_root
+    folder = Path(folder)
+    try:
+        shown = folder.resolve().relative_to(repo_root())
+    except (ValueError, RuntimeError):
+        shown = folder
+    return f"python -m rmlib manifest {shown}"
 
 
 def write_manifest(folder: Path, names: list[str] | None = None) -> Path:
     """Record the sha256 of every data file in ``folder`` (deliberately: raw data changed)."""
     folder = Path(folder)
-    names = names or sorted(p.name for p in folder.iterdir()
-                            if p.is_file() and p.name != MANIFEST and not p.name.startswith(".") and p.suffix.lower() in (".csv", ".xlsx", ".xls", ".txt"))
+    if names is None:
+        names = sorted(p.name for p in folder.iterdir()
+                       if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+                       and p.suffix.lower() in DATA_SUFFIXES)
     text = "".join(f"{sha256_file(folder / n)}  {n}\n" for n in names)
     atomic_write_text(folder / MANIFEST, text)
     return folder / MANIFEST
 
 
-def verify_manifest(folder: Path, names: list[str]) -> list[str]:
-    """Problems found comparing the named raw files with the folder's manifest ([] if all match)."""
+def manifest_problems(folder: Path, names: list[str]) -> list[tuple[str, str]]:
+    """(file name, problem) for each way the named raw files disagree with the folder's manifest.
+
+    The file name is ``MANIFEST.sha256`` itself when the manifest is missing or malformed.
+    """
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    fix = f"if the change is deliberate, re-record it with: python -m rmlib manifest {folder}"
-    if not manifest:
-        return [f"{folder / MANIFEST} is missing: raw files cannot be checked; {fix}"]
-    problems = []
+    fix = f"if the change is deliberate, re-record the manifest with: {manifest_command(folder)}"
+    path = folder / MANIFEST
+    if not path.is_file():
+        return [(MANIFEST, f"{MANIFEST} is missing from {folder.name}/: the raw files cannot be checked; once you "
+                           f"are sure they are the survey tool's exports, record it with: {manifest_command(folder)}")]
+    manifest, bad = _parse_manifest(path.read_text(encoding="utf-8", errors="replace"))
+    problems = [(MANIFEST, f"{MANIFEST}: {b}; {fix}") for b in bad]
     for name in names:
         if name not in manifest:
-            problems.append(f"{folder / name} is not listed in {MANIFEST}; {fix}")
-        elif (folder / name).is_file() and sha256_file(folder / name) != manifest[name]:
-            problems.append(f"{folder / name} has changed since {MANIFEST} was recorded (sha256 differs); {fix}")
+            problems.append((name, f"{name} is not listed in {MANIFEST}; {fix}"))
+        elif not (folder / name).is_file():
+            problems.append((name, f"{name} is listed in {MANIFEST} but missing from the folder"))
+        elif sha256_file(folder / name) != manifest[name]:
+            problems.append((name, f"{name} has changed since {MANIFEST} was recorded (sha256 differs); {fix}"))
     return problems
+
+
+def verify_manifest(folder: Path, names: list[str]) -> list[str]:
+    """Problems found comparing the named raw files with the folder's manifest ([] if all match)."""
+    return [msg for _, msg in manifest_problems(folder, names)]
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -109,7 +193,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", newline="")
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -134,9 +218,17 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(stage, target)
+    moved = False
+    try:
+        if target.exists():
+            os.replace(target, old)
+            moved = True
+        os.replace(stage, target)
+    except BaseException:
+        if moved and not target.exists():
+            os.replace(old, target)  # put the last good folder back
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -145,13 +237,21 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str, list[str]]
     """Decode raw bytes; ``auto`` means UTF-8 (BOM or not), else cp1252 - and says which."""
     notes: list[str] = []
     if encoding != "auto":
+        if data.startswith(_BOM) and encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig"):
+            data, encoding = data[len(_BOM):], "utf-8-sig"
+            notes.append("UTF-8 with byte-order mark")
         try:
             return data.decode(encoding), encoding, notes
         except UnicodeDecodeError as exc:
-            raise ExportReadError(f"{path}: cannot be decoded as {encoding} (declared in the codebook): "
-                                  f"byte {data[exc.start:exc.start + 1]!r} at offset {exc.start}") from exc
+            raise ExportReadError(f"cannot be decoded as {encoding} (declared in the codebook): "
+                                  f"byte {data[exc.start:exc.start + 1]!r} at offset {exc.start}; "
+                                  "set encoding: auto to detect UTF-8 or cp1252") from exc
     if data.startswith(_BOM):
-        return data[len(_BOM):].decode("utf-8", errors="strict"), "utf-8-sig", ["UTF-8 with byte-order mark"]
+        try:
+            return data[len(_BOM):].decode("utf-8"), "utf-8-sig", ["UTF-8 with byte-order mark"]
+        except UnicodeDecodeError as exc:
+            raise ExportReadError(f"starts with a UTF-8 byte-order mark but is not valid UTF-8 "
+                                  f"(byte {data[exc.start + 3:exc.start + 4]!r} at offset {exc.start + 3})") from exc
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError as exc:
@@ -159,77 +259,252 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str, list[str]]
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise ExportReadError(f"{path}: neither UTF-8 nor cp1252 (byte {data[exc.start:exc.start + 1]!r} at offset {exc.start}); "
-                              "is this really a CSV export?") from exc
-    notes.append(f"not valid UTF-8 (byte {data[first_bad:first_bad + 1]!r} at offset {first_bad}); decoded as cp1252 (Windows Excel)")
+        raise ExportReadError(f"neither UTF-8 nor cp1252 (byte {data[exc.start:exc.start + 1]!r} at offset "
+                              f"{exc.start}): is this really a CSV export?") from exc
+    notes.append(f"not valid UTF-8 (byte {data[first_bad:first_bad + 1]!r} at offset {first_bad}); "
+                 "decoded as cp1252 (Windows Excel)")
     return text, "cp1252", notes
 
 
 def _looks_binary(data: bytes) -> bool:
-    head = data[:4096]
-    return b"\x00" in head
+    return b"\x00" in data[:65536]
+
+
+def _control_chars(text: str) -> int:
+    return sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n")
+
+
+def _parse_csv(text: str, delimiter: str) -> list[list[str]]:
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    last_line = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            last_line = reader.line_num
+    except csv.Error as exc:
+        where = len(rows) + 1
+        what = ("an unterminated quoted cell: the file is probably truncated"
+                if "unexpected end of data" in str(exc) else f"malformed CSV ({exc})")
+        raise ExportReadError(f"row {where}: {what}",
+                              [{"row": where, "column": "", "value": "", "problem": f"{what} (the row starts at line "
+                                f"{last_line + 1} of the file)"}]) from exc
+    return rows
+
+
+def _cell_text(value) -> str:
+    """An XLSX cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[list[list[str]], list[str]]:
+    import openpyxl
+
+    notes = []
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ExportReadError(f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc}); "
+                              "the file may be damaged or truncated") from exc
+    names = wb.sheetnames
+    if sheet is None:
+        ws = wb.worksheets[0]
+        if len(names) > 1:
+            notes.append(f"workbook has {len(names)} sheets {names}; read the first, {names[0]!r} "
+                         "(set sheet: in the codebook to choose)")
+    elif isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise ExportReadError(f"has no sheet number {sheet} (sheets: {names})")
+        ws = wb.worksheets[sheet]
+    else:
+        if sheet not in names:
+            raise ExportReadError(f"has no sheet {sheet!r} (sheets: {names})")
+        ws = wb[sheet]
+    merged = [str(r) for r in ws.merged_cells.ranges]
+    if merged:
+        notes.append(f"sheet {ws.title!r} has merged cells ({', '.join(merged[:3])}{', ...' if len(merged) > 3 else ''}); "
+                     "their value is read from the top-left cell")
+    rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True)]
+    # trailing blank cells of a row are not fields: trim them so widths compare like a CSV's
+    trimmed = []
+    for row in rows:
+        while row and row[-1] == "":
+            row = row[:-1]
+        trimmed.append(row)
+    return trimmed, notes
+
+
+def _matches(row: list[str], expected: set[str]) -> int:
+    return sum(1 for cell in row if normalise(cell) in expected)
+
+
+def _choose_delimiter(text: str, declared: str, expected: set[str] | None, skip_rows: int) -> tuple[str, list[str]]:
+    """The delimiter to parse with; an error if the declared one clearly is not the file's."""
+    lines = text.splitlines()
+    probe = lines[skip_rows] if len(lines) > skip_rows else ""
+    window = lines[: skip_rows + 3]
+
+    def score(d: str) -> tuple[int, int]:
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(window)), delimiter=d))
+        except csv.Error:
+            return (0, 0)
+        hits = max((_matches(r, expected) for r in rows), default=0) if expected else 0
+        return (hits, len(next(csv.reader([probe], delimiter=d), [])) if probe else 0)
+
+    scores = {d: score(d) for d in CANDIDATE_DELIMITERS}
+    best = max(CANDIDATE_DELIMITERS, key=lambda d: scores[d])
+    if declared == "auto":
+        if scores[best][0] == 0 and scores[best][1] <= 1:
+            return ",", []
+        return best, [f"delimiter detected: {_DELIM_NAME[best]}"]
+    d_hits, d_width = scores[declared]
+    b_hits, b_width = scores[best]
+    clearly_other = (b_hits > max(2, 2 * d_hits)) if expected else (d_width <= 1 and b_width >= 3)
+    if best != declared and clearly_other:
+        yaml_value = "\\t" if best == "\t" else best
+        what = (f"columns separated by {_DELIM_NAME[best]}, but the codebook declares "
+                f"{_DELIM_NAME.get(declared, repr(declared))}: set delimiter: \"{yaml_value}\" (or auto) "
+                "for this file in the codebook")
+        raise ExportReadError(f"the columns are separated by {_DELIM_NAME[best]}, not the "
+                              f"{_DELIM_NAME.get(declared, repr(declared))} the codebook declares: "
+                              f"set delimiter: \"{yaml_value}\" (or auto) for this file in the codebook",
+                              [{"row": skip_rows + 1, "column": "", "value": probe[:60], "problem": what}])
+    return declared, []
 
 
 def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "auto", delimiter: str = ",",
-                sheet: str | int | None = None) -> RawExport:
-    """Read one raw export (CSV or XLSX) as text, tagging each data row with its raw line number.
+                sheet: str | int | None = None, expected: list[str] | None = None) -> RawExport:
+    """Read one raw export (CSV or XLSX) as text, tagging each data row with its raw row number.
 
-    ``skip_rows`` title rows come before the header row (declared in the
-    codebook). The file is opened read-only and never written.
+    Parameters
+    ----------
+    path : the export; opened read-only, read once, never written.
+    skip_rows : title rows before the header row (declared in the codebook).
+    encoding : ``auto`` (UTF-8 with or without BOM, else cp1252; noted) or a codec name.
+    delimiter : ``,`` ``;`` ``\\t`` ``|`` or ``auto`` (detected and noted). A declared
+        delimiter that clearly is not the file's is an error naming the right one.
+    sheet : XLSX sheet name or 0-based number (default: the first).
+    expected : the headers the codebook expects, if known: used only to tell
+        whether ``skip_rows`` points at the real header row (an error names
+        the row where the headers actually are) and to recognise a delimiter.
+
+    Raises
+    ------
+    ExportReadError : the file cannot be read as an export; ``problems`` lists each problem.
+
+    Examples
+    --------
+    >>> raw = read_export("data/raw/2018/officer_survey_2018.csv", skip_rows=1)   # doctest: +SKIP
+    >>> raw.notes, raw.data["raw_row"].iloc[0]                                      # doctest: +SKIP
+    (['UTF-8 with byte-order mark'], 3)
     """
     path = Path(path)
     if not path.is_file():
-        raise ExportReadError(f"{path}: file not found")
-    data = path.read_bytes()
-    if not data.strip():
-        raise ExportReadError(f"{path}: the file is empty")
+        raise ExportReadError("file not found")
+    with open(path, "rb") as fh:  # read-only, once: what is parsed is what is hashed
+        data = fh.read()
+    digest = sha256_bytes(data)
+    if not data.strip(b" \t\r\n" + _BOM):
+        raise ExportReadError(f"the file is empty ({len(data)} bytes): re-export it from the survey tool")
     notes: list[str] = []
+    expected_norm = {normalise(e) for e in expected} if expected else None
+    is_zip = data.startswith(b"PK\x03\x04")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        if not data.startswith(b"PK"):
-            raise ExportReadError(f"{path}: not an XLSX workbook (no zip signature)")
-        try:
-            frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet or 0, header=None, dtype=str,
-                                  keep_default_na=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-            raise ExportReadError(f"{path}: cannot be read as XLSX ({type(exc).__name__}: {exc})") from exc
-        rows = frame.fillna("").astype(str).values.tolist()
+        if not is_zip:
+            raise ExportReadError("not an XLSX workbook (no zip signature): the file is damaged or not really XLSX")
+        rows, xl_notes = _read_xlsx(data, sheet)
+        notes += xl_notes
         enc, delim = "xlsx", ""
+    elif path.suffix.lower() == ".xls":
+        raise ExportReadError("old Excel .xls files are not read: open it in Excel and save as .xlsx or CSV")
     else:
+        if is_zip:
+            raise ExportReadError("is a zip archive (an XLSX workbook?) but named as a CSV: rename it to .xlsx "
+                                  "and update the codebook, or export as CSV")
         if _looks_binary(data):
-            raise ExportReadError(f"{path}: contains NUL bytes - this is a binary file, not a CSV export")
+            raise ExportReadError("contains NUL bytes: this is a binary file, not a CSV export")
         text, enc, enc_notes = decode(data, encoding, path)
+        if _control_chars(text) > 5:
+            raise ExportReadError(f"contains {_control_chars(text)} control characters: this is a binary file, "
+                                  "not a CSV export")
         notes += enc_notes
-        delim = delimiter
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
-        except csv.Error as exc:
-            raise ExportReadError(f"{path}: malformed CSV ({exc}); the file may be truncated") from exc
+        if not text.strip():
+            raise ExportReadError("the file is empty: re-export it from the survey tool")
+        delim, d_notes = _choose_delimiter(text, delimiter, expected_norm, skip_rows)
+        notes += d_notes
+        rows = _parse_csv(text, delim)
     if len(rows) <= skip_rows:
-        raise ExportReadError(f"{path}: has {len(rows)} row(s) but the codebook says the header is on row {skip_rows + 1}")
+        raise ExportReadError(f"has {len(rows)} row(s) but the codebook (skip_rows: {skip_rows}) says the header "
+                              f"is on row {skip_rows + 1}")
+    if expected_norm:
+        hits = [_matches(r, expected_norm) for r in rows[:_HEADER_SEARCH_ROWS]]
+        best = max(range(len(hits)), key=lambda i: (hits[i], -i))
+        if hits[best] > hits[skip_rows] and hits[skip_rows] < len(expected_norm) / 2:
+            found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
+                     f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
+                     f"set skip_rows: {best} for this file in the codebook")
+            first = next((c for c in rows[skip_rows] if c.strip()), "")  # one cell only: data rows hold personal data
+            raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
+                                           "value": first[:60] if skip_rows < best else "", "problem": found}])
     header = [h.strip() for h in rows[skip_rows]]
     if not any(header):
-        raise ExportReadError(f"{path}: row {skip_rows + 1} should hold the column headers but is blank "
-                              f"(check skip_rows in the codebook)")
-    body = rows[skip_rows + 1:]
+        raise ExportReadError(f"row {skip_rows + 1} should hold the column headers but is blank "
+                              f"(check skip_rows in the codebook)",
+                              [{"row": skip_rows + 1, "column": "", "value": "",
+                                "problem": "should hold the column headers but is blank (check skip_rows in the codebook)"}])
     width = len(header)
-    records, raw_rows, ragged = [], [], []
-    for i, row in enumerate(body):
+    records, raw_rows, blank, problems = [], [], [], []
+    widened = 0
+    for i, row in enumerate(rows[skip_rows + 1:]):
         line = skip_rows + 2 + i
         if not any(cell.strip() for cell in row):
-            continue  # a blank line is not a response
+            blank.append(line)
+            continue
+        if enc == "xlsx" and len(row) < width:
+            row = row + [""] * (width - len(row))  # a sheet row ends at its last non-blank cell
+        if len(row) > width and not any(c.strip() for c in row[width:]):
+            row = row[:width]  # trailing empty cells (e.g. a spreadsheet's stray commas): nothing lost
+            widened += 1
         if len(row) != width:
-            ragged.append((line, len(row)))
-            row = (row + [""] * width)[:width]
+            # no value shown: the cells of a broken row may be personal columns
+            last = f" (the last one read is column {column_letter(len(row) - 1)})" if len(row) < width else ""
+            problems.append({"row": line, "column": header[len(row) - 1] if len(row) <= width else "", "value": "",
+                             "problem": f"has {len(row)} fields but the header row has {width}{last}: the file may be "
+                                        "truncated, or a cell holds an unquoted delimiter"})
+            continue
         records.append(row)
         raw_rows.append(line)
-    if ragged:
-        shown = ", ".join(f"row {r} has {n}" for r, n in ragged[:5])
-        raise ExportReadError(f"{path}: {len(ragged)} row(s) do not have the header's {width} fields ({shown}"
-                              f"{', ...' if len(ragged) > 5 else ''}); the file may be truncated or use another delimiter")
-    frame = pd.DataFrame(records, columns=range(width), dtype=str)
-    frame.columns = header
-    frame.insert(0, "raw_row", raw_rows)
-    return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes)
+    if problems:
+        shown = ", ".join(f"row {p['row']}" for p in problems[:5])
+        raise ExportReadError(f"{len(problems)} row(s) do not have the header's {width} fields ({shown}"
+                              f"{', ...' if len(problems) > 5 else ''})", problems)
+    if widened:
+        notes.append(f"{widened} row(s) end with extra empty cells beyond the header's {width}; ignored")
+    if blank:
+        notes.append(f"{len(blank)} blank row(s) after the header (rows {', '.join(map(str, blank[:5]))}"
+                     f"{', ...' if len(blank) > 5 else ''}); logged as blank rows, not responses")
+    # name every column uniquely: blank and repeated headers get their column letter
+    names, seen = [], set()
+    for j, h in enumerate(header):
+        name = h if h and h not in seen else (f"{h} (column {column_letter(j)})" if h else f"(column {column_letter(j)})")
+        seen.add(name)
+        names.append(name)
+    frame = pd.DataFrame(records, columns=range(width), dtype=object).fillna("").astype(str)
+    frame.columns = names
+    frame.insert(0, "raw_row", pd.Series(raw_rows, dtype="int64"))
+    return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes,
+                     sha256=digest, header_row=skip_rows + 1, blank_rows=blank, columns=names)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -239,6 +514,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table atomically as UTF-8 CSV with a stable float format."""
+    """Write a table atomically as UTF-8 CSV."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n")
