@@ -271,6 +271,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None) -> dict:
     """Everything the template needs, read from the run's output folder (stages 01-04)."""
     from .provenance import git_commit, input_hashes, package_versions
+    from .stats import MIN_BOOT_N
 
     out = Path(out_dir)
     cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
@@ -281,7 +282,8 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     power = _read(out, "power")
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
     ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
-                           "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg"}
+                           "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg",
+                           "min_boot_n": MIN_BOOT_N}
 
     # headlines
     heads = []

@@ -1475,6 +1475,11 @@ def _fmt(x: float, decimals: int) -> str:
     return "0" + s[2:] if s.startswith("-0") and float(s) == 0 else s
 
 
+def _lower_label(label: str) -> str:
+    """Lower-case a label for use mid-sentence, keeping acronyms such as ECC."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in label.split())
+
+
 def describe_finding(row: Mapping[str, Any] | pd.Series, kind: str = "rest", decimals: int = 1,
                      level: float = 0.95, min_cell_n: int = 5) -> str:
     """One plain-language sentence about a comparison in a cell-table row.
@@ -1527,14 +1532,14 @@ def describe_finding(row: Mapping[str, Any] | pd.Series, kind: str = "rest", dec
     elif a == "rated_department":
         who = f"{glabel}' ratings of {c}"
     else:
-        who = f"{glabel} whose {ATTRIBUTE_LABEL.get(a, a).lower()} is {c}"
+        who = f"{glabel} whose {_lower_label(ATTRIBUTE_LABEL.get(a, a))} is {c}"
     if kind == "rest":
         them = f"other {glabel.lower()}"
     elif kind == "last_year":
         them = "last year"
     else:
         olabel = GROUP_LABEL.get(other_g, other_g).lower()
-        them = olabel if a == ALL else f"{olabel} whose {ATTRIBUTE_LABEL.get(a, a).lower()} is {c}"
+        them = olabel if a == ALL else f"{olabel} whose {_lower_label(ATTRIBUTE_LABEL.get(a, a))} is {c}"
     hidden = row.get("suppressed", False)
     hidden = False if hidden is None or pd.isna(hidden) else bool(hidden)
     if hidden and str(row.get("suppression", "")) == "complementary":
