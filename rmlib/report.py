@@ -171,7 +171,7 @@ def _flag(x: Any) -> bool:
     return not _missing(x) and bool(x)
 
 
-def _cell(r: pd.Series | None, value: str, min_cell_n: int) -> dict:
+def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") -> dict:
     """One table cell for the template: text, base, marks and a tooltip."""
     if r is None or int(r["n"]) == 0:
         return {"text": "", "n": "", "cls": "empty", "title": "no ratings"}
@@ -185,11 +185,15 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int) -> dict:
     if value == "mean":
         v = r["mean"]
         text = "" if _missing(v) else f"{v:.2f}"
-        if _flag(r.get("rest_significant")):
+        if mark == "rest" and _flag(r.get("rest_significant")):
             up = (r.get("rest_diff") or 0) > 0
             marks += "▲" if up else "▼"
             cls.append("sig-up" if up else "sig-down")
             title.append(f"significantly {'higher' if up else 'lower'} than the rest of the group (adjusted p = {r['rest_p_adj']:.3f})")
+        if mark == "groups" and _flag(r.get("groups_significant")):
+            marks += "◆"
+            cls.append("sig-groups")
+            title.append(f"providers and officers differ significantly here (adjusted p = {r['groups_p_adj']:.3f})")
         if not _missing(r.get("ci_low")):
             title.append(f"95% interval {r['ci_low']:.2f} to {r['ci_high']:.2f}")
     else:
@@ -214,13 +218,22 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int) -> dict:
 def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total: pd.DataFrame | None = None) -> dict:
     """A breakdown as rows (categories, per group) x columns (questions + overall) of display cells.
 
-    ``total`` (the group's by-question rows) is shown first as the reference row.
+    ``total`` (the group's by-question rows) is shown first as the reference row. A table of
+    both groups puts each category's provider and officer rows together and marks the cells
+    where the two differ significantly (instead of subgroup-vs-rest).
     """
     frames = [total, cells] if total is not None else [cells]
     data = pd.concat([f for f in frames if f is not None], ignore_index=True)
     groups = list(dict.fromkeys(data["group"]))
+    mark = "groups" if len(groups) > 1 else "rest"
+    keys = list(dict.fromkeys(zip(data["group"], data["category"])))
+    if len(groups) > 1:
+        cats = list(dict.fromkeys(data["category"]))
+        keys = sorted(keys, key=lambda k: (cats.index(k[1]), groups.index(k[0])))
+    parts = dict(iter(data.groupby(["group", "category"], sort=False)))
     rows = []
-    for (group, category), sub in data.groupby(["group", "category"], sort=False):
+    for group, category in keys:
+        sub = parts[(group, category)]
         lookup = {r["question"]: r for _, r in sub.iterrows()}
         ov = lookup.get("overall")
         label = "All respondents" if category == "All" else str(category)
@@ -235,7 +248,7 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total:
         else:
             n = str(int(ov["n"]))
         rows.append({"label": label, "n": n, "total": category == "All",
-                     "cells": [_cell(lookup.get(q), value, min_cell_n) for q in COLUMNS]})
+                     "cells": [_cell(lookup.get(q), value, min_cell_n, mark) for q in COLUMNS]})
     return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
 
 

@@ -293,11 +293,13 @@ def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, 
         for j, dep in enumerate(DEPARTMENTS):
             avg = targets.no_contact.get(dep, 0)
             base_set = rng.choice(n, size=min(n, int(avg)), replace=False)
+            in_base = np.zeros(n, dtype=bool)
+            in_base[base_set] = True
             for qi, q in enumerate(Q):
                 k = int(avg) + (_NC_SHAPE[q] if avg >= 2 else 0)
-                chosen = list(base_set)
-                others = [i for i in rng.permutation(n) if i not in set(chosen)]
-                chosen = (chosen + others)[:k] if k >= len(chosen) else chosen[:k]
+                perm = rng.permutation(n)  # drawn whatever k is: the random stream must not change
+                # the base set first, then the others in random order (vectorised: O(n), not O(n * k))
+                chosen = np.concatenate([base_set, perm[~in_base[perm]]])[:k] if k >= len(base_set) else base_set[:k]
                 no_contact[chosen, qi, j] = True
     else:
         # a couple of officers with no contact on one question
@@ -377,9 +379,22 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
     times = [start + dt.timedelta(seconds=int(s)) for s in offsets]
     label = {c: codebook.preferred_score_label(c) for c in (1, 2, 3, 4, NO_CONTACT)}
     prefix = "P" if group == "provider" else "O"
+    # the rating columns' (question, department) positions, and the text of each score (0 = blank)
+    r_q = np.array([q_index[r.question] for r in ratings], dtype=np.intp)
+    r_d = np.array([dep_index.get(r.department, 0) for r in ratings], dtype=np.intp)
+    score_text = np.array(["", label[1], label[2], label[3], label[4]], dtype=object)
+    status_text = {}
+    inverse = {c.header: {v: k for k, v in c.categories.items()} for c in cols if c.kind == "attribute"}
 
-    def row_for(i: int, when: dt.datetime, status: str, email: str, scores: np.ndarray | None,
-                nc: np.ndarray | None, comment: str) -> list[str]:
+    def rating_cells(scores: np.ndarray, nc: np.ndarray) -> np.ndarray:
+        """Rating cells of m respondents (scores, nc: m x questions x departments) as text, m x columns."""
+        v = scores[:, r_q, r_d]
+        cells = score_text[np.where(np.isnan(v), 0, v).astype(np.intp)]
+        cells[nc[:, r_q, r_d]] = label[NO_CONTACT]  # "no contact" wins over a score
+        return cells
+
+    def row_for(i: int, when: dt.datetime, status: str, email: str, cells: list[str] | None,
+                comment: str) -> list[str]:
         out = []
         for c in cols:
             if c.kind == "id":
@@ -387,7 +402,9 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
             elif c.kind == "timestamp":
                 out.append(when.strftime(codebook.timestamp_format))
             elif c.kind == "status":
-                out.append(codebook.preferred_status_label(status))
+                if status not in status_text:
+                    status_text[status] = codebook.preferred_status_label(status)
+                out.append(status_text[status])
             elif c.kind == "key":
                 out.append(email)
             elif c.kind == "personal":
@@ -396,28 +413,24 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
                            else f"Example Care Home {i + 1}" if "organisation" in h else f"Respondent {prefix}{i + 1}")
             elif c.kind == "attribute":
                 cats = data.attributes.get(c.attribute, [[]])[i] if c.attribute in data.attributes else []
-                inverse = {v: k for k, v in c.categories.items()}
-                out.append(sep.join(inverse[x] for x in cats))
+                inv = inverse[c.header]
+                out.append(sep.join(inv[x] for x in cats))
             elif c.kind == "comment":
                 out.append(comment)
-        for r in ratings:
-            qi, j = q_index[r.question], dep_index.get(r.department, 0)
-            if scores is None:
-                out.append("")
-            elif nc[qi, j]:
-                out.append(label[NO_CONTACT])
-            elif np.isnan(scores[qi, j]):
-                out.append("")
-            else:
-                out.append(label[int(scores[qi, j])])
+        out.extend([""] * len(ratings) if cells is None else cells)
         return out
 
+    def one(scores: np.ndarray, nc: np.ndarray) -> list[str]:
+        return rating_cells(scores[None], nc[None])[0].tolist()
+
     records = []  # (time, row)
+    isnan = np.isnan(data.scores)
+    flat_axes = tuple(range(1, data.scores.ndim))
+    partial = isnan.any(axis=flat_axes) & ~data.no_contact.any(axis=flat_axes) & (isnan.sum(axis=flat_axes) > 3)
+    all_cells = rating_cells(data.scores, data.no_contact).tolist()
     for i in range(n):
-        partial = bool(np.isnan(data.scores[i]).any() & ~data.no_contact[i].any()) and np.isnan(data.scores[i]).sum() > 3
-        records.append((times[i], row_for(i, times[i], "partial" if partial else "complete",
-                                          f"{group}{i + 1:04d}@example.org", data.scores[i], data.no_contact[i],
-                                          data.comments[i])))
+        records.append((times[i], row_for(i, times[i], "partial" if partial[i] else "complete",
+                                          f"{group}{i + 1:04d}@example.org", all_cells[i], data.comments[i])))
     if noise_rows:
         # rows the cleaner must exclude, each for a reason it logs
         for i in rng.choice(n, size=2, replace=False):  # an earlier, superseded submission of the same person
@@ -425,16 +438,18 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
             if earlier < start:
                 earlier = start
             fake = np.clip(np.rint(rng.normal(2.5, 0.9, data.scores[i].shape)), 1, 4)
-            records.append((earlier, row_for(i, earlier, "complete", f"{group}{i + 1:04d}@example.org", fake,
-                                             np.zeros_like(fake, dtype=bool), "")))
+            records.append((earlier, row_for(i, earlier, "complete", f"{group}{i + 1:04d}@example.org",
+                                             one(fake, np.zeros_like(fake, dtype=bool)), "")))
         t = start + dt.timedelta(hours=1)
-        records.append((t, row_for(0, t, "test", "survey.test@essex.gov.uk", np.full(data.scores[0].shape, 3.0),
-                                   np.zeros(data.scores[0].shape, dtype=bool), "test response please ignore")))
+        records.append((t, row_for(0, t, "test", "survey.test@essex.gov.uk",
+                                   one(np.full(data.scores[0].shape, 3.0), np.zeros(data.scores[0].shape, dtype=bool)),
+                                   "test response please ignore")))
         late = end + dt.timedelta(days=3)
         records.append((late, row_for(1, late, "complete", f"{group}late@example.org",
-                                      np.full(data.scores[0].shape, 2.0), np.zeros(data.scores[0].shape, dtype=bool), "")))
+                                      one(np.full(data.scores[0].shape, 2.0), np.zeros(data.scores[0].shape, dtype=bool)),
+                                      "")))
         mid = start + dt.timedelta(seconds=span / 2)
-        records.append((mid, row_for(2, mid, "partial", f"{group}empty@example.org", None, None, "")))
+        records.append((mid, row_for(2, mid, "partial", f"{group}empty@example.org", None, "")))
     records.sort(key=lambda r: r[0])
     id_pos = next(k for k, c in enumerate(cols) if c.kind == "id")
     rows = [[c.header for c in cols] + [r.header for r in ratings]]
