@@ -269,7 +269,7 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
              "means": matrix(t, "mean", params.min_cell_n, total),
              "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
              "findings": findings_.loc[findings_["table"] == table, "text"].tolist() if not findings_.empty else [],
-             "caveats": caveats.loc[caveats["table"] == table, "text"].tolist() if not caveats.empty else [],
+             "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
              "figure": None}
     if figure and t["group"].nunique() == 1 and len(t):
         block["figure"] = _figure("subgroup_heatmap", t)
