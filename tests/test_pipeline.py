@@ -1,5 +1,6 @@
 """End to end: the 2018 run on the bundled data reproduces the published figures; failures are atomic."""
 import json
+import re
 import subprocess
 import sys
 
@@ -34,7 +35,9 @@ def test_outputs_layout_and_provenance(pipeline_run):
     out = pipeline_run / "outputs" / "2018"
     for name in ("01_clean", "02_score", "03_cross_analysis", "04_significance", "05_report"):
         assert (out / "notebooks" / f"{name}.ipynb").is_file()
-        assert (out / "notebooks" / "html" / f"{name}.html").is_file()
+        html = (out / "notebooks" / "html" / f"{name}.html").read_text()
+        assert "from_notebook" in html, "the auditors' export keeps the code"
+        assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), f"{name}.html loads a remote resource"
     assert (out / "tables" / "tables.xlsx").is_file()
     assert (out / "tables" / "officer_by_quadrant.csv").is_file()
     prov = json.loads((out / "provenance.json").read_text())
