@@ -37,17 +37,23 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over local IPC sockets, not TCP ports.
+def _ipc_kernel_manager(log_path: Path):
+    """A kernel manager that talks to the kernel over local IPC sockets and logs its stderr to a file.
 
     The kernel never listens on a network port (ipykernel otherwise warns, on
-    every start, that it runs over TCP without encryption).
+    every start, that it runs over TCP without encryption), and its own log
+    lines (e.g. the interrupt message at shutdown) go to ``log_path`` instead
+    of the user's terminal; cell errors still come back through papermill.
     """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stderr"] = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 
@@ -152,7 +158,7 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
             try:
                 pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
                                     kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
-                                    kernel_manager_class=_ipc_kernel_manager())
+                                    kernel_manager_class=_ipc_kernel_manager(nb_out / "kernel.log"))
             except pm.PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
                 raise PipelineError(f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
