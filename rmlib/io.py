@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -230,6 +231,17 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_target(path: str | os.PathLike) -> Path:
+    """The folder a :func:`staged_dir` staging folder will become (any other path unchanged).
+
+    >>> staging_target("/x/outputs/.2018.staging-0a1b2c3d")
+    PosixPath('/x/outputs/2018')
+    """
+    path = Path(path)
+    m = re.fullmatch(r"\.(.+)\.staging-[0-9a-f]{8}", path.name)
+    return path.parent / m.group(1) if m else path
 
 
 # ----------------------------------------------------------------------------- reading exports

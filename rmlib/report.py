@@ -18,8 +18,9 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .constants import GROUP_LABEL, QUESTION_LABEL, QUESTIONS
-from .io import atomic_path, atomic_write_text
+from .io import atomic_path, atomic_write_text, staging_target
 from .params import Params
+from .paths import repo_root
 from .scoring import DEFINITIONS
 
 
@@ -112,7 +113,9 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
                 entry = {"mean": None, "n": int(r["n"]), "ci95": [None, None],
                          "suppressed": f"fewer than {params.min_cell_n} respondents"}
             questions[q] = entry
-        out["groups"][g] = {"n": int(h["n"]), "overall": _num(h["overall"]), "n_last_year": _num(h["n_last"]),
+        n_last = _num(h["n_last"])
+        out["groups"][g] = {"n": int(h["n"]), "overall": _num(h["overall"]),
+                            "n_last_year": None if n_last is None else int(n_last),
                             "overall_last_year": _num(h["overall_last"]), "change_pts": _num(h["change_pts"]),
                             "change_pct": _num(h["change_pct"]), "questions": questions}
     out["definitions"] = {**DEFINITIONS, "min_cell_n": params.min_cell_n, "caution_n": params.caution_n,
@@ -373,8 +376,12 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
         ctx["power"] = []
     ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
     ctx["cleaning"] = _read(out, "cleaning_summary").to_dict("records")
+    shown = params.to_dict()
+    final = staging_target(out)  # the pipeline runs into a staging folder; report where the run lands
+    root = repo_root()
+    shown["output_dir"] = str(final.relative_to(root) if final.is_relative_to(root) else final)
     ctx["provenance"] = {"inputs": input_hashes(params), "git": git_commit(), "packages": package_versions(),
-                         "params": params.to_dict()}
+                         "params": shown}
     return ctx
 
 
