@@ -6,7 +6,8 @@ The researcher's entry points::
     data = rmlib.load_year(2018)                      # tidy tables of a processed year
     rmlib.crosstab.by_attribute(data.ratings, data.memberships, "quadrant")
 """
-from . import constants, crosstab, params, report, scoring  # noqa: F401
-from .dataset import YearData, available_years, load_year  # noqa: F401
+from . import constants, crosstab, params, report, scoring
+from .dataset import YearData, available_years, load_year
 
+__all__ = ["constants", "crosstab", "params", "report", "scoring", "YearData", "available_years", "load_year"]
 __version__ = "0.1.0"

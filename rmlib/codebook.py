@@ -351,7 +351,7 @@ def load_codebook(path: str | Path) -> Codebook:
         if "{question}" not in template:
             problems.append(f"rating_header.{group}: the template must contain {{question}}, got {template!r}")
         if group == "provider" and "{department}" not in template:
-            problems.append(f"rating_header.provider: providers rate each department; the template needs {{department}}")
+            problems.append("rating_header.provider: providers rate each department; the template needs {department}")
 
     columns: dict[str, list[ColumnSpec]] = {}
     for group, cols in raw["columns"].items():
