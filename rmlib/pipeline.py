@@ -133,6 +133,10 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
     import papermill as pm
 
     root = repo_root()
+    names = [name for name, _ in STAGES]
+    unknown = sorted(set(stages or ()) - set(names))
+    if unknown:
+        raise PipelineError(f"unknown stage(s) {unknown}; the stages are {names}")
     params_path = Path(params_path) if Path(params_path).is_absolute() else root / params_path
     params = load_params(params_path)
     started = dt.datetime.now(dt.timezone.utc)
@@ -161,9 +165,12 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
                                     kernel_manager_class=_ipc_kernel_manager(nb_out / "kernel.log"))
             except pm.PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
+                # keep the failed notebook, with its traceback, beside (never inside) the last good outputs
+                failed = target.parent / f"{target.name}.failed-{name}.ipynb"
+                shutil.copyfile(out_nb, failed)
                 raise PipelineError(f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
                                     f"\n{chr(10).join(reason[1:40])}\n(the last good report in {target} is untouched;"
-                                    f" the failed notebook is not kept)") from None
+                                    f" the failed notebook, with its traceback, is {failed})") from None
             export_notebook_html(out_nb, nb_out / "html" / f"{name}.html")
             secs = time.perf_counter() - t
             records.append({"stage": name, "seconds": round(secs, 2)})

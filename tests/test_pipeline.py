@@ -97,6 +97,27 @@ def test_failed_run_leaves_last_good_report_intact(pipeline_run, monkeypatch):
     assert (pipeline_run / "outputs" / "2018" / "validation_errors.csv").is_file()
 
 
+def test_failing_stage_keeps_report_and_the_failed_notebook(pipeline_run, monkeypatch):
+    """A stage that raises: non-zero, one-line reason, last good outputs untouched, failed notebook kept aside."""
+    monkeypatch.setenv("RMLIB_ROOT", str(pipeline_run))
+    out = pipeline_run / "outputs" / "2018"
+    before = (out / "report.html").read_bytes()
+    # a notebook cell that raises
+    nb = pipeline_run / "notebooks" / "02_score.ipynb"
+    original = nb.read_text()
+    try:
+        nb.write_text(original.replace("head = crosstab.headline(this, last)", "head = crosstab.headline(this, undefined_name)"))
+        with pytest.raises(PipelineError, match="stage 02_score failed .*NameError"):
+            run("params/2018.yaml", stages=("02_score",), say=lambda s: None)
+    finally:
+        nb.write_text(original)
+    assert (out / "report.html").read_bytes() == before
+    assert (out.parent / "2018.failed-02_score.ipynb").is_file()
+    assert not list(out.parent.glob(".2018.staging-*"))
+    with pytest.raises(PipelineError, match="unknown stage"):
+        run("params/2018.yaml", stages=("03_crossanalysis",), say=lambda s: None)
+
+
 def test_cli_help_and_one_line_error(repo_copy):
     ok = subprocess.run([sys.executable, "-m", "rmlib", "--help"], capture_output=True, text=True)
     assert ok.returncode == 0 and "run" in ok.stdout
