@@ -113,10 +113,17 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
                          "suppressed": f"fewer than {params.min_cell_n} respondents"}
             questions[q] = entry
         n_last = _num(h["n_last"])
+        ov = tab[tab["question"] == "overall"]
+        ov = ov.iloc[0] if len(ov) else {}
+        sig = ov.get("last_year_significant") if len(ov) else None
         out["groups"][g] = {"n": int(h["n"]), "overall": _num(h["overall"]),
+                            "overall_ci95": [_num(ov.get("ci_low")), _num(ov.get("ci_high"))],
                             "n_last_year": None if n_last is None else int(n_last),
                             "overall_last_year": _num(h["overall_last"]), "change_pts": _num(h["change_pts"]),
-                            "change_pct": _num(h["change_pct"]), "questions": questions}
+                            "change_pct": _num(h["change_pct"]),
+                            "change_p_adjusted": _num(ov.get("last_year_p_adj")),
+                            "change_significant": None if _missing(sig) else bool(sig),
+                            "questions": questions}
     out["definitions"] = {**DEFINITIONS, "min_cell_n": params.min_cell_n, "caution_n": params.caution_n,
                           "correction": params.correction, "multi_select_rule": params.multi_select_rule}
     return out
