@@ -188,8 +188,10 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
 
 def _norm_series(s: pd.Series) -> pd.Series:
     """Vectorised :func:`normalise` (on the few distinct values, mapped back)."""
-    uniq = pd.unique(s)
-    return s.map({u: normalise(u) for u in uniq}).astype(object)
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=False)
+    norm = np.empty(len(uniq), dtype=object)
+    norm[:] = [normalise(u) for u in uniq]
+    return pd.Series(norm[codes], index=s.index, name=s.name, dtype=object)
 
 
 def _parse_timestamps(s: pd.Series, fmt: str) -> pd.Series:
@@ -415,12 +417,15 @@ def _problem_table(problems: list[dict]) -> pd.DataFrame:
 def _code_ratings(frame: pd.DataFrame, codebook: Codebook, group: str) -> tuple[np.ndarray, np.ndarray, list]:
     """Scores (float, nan = blank or no contact) and no-contact flags, respondents x rating columns."""
     specs = codebook.rating_columns(group)
-    scores = np.full((len(frame), len(specs)), np.nan)
-    nc = np.zeros((len(frame), len(specs)), dtype=bool)
-    for j, r in enumerate(specs):
-        codes = _norm_series(frame[r.header]).map(lambda v: codebook.score_labels.get(v) if v else None)
-        nc[:, j] = (codes == NO_CONTACT).to_numpy(dtype=bool)
-        scores[:, j] = pd.to_numeric(codes.where(codes != NO_CONTACT), errors="coerce").to_numpy(dtype=float)
+    shape = (len(frame), len(specs))
+    if not specs:
+        return np.full(shape, np.nan), np.zeros(shape, dtype=bool), specs
+    # every rating cell at once: code the few distinct labels, then index (no per-cell Python call)
+    raw = frame[[r.header for r in specs]].to_numpy(dtype=object).reshape(-1)
+    cells, uniq = pd.factorize(raw, use_na_sentinel=False)
+    codes = _norm_series(pd.Series(uniq, dtype=object)).map(lambda v: codebook.score_labels.get(v) if v else None)
+    nc = (codes == NO_CONTACT).to_numpy(dtype=bool)[cells].reshape(shape)
+    scores = pd.to_numeric(codes.where(codes != NO_CONTACT), errors="coerce").to_numpy(dtype=float)[cells].reshape(shape)
     return scores, nc, specs
 
 
@@ -470,11 +475,16 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
                               + " (same respondent; " + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
                               + ")")
         counts = cand.groupby("key").size()
-        multi = [i for i in keep_idx if counts[cand.at[i, "key"]] > 1]
+        kept_keys = cand.loc[keep_idx, "key"]
+        multi = keep_idx[(kept_keys.map(counts) > 1).to_numpy()]
+        if len(multi):
+            rows_of = cand[cand["key"].isin(kept_keys.loc[multi])].groupby("key")["raw_row"]
+            rows_of = {k: g for k, g in rows_of}
         for i in multi:
-            others = cand.index[(cand["key"] == cand.at[i, "key"]) & (cand.index != i)]
-            detail[i] = (f"latest complete of {counts[cand.at[i, 'key']]} submissions by the same respondent "
-                         f"(superseded rows: {', '.join(str(int(r)) for r in sorted(cand.loc[others, 'raw_row']))})")
+            k = cand.at[i, "key"]
+            others = rows_of[k].drop(index=i)
+            detail[i] = (f"latest complete of {counts[k]} submissions by the same respondent "
+                         f"(superseded rows: {', '.join(str(int(r)) for r in sorted(others))})")
     keep = (reason == "").to_numpy()
     partial = keep & (status == "partial").to_numpy()
     detail[partial & (detail == "").to_numpy()] = "partial response: answered items kept"
@@ -499,25 +509,52 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
     respondents = pd.DataFrame({"respondent_id": ids, "year": year, "group": group,
                                 "submitted_at": pd.to_datetime(ts.to_numpy())})
     respondents = respondents.iloc[order].reset_index(drop=True)
-    mems = []
+    mem_ids, mem_attr, mem_cat = [], [], []
     sep = codebook.multi_select_separator
     for spec in codebook.attribute_columns(group):
         if spec.header not in frame:
             continue
         lookup = spec.lookup
-        for rid, cell in zip(ids, frame[spec.header].to_numpy()):
-            for p in _split(str(cell), spec, sep):
-                mems.append((rid, spec.attribute, lookup[normalise(p)]))
-    memberships = pd.DataFrame(mems, columns=["respondent_id", "attribute", "category"]).drop_duplicates()
+        # split and look up each distinct answer once, then select the respondents who gave it
+        cells, uniq = pd.factorize(frame[spec.header].to_numpy(dtype=object), use_na_sentinel=False)
+        for k, cell in enumerate(uniq):
+            chosen = [lookup[normalise(p)] for p in _split(str(cell), spec, sep)]
+            if not chosen:
+                continue
+            who = ids[cells == k]
+            for cat in chosen:
+                mem_ids.append(who)
+                mem_attr.append(np.full(len(who), spec.attribute, dtype=object))
+                mem_cat.append(np.full(len(who), cat, dtype=object))
+    if mem_ids:
+        memberships = pd.DataFrame({"respondent_id": np.concatenate(mem_ids), "attribute": np.concatenate(mem_attr),
+                                    "category": np.concatenate(mem_cat)})
+    else:
+        memberships = pd.DataFrame([], columns=["respondent_id", "attribute", "category"])
+    memberships = memberships.drop_duplicates()
     specs = kept["specs"]
     nr, nc_cols = kept["scores"].shape
+    # one row per respondent x rating column, in order of respondent id; the repeated labels are built as
+    # categoricals and the ids as one string array taken row by row (no million-element object arrays)
+    rows = order  # frame rows in id order (ids[order] ascend: P001, P002, ...)
+    questions = pd.CategoricalDtype(list(QUESTIONS), ordered=True)
+    deps = [s.department for s in specs]
+    # categories shared by every group (so the groups' tables concatenate as categoricals);
+    # _finalise drops the ones with no rows
+    all_groups = sorted(codebook.files)
+    dep_dtype = pd.CategoricalDtype(sorted({r.department for g in all_groups for r in codebook.rating_columns(g)}
+                                           | set(deps)))
+    rid = pd.Series(pd.array(ids[rows], dtype="str")).take(np.repeat(np.arange(nr), nc_cols)).reset_index(drop=True)
     ratings = pd.DataFrame({
-        "respondent_id": np.repeat(ids, nc_cols),
-        "group": group,
-        "question": np.tile([s.question for s in specs], nr),
-        "department": np.tile([s.department for s in specs], nr),
-        "score": kept["scores"].reshape(-1),
-        "no_contact": kept["nc"].reshape(-1),
+        "respondent_id": rid,
+        "group": pd.Categorical.from_codes(np.full(nr * nc_cols, all_groups.index(group), dtype=np.int8),
+                                           categories=all_groups),
+        "question": pd.Categorical.from_codes(np.tile([questions.categories.get_loc(s.question) for s in specs], nr),
+                                              dtype=questions),
+        "department": pd.Categorical.from_codes(np.tile([dep_dtype.categories.get_loc(d) for d in deps], nr),
+                                                dtype=dep_dtype),
+        "score": kept["scores"][rows].reshape(-1),
+        "no_contact": kept["nc"][rows].reshape(-1),
     })
     com = []
     for spec in codebook.columns[group]:
@@ -531,13 +568,42 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
             "_row_to_id": row_to_id}
 
 
+def _sorted_by_group_and_id(r: pd.DataFrame) -> bool:
+    """Whether ``r`` is already in (group, respondent_id) order: a linear check on codes and Arrow strings."""
+    g, rid = r["group"], r["respondent_id"]
+    if len(r) < 2:
+        return True
+    if not isinstance(g.dtype, pd.CategoricalDtype) or g.cat.ordered or rid.dtype != "str":
+        return False
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        ids = pa.array(rid)
+    except (ImportError, TypeError, ValueError):
+        return False
+    cats = list(g.cat.categories)
+    if cats != sorted(cats) or rid.isna().any():
+        return False
+    codes = g.cat.codes.to_numpy()
+    if (codes < 0).any() or (np.diff(codes) < 0).any():
+        return False
+    same = codes[1:] == codes[:-1]
+    n = len(r)
+    ok = pc.less_equal(ids.slice(0, n - 1), ids.slice(1)).to_numpy(zero_copy_only=False)
+    return bool(ok[same].all())
+
+
 def _finalise(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Sort and type the tidy tables (categoricals for the repeated labels)."""
     q = pd.CategoricalDtype(list(QUESTIONS), ordered=True)
-    r = tables["ratings"].sort_values(["group", "respondent_id"], kind="stable").reset_index(drop=True)
+    r = tables["ratings"]
+    if not _sorted_by_group_and_id(r):  # (a stable sort of sorted rows changes nothing)
+        r = r.sort_values(["group", "respondent_id"], kind="stable")
+    r = r.reset_index(drop=True)
     r["question"] = r["question"].astype(q)
-    r["group"] = r["group"].astype("category")
-    r["department"] = r["department"].astype("category")
+    for col in ("group", "department"):  # categories: the labels present, sorted
+        c = r[col]
+        r[col] = c.cat.remove_unused_categories() if isinstance(c.dtype, pd.CategoricalDtype) else c.astype("category")
     r["score"] = r["score"].astype(float)
     r["no_contact"] = r["no_contact"].astype(bool)
     tables["ratings"] = r
@@ -580,8 +646,10 @@ def clean_year(params: Params, codebook: Codebook | None = None) -> CleanResult:
         log["respondent_id"] = [row_to_id.get(int(r), "") for r in log["raw_row"]]
         logs.append(log.sort_values("raw_row", kind="stable"))
         for k, t in tidy.items():
-            parts[k].append(t)
-    tables = _finalise({k: pd.concat(v, ignore_index=True) for k, v in parts.items()})
+            parts[k].append((v.group, t))
+    # groups in sorted order, so that the ratings usually arrive sorted and _finalise need not sort them
+    tables = _finalise({k: pd.concat([t for _, t in sorted(v, key=lambda gt: gt[0])], ignore_index=True)
+                        for k, v in parts.items()})
     log = pd.concat(logs, ignore_index=True)[LOG_COLUMNS]
     # the raw files must be exactly as they were when we read them
     after = []

@@ -33,8 +33,8 @@ import pandas as pd
 from .constants import (ALL_ATTRIBUTE, ALL_CATEGORY, ATTRIBUTE_LABEL, CATEGORY_ORDER, DEPARTMENTS, GROUP_LABEL,
                         QUESTIONS, RATED_DEPARTMENT)
 from .dataset import YearData, department_labels
-from .scoring import (MULTI_SELECT_RULES, add_change, cell_table, change_pts, overall_rows,
-                      pct_change, respondent_sums)
+from .scoring import (MULTI_SELECT_RULES, add_change, cell_mean, change_pts, overall_score, pct_change,
+                      respondent_sums)
 
 RULES = MULTI_SELECT_RULES
 CELL_KEYS = ["group", "attribute", "category", "question"]
@@ -211,8 +211,7 @@ def select_members(memberships: pd.DataFrame, attribute: str, rule: str = "solel
     m = memberships.loc[memberships["attribute"].astype(str) == attribute, ["respondent_id", "category"]]
     m = m.astype({"category": str}).drop_duplicates()
     if rule == "solely_one":
-        counts = m["respondent_id"].map(m["respondent_id"].value_counts())
-        m = m[counts == 1]
+        m = m[~m["respondent_id"].duplicated(keep=False)]  # respondents listed once
     return m.reset_index(drop=True)
 
 
@@ -233,6 +232,211 @@ def _empty_cells(attribute: str) -> pd.DataFrame:
                          ("n", np.int64), ("ratings", np.int64), ("no_contact", np.int64))})
     out.insert(1, "attribute", pd.Series(dtype=object))
     return out
+
+
+# ---------------------------------------------------------------------------
+# the computation behind every cell table
+# ---------------------------------------------------------------------------
+# A year's ratings are reduced once to arrays indexed respondent x group x category x question
+# (sum of valid scores, their number, 'no contact' answers, and whether the respondent has any row
+# there): one pass over the ratings, with integer codes instead of the text of ids and labels. Every
+# table of that year is then a sum of those arrays over the respondents in each category, so a run
+# of many tables reads the (millions of) ratings once per year, not once per table. Codes follow the
+# sorted text of ids and labels, so cells come out in, and are summed in, the order the definitions
+# in rmlib.scoring (respondent_sums -> cell_table -> overall_rows) use; scores are whole numbers, so
+# the sums are exact whatever the order.
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column's values read as text, with the distinct texts sorted (-1: missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        text = np.asarray(values.cat.categories.astype(str), dtype=object)
+    else:
+        codes, uniq = pd.factorize(values)
+        text = np.asarray(pd.Index(uniq).astype(str), dtype=object)
+    srt, inv = np.unique(text, return_inverse=True)
+    if len(srt) == len(text) and (inv.reshape(-1) == np.arange(len(text))).all():
+        return codes.astype(np.int64, copy=False), srt
+    # renumber in sorted order; the appended -1 keeps missing values (code -1) missing
+    return np.append(inv.reshape(-1), -1)[codes], srt
+
+
+def _used(codes: np.ndarray, names: np.ndarray, ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the names no kept row uses (e.g. unused categories) and renumber the codes to match."""
+    used = np.bincount(codes if ok is None else codes[ok], minlength=len(names)) > 0
+    if used.all():
+        return codes, names
+    remap = np.append(np.where(used, np.cumsum(used) - 1, -1), -1)
+    return remap[codes], names[used]
+
+
+def _as_text(s: pd.Series, relabel=None) -> pd.Series:
+    """``s.astype(str)`` (then ``.map(relabel)``), for a categorical without one Python string per row."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        if len(codes) and (codes >= 0).all():
+            cats = pd.Series(s.cat.categories).astype(str)
+            if relabel is not None:
+                cats = cats.map(relabel)
+            return pd.Series(cats.array.take(codes), index=s.index, name=s.name)
+    out = s.astype(str)
+    return out.map(relabel) if relabel is not None else out
+
+
+@dataclass(frozen=True)
+class _Cube:
+    """One year's ratings summed per respondent x group x category x question (see above)."""
+
+    ids: pd.Index            # respondent ids (sorted) -> index on axis 0
+    groups: np.ndarray       # group names (sorted), axis 1
+    categories: np.ndarray   # axis 2: ["All"], or the rated departments (ids, sorted)
+    labels: np.ndarray       # the category label of each entry of axis 2 (a department's label)
+    questions: np.ndarray    # question names (sorted), axis 3
+    sums: np.ndarray         # float, sum of valid scores
+    counts: np.ndarray       # int, number of valid scores
+    no_contact: np.ndarray   # int, 'no contact' answers
+    present: np.ndarray      # bool, the respondent has at least one rating row there
+
+    @property
+    def empty(self) -> bool:
+        return not self.present.any()
+
+
+def _cube(ratings: pd.DataFrame, departments: bool = False, labels: Mapping[str, str] | None = None) -> _Cube:
+    """Reduce ratings to a :class:`_Cube`: by group and question, or (``departments``) by rated department label."""
+    r = ratings
+    rc, ids = _text_codes(r["respondent_id"])
+    gc, groups = _text_codes(r["group"])
+    qc, questions = _text_codes(r["question"])
+    ok = (rc >= 0) & (gc >= 0) & (qc >= 0)
+    if departments:  # rows with a rated department only
+        kc, cats = _text_codes(r["department"])
+        ok &= (kc >= 0) & ~np.append(cats == "", False)[kc]  # "" (officers) and missing: not a department
+    else:
+        cats = np.array([ALL_CATEGORY], dtype=object)
+        kc = np.zeros(len(r), dtype=np.int64)
+    keep = None if ok.all() else ok
+    if keep is not None or isinstance(r["respondent_id"].dtype, pd.CategoricalDtype):
+        rc, ids = _used(rc, ids, keep)  # (factorized codes of every row are all used)
+    gc, groups = _used(gc, groups, keep)
+    qc, questions = _used(qc, questions, keep)
+    if departments or keep is not None:
+        kc, cats = _used(kc, cats, keep)
+    labels_ = (np.array([_labels(labels).get(d, d) for d in cats], dtype=object) if departments
+               else cats)
+    shape = (len(ids), len(groups), len(cats), len(questions))
+    size = int(np.prod(shape))
+    key = ((rc * shape[1] + gc) * shape[2] + kc) * shape[3] + qc
+    score = r["score"].to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(score)
+    nc = r["no_contact"].fillna(False).to_numpy(dtype=bool)
+    if keep is not None:
+        valid = valid & ok
+        nc = nc & ok
+    kv = key[valid]
+    sums = np.bincount(kv, weights=score[valid], minlength=size).reshape(shape)
+    counts = np.bincount(kv, minlength=size).reshape(shape)
+    no_contact = np.bincount(key[nc], minlength=size).reshape(shape)
+    present = (np.bincount(key if keep is None else key[keep], minlength=size) > 0).reshape(shape)
+    return _Cube(pd.Index(ids), groups, cats, labels_, questions, sums, counts, no_contact, present)
+
+
+def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
+           groups: tuple[str, ...] | None = None, order: list[str] | None = None) -> pd.DataFrame:
+    """The cell table (questions and overall) of a cube, per category of the cube or of ``members``.
+
+    ``members`` (respondent_id, category; :func:`select_members`) regroups
+    the respondents of a one-category cube; otherwise the cube's own
+    categories are used, summing over respondents.
+    """
+    if cube.empty:
+        return _empty_cells(attribute)
+    g_keep = (np.ones(len(cube.groups), dtype=bool) if groups is None
+              else np.isin(cube.groups.astype(str), np.asarray(list(groups), dtype=object).astype(str)))
+    S, C, NC, P = (a[:, g_keep, 0, :] if members is not None else a[:, g_keep]
+                   for a in (cube.sums, cube.counts, cube.no_contact, cube.present))
+    gnames = cube.groups[g_keep]
+    has = C > 0
+    if members is not None:
+        # (respondent, category) pairs -> sums over each category's respondents, in respondent order
+        rpos = cube.ids.get_indexer(members["respondent_id"].astype(str))
+        ccode, cats = pd.factorize(members["category"].astype(str), sort=True)
+        keep = rpos >= 0
+        rpos, ccode = rpos[keep], ccode[keep]
+        order_ = np.lexsort((rpos, ccode))
+        rpos, ccode = rpos[order_], ccode[order_]
+        used, starts = np.unique(ccode, return_index=True)
+        cats = np.asarray(cats, dtype=object)[used]
+
+        def agg(a, reduce_any=False):
+            if not len(rpos):
+                return np.zeros((0, *a.shape[1:]), dtype=a.dtype)
+            out = np.add.reduceat(a[rpos].astype(np.int64) if a.dtype == bool else a[rpos], starts, axis=0)
+            return out > 0 if reduce_any else out
+        s, c, nc, pr = agg(S), agg(C), agg(NC), agg(P, True)      # category x group x question
+        n, n_any = agg(has), agg(has.any(axis=-1))                 # category x group (x question)
+        s, c, nc, pr, n = (np.moveaxis(a, 0, 1) for a in (s, c, nc, pr, n))   # group x category x question
+        n_any = n_any.T
+    elif not len(cube.labels):
+        return _empty_cells(attribute)
+    else:
+        # categories are labels: departments sharing a label form one category (each department's
+        # respondents counted in the question's n, each respondent once in the overall n)
+        lcode, cats = pd.factorize(pd.Series(cube.labels, dtype=object).astype(str), sort=True)
+        cats = np.asarray(cats, dtype=object)
+        korder = np.argsort(lcode, kind="stable")
+        _, kstart = np.unique(lcode[korder], return_index=True)
+
+        def by_label(a, axis):
+            a = np.take(a, korder, axis=axis)
+            return np.add.reduceat(a.astype(np.int64) if a.dtype == bool else a, kstart, axis=axis)
+        s, c, nc = (by_label(a.sum(0), 1) for a in (S, C, NC))     # group x category x question
+        pr = by_label(P.any(0), 1) > 0
+        n = by_label(has.sum(0), 1)
+        n_any = (by_label(has.any(-1), 2) > 0).sum(0)               # respondents x group x category -> g x c
+    if not pr.size or not pr.any():
+        return _empty_cells(attribute)
+    qnames = cube.questions
+    gi, ki, qi = np.nonzero(pr)                                    # lexicographic: group, category, question
+    cell = pd.DataFrame({"group": gnames[gi], "category": cats[ki], "question": qnames[qi],
+                         "mean": cell_mean(s[gi, ki, qi], c[gi, ki, qi]), "n": n[gi, ki, qi],
+                         "ratings": c[gi, ki, qi], "no_contact": nc[gi, ki, qi]})
+    # the overall row of each (group, category) with a cell on one of the eight questions
+    in_q = np.isin(qnames.astype(str), list(QUESTIONS))
+    rows = []
+    for g, k in zip(*np.nonzero((pr & in_q).any(-1))):
+        qs = np.flatnonzero(pr[g, k] & in_q)
+        rows.append((gnames[g], cats[k], "overall", overall_score(cell_mean(s[g, k, qs], c[g, k, qs])),
+                     int(n_any[g, k]), int(c[g, k, qs].sum()), int(nc[g, k, qs].sum())))
+    ov = pd.DataFrame(rows, columns=["group", "category", "question", "mean", "n", "ratings", "no_contact"])
+    out = pd.concat([cell, ov], ignore_index=True)
+    for col in ("group", "category", "question"):
+        out[col] = out[col].astype(object).astype(str)
+    out = out.astype({"mean": float, "n": np.int64, "ratings": np.int64, "no_contact": np.int64})
+    out.insert(1, "attribute", attribute)
+    return order_categories(out, attribute, order)
+
+
+def _year_cells(cube: _Cube, dep_cube: _Cube | None, memberships: pd.DataFrame | None, attribute: str,
+                rule: str, groups: tuple[str, ...] | None, labels: Mapping[str, str] | None,
+                cache: dict | None = None) -> pd.DataFrame:
+    """:func:`by_attribute` from cubes already built (``dep_cube`` for ``rated_department``).
+
+    ``cache`` (a dict living for one call of a public function) keeps each
+    attribute's :func:`select_members` for the other tables of that call.
+    """
+    if attribute == RATED_DEPARTMENT:
+        lab = _labels(labels)
+        return _cells(dep_cube, attribute, groups=groups, order=[lab[d] for d in DEPARTMENTS])
+    if attribute == ALL_ATTRIBUTE:
+        return _cells(cube, attribute, groups=groups)
+    if memberships is None:
+        raise ValueError(f"by_attribute: attribute {attribute!r} needs the memberships table")
+    if cache is None:
+        cache = {}
+    key = ("members", id(memberships), attribute, rule)
+    if key not in cache:
+        cache[key] = select_members(memberships, attribute, rule)
+    return _cells(cube, attribute, members=cache[key], groups=groups)
 
 
 def by_attribute(ratings: pd.DataFrame, memberships: pd.DataFrame | None, attribute: str,
@@ -267,32 +471,9 @@ def by_attribute(ratings: pd.DataFrame, memberships: pd.DataFrame | None, attrib
         :func:`build_table`).
     """
     _check_rule(rule)
-    r = ratings if groups is None else ratings[ratings["group"].astype(str).isin(groups)]
-    order = None
-    if attribute == RATED_DEPARTMENT:
-        lab = _labels(labels)
-        r = r[r["department"].notna() & (r["department"].astype(str) != "")]
-        sums = respondent_sums(r, by=("group", "department", "question"))
-        sums["category"] = sums["department"].astype(str).map(lambda d: lab.get(d, d))
-        sums = sums.drop(columns="department")
-        order = [lab[d] for d in DEPARTMENTS]
-    else:
-        sums = respondent_sums(r)
-        if attribute == ALL_ATTRIBUTE:
-            sums["category"] = ALL_CATEGORY
-        else:
-            if memberships is None:
-                raise ValueError(f"by_attribute: attribute {attribute!r} needs the memberships table")
-            sums = sums.merge(select_members(memberships, attribute, rule), on="respondent_id", how="inner")
-    if sums.empty:
-        return _empty_cells(attribute)
-    sums["group"] = sums["group"].astype(str)
-    sums["question"] = sums["question"].astype(str)
-    by = ["group", "category"]
-    cells = cell_table(sums, by)
-    out = pd.concat([cells, overall_rows(cells, sums, by)], ignore_index=True)
-    out.insert(1, "attribute", attribute)
-    return order_categories(out, attribute, order)
+    dep = attribute == RATED_DEPARTMENT
+    cube = _cube(ratings, departments=dep, labels=labels)
+    return _year_cells(None if dep else cube, cube if dep else None, memberships, attribute, rule, groups, labels)
 
 
 def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -309,14 +490,17 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     tot = respondent_sums(ratings)
     tot.insert(3, "attribute", ALL_ATTRIBUTE)
     tot.insert(4, "category", ALL_CATEGORY)
-    r = ratings[ratings["department"].notna() & (ratings["department"].astype(str) != "")]
+    dc, dtext = _text_codes(ratings["department"])
+    r = ratings[(dc >= 0) & np.append(dtext != "", False)[dc]]  # a rated department (not "", not missing)
     dep = respondent_sums(r, by=("group", "department", "question"))
-    dep["category"] = dep["department"].astype(str).map(lambda d: lab.get(d, d))
+    dep["category"] = _as_text(dep["department"], lambda d: lab.get(d, d))
     dep["attribute"] = RATED_DEPARTMENT
     dep = dep.drop(columns="department")
     cols = ["respondent_id", "group", "question", "attribute", "category", "sum", "count", "no_contact"]
     out = pd.concat([tot[cols], dep[cols]], ignore_index=True)
-    return out.astype({"group": str, "question": str})
+    out["group"] = _as_text(out["group"])
+    out["question"] = _as_text(out["question"])
+    return out
 
 
 def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -328,14 +512,22 @@ def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = N
     column of ``provider_by_rated_department``; this is its display form.
     """
     lab = _labels(labels)
-    r = ratings[(ratings["group"].astype(str) == "provider") & (ratings["department"].astype(str) != "")]
-    counts = (r.assign(department=r["department"].astype(str).map(lambda d: lab.get(d, d)),
-                       question=r["question"].astype(str), no_contact=r["no_contact"].astype(int))
-              .pivot_table(index="department", columns="question", values="no_contact", aggfunc="sum",
-                           observed=True))
-    counts = counts.reindex(index=[lab[d] for d in DEPARTMENTS if lab[d] in counts.index],
-                            columns=list(QUESTIONS)).fillna(0)
-    counts = counts.astype(int)
+    # providers' rows with a rated department, summed per department label x question on integer codes
+    gc, gtext = _text_codes(ratings["group"])
+    dc, dtext = _text_codes(ratings["department"])
+    qc, qtext = _text_codes(ratings["question"])
+    sel = np.append(gtext == "provider", False)[gc] & np.append(dtext != "", False)[dc] & (qc >= 0)
+    nc = pd.Series(ratings["no_contact"].to_numpy()[sel]).astype(int).to_numpy()
+    lcode, ltext = pd.factorize(pd.Series([lab.get(d, d) for d in dtext], dtype=object))
+    lc = np.asarray(lcode, dtype=np.int64)[dc[sel]]
+    nl, nq = len(ltext), len(qtext)
+    sums = np.bincount(lc * nq + qc[sel], weights=nc, minlength=nl * nq).reshape(nl, nq)
+    seen = np.bincount(lc, minlength=nl) > 0
+    row_of = {t: i for i, t in enumerate(ltext) if seen[i]}
+    col_of = {t: j for j, t in enumerate(qtext)}
+    rows = [lab[d] for d in DEPARTMENTS if lab[d] in row_of]
+    counts = pd.DataFrame([[int(sums[row_of[r], col_of[q]]) if q in col_of else 0 for q in QUESTIONS] for r in rows],
+                          index=pd.Index(rows, name="department", dtype=str), columns=list(QUESTIONS), dtype=int)
     counts["mean_per_question"] = counts[list(QUESTIONS)].mean(axis=1)
     counts.index.name = "department"
     counts.columns.name = None
@@ -356,10 +548,26 @@ def build_table(spec: TableSpec, this: YearData, last: YearData | None, rule: st
     ``this.department_labels``, else the 2018 labels), so departments line up
     by id even where the surveys labelled them differently.
     """
+    return _build_table(spec, this, last, rule, labels, {})
+
+
+def _year_cubes(data: YearData, attribute: str, labels, cubes: dict) -> tuple[_Cube | None, _Cube | None]:
+    """The cube(s) ``attribute`` needs for one year, built once per year and kept in ``cubes`` (one call's scope)."""
+    dep = attribute == RATED_DEPARTMENT
+    key = (id(data), dep)
+    if key not in cubes:
+        cubes[key] = _cube(data.ratings, departments=dep, labels=labels)
+    return (None, cubes[key]) if dep else (cubes[key], None)
+
+
+def _build_table(spec: TableSpec, this: YearData, last: YearData | None, rule: str,
+                 labels: Mapping[str, str] | None, cubes: dict) -> pd.DataFrame:
+    _check_rule(rule)
     lab = _table_labels(this, labels)
-    cells = by_attribute(this.ratings, this.memberships, spec.attribute, rule, spec.groups, lab)
-    prev = (by_attribute(last.ratings, last.memberships, spec.attribute, rule, spec.groups, lab)
-            if last is not None else None)
+    cells = _year_cells(*_year_cubes(this, spec.attribute, lab, cubes), this.memberships, spec.attribute, rule,
+                        spec.groups, lab, cubes)
+    prev = (_year_cells(*_year_cubes(last, spec.attribute, lab, cubes), last.memberships, spec.attribute, rule,
+                        spec.groups, lab, cubes) if last is not None else None)
     if spec.questions is not None:
         cells = cells[cells["question"].isin(spec.questions)]
         prev = prev[prev["question"].isin(spec.questions)] if prev is not None else None
@@ -372,7 +580,8 @@ def build_tables(this: YearData, last: YearData | None, rule: str = "solely_one"
                  specs: tuple[TableSpec, ...] = REPORT_TABLES,
                  labels: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """Every report table, keyed by table id (long form)."""
-    return {s.id: build_table(s, this, last, rule, labels) for s in specs}
+    cubes: dict = {}  # each year's ratings are reduced once for all the tables (see _cube)
+    return {s.id: _build_table(s, this, last, rule, labels, cubes) for s in specs}
 
 
 def headline(this: YearData, last: YearData | None) -> pd.DataFrame:
@@ -381,8 +590,11 @@ def headline(this: YearData, last: YearData | None) -> pd.DataFrame:
     Columns: ``group, n, overall, n_last, overall_last, change_pts,
     change_pct, n_change_pct``.
     """
+    cubes: dict = {}
+
     def overall(data: YearData, group: str) -> float:
-        cur = by_attribute(data.ratings, None, ALL_ATTRIBUTE, groups=(group,))
+        cur = _year_cells(*_year_cubes(data, ALL_ATTRIBUTE, None, cubes), None, ALL_ATTRIBUTE, "solely_one",
+                          (group,), None)
         row = cur.loc[cur["question"] == "overall", "mean"]
         return float(row.iloc[0]) if len(row) else np.nan
 
@@ -761,6 +973,15 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
 
     # -- per table ---------------------------------------------------------------------------------------
     cache_last: dict[tuple, pd.DataFrame] = {}
+    cubes_last: dict = {}  # last year's ratings reduced once (see _cube)
+    member_of: dict[str, np.ndarray] = {}
+
+    def in_group(g: str) -> np.ndarray:
+        """Rows of this year's memberships whose respondent is in group ``g`` (a hash look-up, once per group)."""
+        if g not in member_of:
+            ids = pd.Index(this.respondents.loc[this.respondents["group"].astype(str) == g, "respondent_id"]).unique()
+            member_of[g] = ids.get_indexer(this.memberships["respondent_id"]) >= 0
+        return member_of[g]
     for tid, frame in tabs.items():
         if not {"group", "attribute", "category", "question", "n"} <= set(frame.columns) or frame.empty:
             continue
@@ -771,10 +992,9 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
             label = ATTRIBUTE_LABEL.get(attr, attr).lower()
             # multi-select note
             if this is not None and attr not in (ALL_ATTRIBUTE, RATED_DEPARTMENT):
-                m = this.memberships[this.memberships["attribute"].astype(str) == attr]
+                in_attr = (this.memberships["attribute"].astype(str) == attr).to_numpy()
                 for g in groups:
-                    ids = set(this.respondents.loc[this.respondents["group"].astype(str) == g, "respondent_id"])
-                    mg = m[m["respondent_id"].isin(ids)].drop_duplicates(["respondent_id", "category"])
+                    mg = this.memberships[in_attr & in_group(g)].drop_duplicates(["respondent_id", "category"])
                     k_per = mg.groupby("respondent_id").size()
                     multi, total = int((k_per > 1).sum()), int(len(k_per))
                     if multi == 0:
@@ -834,8 +1054,10 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
                 if last is not None and attr != ALL_ATTRIBUTE:
                     key = (g, attr)
                     if key not in cache_last:
-                        cache_last[key] = by_attribute(last.ratings, last.memberships, attr, rule, (g,),
-                                                       shown if attr == RATED_DEPARTMENT else None)
+                        lab = shown if attr == RATED_DEPARTMENT else None
+                        _check_rule(rule)
+                        cache_last[key] = _year_cells(*_year_cubes(last, attr, lab, cubes_last), last.memberships,
+                                                      attr, rule, (g,), lab, cubes_last)
                     lt = cache_last[key]
                     lt = lt[lt["question"] == "overall"]
                     now = set(fg.loc[fg["n"] > 0, "category"].astype(str))
