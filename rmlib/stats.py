@@ -612,11 +612,18 @@ def _avg_ranks(x: np.ndarray) -> np.ndarray:
 
 
 def _prob_superiority(x: np.ndarray, y: np.ndarray) -> float:
-    """P(X > Y) + 0.5 P(X = Y) for one random member of each set."""
-    if x.size == 0 or y.size == 0:
+    """P(X > Y) + 0.5 P(X = Y) for one random member of each set.
+
+    From the midranks of the pooled values (the Mann-Whitney identity
+    ``(R_x - n_x (n_x + 1) / 2) / (n_x n_y)``), in O(n log n) time and O(n)
+    memory: the n_x x n_y matrix of pairwise differences would need gigabytes
+    for a national survey.
+    """
+    nx, ny = x.size, y.size
+    if nx == 0 or ny == 0:
         return np.nan
-    d = x[:, None] - y[None, :]
-    return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / d.size)
+    rx = _avg_ranks(np.concatenate([x, y]))[:nx].sum()
+    return float((rx - nx * (nx + 1) / 2.0) / (nx * ny))
 
 
 def _welch_p(x: np.ndarray, y: np.ndarray) -> float:

@@ -832,3 +832,14 @@ def test_overall_interval_coverage_from_n5():
             low, high, _ = S.overall_interval(s, c, n_boot=499, seed=rng)
             hits += low <= target <= high
         assert hits / reps >= 0.92, f"n = {n}: coverage {hits / reps:.3f}"
+
+
+def test_probability_of_superiority_equals_brute_force_pair_count():
+    """The rank formula (O(n log n)) against counting every pair, with ties, to 1e-12."""
+    from rmlib.stats import _prob_superiority
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        x = rng.integers(1, 5, rng.integers(1, 25)).astype(float) / rng.integers(1, 3)
+        y = rng.integers(1, 5, rng.integers(1, 25)).astype(float)
+        d = x[:, None] - y[None, :]
+        assert _prob_superiority(x, y) == pytest.approx(((d > 0).sum() + 0.5 * (d == 0).sum()) / d.size, abs=1e-12)
