@@ -294,20 +294,29 @@ def floor_ratios(res: dict) -> dict:
 
 
 def fit_linear(points: list[dict]) -> dict:
-    """Least squares ``compare_cells_s = a + b * work_mc``, ``add_intervals_s = a + b * work_boot``, with R^2."""
+    """Per size, least squares over the resample counts: ``seconds = intercept + slope * work``.
+
+    ``work`` is resamples x respondents summed over the Monte Carlo tests
+    (compare_cells) or over the bootstrapped overall cells (add_intervals).
+    A slope that stays the same from size to size means the resampling cost
+    is linear in tests x resamples x respondents; the intercept is what does
+    not depend on the resample count (exact tests, effect sizes, look-ups).
+    """
     import numpy as np
-    fits = {}
-    for y, x in (("compare_cells_s", "work_mc"), ("add_intervals_s", "work_boot")):
-        xs = np.array([p[x] for p in points], float)
-        ys = np.array([p[y] for p in points], float)
-        if len(xs) < 2 or np.ptp(xs) == 0:
-            continue
-        A = np.vstack([np.ones_like(xs), xs]).T
-        (a, b), *_ = np.linalg.lstsq(A, ys, rcond=None)
-        pred = a + b * xs
-        ss = float(((ys - ys.mean()) ** 2).sum())
-        fits[y] = {"intercept_s": float(a), "ns_per_unit": float(b * 1e9),
-                   "r2": 1 - float(((ys - pred) ** 2).sum()) / ss if ss > 0 else float("nan")}
+    fits: dict[str, dict] = {}
+    for size in sorted({p["size"] for p in points}):
+        pts = [p for p in points if p["size"] == size]
+        for y, x in (("compare_cells_s", "work_mc"), ("add_intervals_s", "work_boot")):
+            xs = np.array([p[x] for p in pts], float)
+            ys = np.array([p[y] for p in pts], float)
+            if len(xs) < 2 or np.ptp(xs) == 0:
+                continue
+            A = np.vstack([np.ones_like(xs), xs]).T
+            (a, b), *_ = np.linalg.lstsq(A, ys, rcond=None)
+            pred = a + b * xs
+            ss = float(((ys - ys.mean()) ** 2).sum())
+            fits[f"{y} @ size {size}"] = {"size": size, "what": y, "intercept_s": float(a), "ns_per_unit": float(b * 1e9),
+                                          "r2": 1 - float(((ys - pred) ** 2).sum()) / ss if ss > 0 else float("nan")}
     return fits
 
 
@@ -363,16 +372,17 @@ def format_report(results: dict) -> str:
     if sc:
         lines.append("")
         lines.append("== significance scaling: add_intervals + compare_cells at sizes x resample counts ==")
+        lines.append("   (work = resamples x respondents summed over Monte Carlo tests / bootstrapped cells)")
         lines.append(f"{'size':>7} {'resp.':>7} {'R':>6} {'tests':>6} {'MC':>5} {'work_mc':>10} {'boot':>5} "
-                     f"{'work_boot':>10} {'intervals s':>11} {'compare s':>10} {'ns/unit':>8}")
+                     f"{'work_boot':>10} {'intervals s':>11} {'compare s':>10}")
         for p in sc.get("points", []):
-            per = p["compare_cells_s"] / p["work_mc"] * 1e9 if p["work_mc"] else float("nan")
             lines.append(f"{p['size']:>7} {p['respondents']:>7} {p['resamples']:>6} {p['tests']:>6} {p['mc_tests']:>5} "
                          f"{p['work_mc']:>10.3g} {p['boot_cells']:>5} {p['work_boot']:>10.3g} "
-                         f"{p['add_intervals_s']:>11.2f} {p['compare_cells_s']:>10.2f} {per:>8.1f}")
+                         f"{p['add_intervals_s']:>11.2f} {p['compare_cells_s']:>10.2f}")
+        lines.append("   per-size fit over the resample counts: seconds = intercept + slope x work")
         for name, f in sc.get("fit", {}).items():
-            lines.append(f"   fit {name} = {f['intercept_s']:.2f} s + {f['ns_per_unit']:.2f} ns x work   "
-                         f"(R^2 = {f['r2']:.3f})")
+            lines.append(f"   {f['what']:<16} size {f['size']:>6}: {f['intercept_s']:6.2f} s + {f['ns_per_unit']:6.2f} ns x work"
+                         f"   (R^2 = {f['r2']:.3f})")
     pipes = results.get("pipeline") or []
     if pipes:
         lines.append("")

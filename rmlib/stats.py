@@ -911,7 +911,7 @@ class _Year:
         elif group in self.groups:
             ids, s, c = self.groups[group]
             member = self.members.get((attribute, category), set())
-            mask = np.fromiter((i in member for i in ids), dtype=bool, count=len(ids))
+            mask = np.asarray(pd.Index(ids).isin(list(member)), dtype=bool)  # one hash look-up, not a Python loop
             if rest:
                 mask = ~mask
             out = (s[mask], c[mask])
