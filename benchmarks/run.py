@@ -54,9 +54,9 @@ CORE_STAGES = ("clean", "score", "cross-analysis", "significance")
 ALL_STAGES = (*CORE_STAGES, "report")
 #: targets of issue 8 (2 cores)
 TARGETS = {"make_report_s": 45.0, "core_1e5_s": 60.0, "core_1e5_gb": 4.0, "floor_ratio": 3.0}
-#: significance's comparisons are skipped when stats._prob_superiority would need more memory than this share
-#: of the machine's RAM (it builds an n_a x n_b matrix; see README)
-PAIRWISE_RAM_SHARE = 0.25
+#: largest size at which stats.compare_cells runs by default: its Monte Carlo splits cost tests x resamples x
+#: respondents (plus stats._random_subsets' Python loop, ~ k R n / 4e6 per test); at 1e5 that is hours (README)
+COMPARE_MAX = 10_000
 #: smallest size at which the floor-ratio target is checked (smaller: fixed per-call costs of a few ms dominate)
 FLOOR_TARGET_MIN_SIZE = 10_000
 
@@ -82,14 +82,6 @@ def _child(args: list[str], timeout: float | None = None) -> dict:
         return {"error": f"timed out after {timeout:.0f}s", "wall_seconds": time.perf_counter() - t}
     finally:
         out.unlink(missing_ok=True)
-
-
-def _pairwise_gb(workdir: Path) -> float:
-    """Memory stats._prob_superiority needs for the largest comparison (providers vs officers), in GB."""
-    import pandas as pd
-    resp = pd.read_parquet(workdir / "processed" / str(W.YEAR) / "respondents.parquet", columns=["group"])
-    n = resp["group"].value_counts()
-    return float(n.get("provider", 0)) * float(n.get("officer", 0)) * 8 * 2 / 1e9  # float diffs + bool temporaries
 
 
 def _ram_gb() -> float:
@@ -185,13 +177,14 @@ def _work(out, ci, R: int) -> dict:
 
 # ----------------------------------------------------------------------------- parent: one size
 def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101, significance_max: int | None = None,
-                 report_max: int | None = 10_000, whatif: bool = False, timeout: float | None = None,
-                 say=print) -> dict:
+                 report_max: int | None = 10_000, compare_max: int | None = COMPARE_MAX, whatif: bool = False,
+                 timeout: float | None = None, previous: dict | None = None, say=print) -> dict:
     """Generate (subprocess) then measure (fresh subprocess) one size.
 
-    ``stats.compare_cells`` runs only where its pairwise matrix fits in
-    memory (always with ``whatif``, which replaces it); report assembly
-    needs the comparisons and runs up to ``report_max``.
+    ``stats.compare_cells`` runs up to ``compare_max`` (None: always);
+    report assembly needs the comparisons and runs up to ``report_max``.
+    ``previous`` (the last size measured) is used to say what a skipped
+    ``compare_cells`` would cost.
     """
     wd = workroot / f"size-{size}"
     gen = _child(["--_generate", str(size), "--workdir", str(wd), "--seed", str(seed)], timeout=timeout)
@@ -201,16 +194,17 @@ def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101
         f"{gen['years'][str(W.COMPARE_YEAR)]['respondents']} respondents in {gen['seconds']:.1f}s")
     significance = significance_max is None or size <= significance_max
     compare, note = True, ""
-    if significance and not whatif:
-        # the largest comparison's pairwise matrix must fit: estimate from the sizes generated
-        n_prov = gen["years"][str(W.YEAR)]["providers"]
-        n_off = gen["years"][str(W.YEAR)]["officers"]
-        need = n_prov * n_off * 16 / 1e9
-        if need > PAIRWISE_RAM_SHARE * _ram_gb():
-            compare = False
-            note = (f"stats.compare_cells not run: _brunner_munzel -> _prob_superiority builds an n_a x n_b "
-                    f"matrix; providers vs officers needs ~{need:.0f} GB (RAM {_ram_gb():.0f} GB). Significance = "
-                    f"intervals, disclosure, power only; report not assembled (needs the comparisons)")
+    if significance and compare_max is not None and size > compare_max:
+        compare = False
+        prev = ""
+        if previous and "steps" in previous:
+            t_prev = sum(r["seconds"] for r in previous["steps"] if r["step"] == "stats.compare_cells")
+            if t_prev:
+                f = size / previous["size"]
+                prev = (f"; it took {t_prev:.0f} s at size {previous['size']}, so expect >= {t_prev * f:.0f} s here "
+                        f"(x{f:.0f} respondents per test), more for the _random_subsets loop (x{f * f:.0f})")
+        note = (f"stats.compare_cells not run above size {compare_max} (--compare-max): permutation splits cost "
+                f"tests x resamples x respondents{prev}. Significance here = intervals, disclosure, power; no report")
     report = significance and compare and (report_max is None or size <= report_max)
     args = ["--_measure", "--workdir", str(wd), "--resamples", str(resamples)]
     if not significance:
@@ -427,8 +421,8 @@ def check(results: dict) -> list[str]:
 # ----------------------------------------------------------------------------- main
 def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_000),
         scaling_resamples=(199, 999, 2999), pipeline=("bundled", "100"), significance_max: int | None = None,
-        report_max: int | None = 10_000, whatif: bool = False, workroot: Path | None = None, keep: bool = False,
-        say=print) -> dict:
+        report_max: int | None = 10_000, compare_max: int | None = COMPARE_MAX, whatif: bool = False,
+        workroot: Path | None = None, keep: bool = False, say=print) -> dict:
     """Run the benchmark; return the results dict (what is written as JSON)."""
     own = workroot is None
     workroot = Path(workroot or tempfile.mkdtemp(prefix="rmlib-bench-"))
@@ -442,8 +436,9 @@ def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_
     try:
         for size in sizes:
             say(f"size {size} ...")
+            prev = next((r for r in reversed(results["sizes"]) if "steps" in r), None)
             res = measure_size(size, resamples, workroot, significance_max=significance_max, report_max=report_max,
-                               whatif=whatif, say=say)
+                               compare_max=compare_max, whatif=whatif, previous=prev, say=say)
             results["sizes"].append(res)
             if "error" in res:
                 say(f"  ERROR {res['error']}")
@@ -492,8 +487,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pipeline", nargs="*", default=["bundled", "100"],
                     help="full notebook runs: 'bundled' and/or sizes (default: bundled 100)")
     ap.add_argument("--significance-max", type=int, default=None,
-                    help="largest size at which the significance stage runs (default: every size it fits in RAM)")
+                    help="largest size at which the significance stage runs (default: every size)")
     ap.add_argument("--report-max", type=int, default=10_000, help="largest size at which report assembly runs")
+    ap.add_argument("--compare-max", type=int, default=COMPARE_MAX,
+                    help="largest size at which stats.compare_cells runs (default 10000; 0: every size)")
     ap.add_argument("--whatif", action="store_true",
                     help="run significance with the proposed rmlib.stats changes of stats_whatif.py (in memory only)")
     ap.add_argument("--smoke", action="store_true",
@@ -527,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results = run(sizes=a.sizes, resamples=a.resamples, scaling_sizes=a.scaling_sizes,
                           scaling_resamples=a.scaling_resamples, pipeline=a.pipeline,
-                          significance_max=a.significance_max, report_max=a.report_max, whatif=a.whatif,
+                          significance_max=a.significance_max, report_max=a.report_max,
+                          compare_max=a.compare_max or None, whatif=a.whatif,
                           workroot=a.workdir, keep=a.workdir is not None)
         print()
         print(format_report(results))

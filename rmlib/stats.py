@@ -871,7 +871,7 @@ class _Year:
         self.rating_attrs: set[str] = set()
         if (~is_total).any():
             rl = resp[~is_total]
-            self.rating_attrs = set(rl["attribute"].astype(str))
+            self.rating_attrs = {str(a) for a in rl["attribute"].unique()}
             for (group, a, c), df in rl.groupby(["group", "attribute", "category"], sort=False):
                 self.rating_level[(str(group), str(a), str(c))] = self._wide(df)
         self.members: dict[tuple[str, str], set] = {}
@@ -911,7 +911,7 @@ class _Year:
         elif group in self.groups:
             ids, s, c = self.groups[group]
             member = self.members.get((attribute, category), set())
-            mask = np.asarray(pd.Index(ids).isin(list(member)), dtype=bool)  # one hash look-up, not a Python loop
+            mask = np.fromiter((i in member for i in ids), dtype=bool, count=len(ids))
             if rest:
                 mask = ~mask
             out = (s[mask], c[mask])
