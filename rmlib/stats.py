@@ -846,8 +846,50 @@ def rating_level_sums(ratings: pd.DataFrame, attribute: str = "rated_department"
     return out[["respondent_id", "group", "question", "attribute", "category", "sum", "count"]]
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts) of a column read as text, texts sorted; -1 for missing.
+
+    Categorical columns use their codes (categories re-sorted as text if
+    needed); others are factorised once. Everything after this works on
+    integer codes, never on one Python string per row.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        text = np.asarray(values.cat.categories.astype(str), dtype=object)
+    else:
+        codes, uniq = pd.factorize(values)
+        codes = codes.astype(np.int64, copy=False)
+        text = np.asarray(pd.Index(uniq).astype(str), dtype=object)
+    order = np.argsort(text, kind="stable")
+    if (order == np.arange(len(text))).all():
+        return codes, text
+    rank = np.empty(len(text) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(text))
+    rank[-1] = -1
+    return rank[codes], text[order]
+
+
+def _dense(rid: np.ndarray, q: np.ndarray, s: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(respondent codes, sums N x 8, counts N x 8) of long rows, respondents in code order."""
+    ids, inv = np.unique(rid, return_inverse=True)
+    flat = inv.reshape(-1) * len(QUESTIONS) + q
+    size = len(ids) * len(QUESTIONS)
+    cc = np.bincount(flat, weights=c, minlength=size).reshape(len(ids), len(QUESTIONS))
+    ss = np.bincount(flat, weights=s, minlength=size).reshape(len(ids), len(QUESTIONS))
+    return ids, np.where(cc > 0, ss, 0.0), cc
+
+
 class _Year:
-    """Respondent-level arrays of one year, indexed for fast cell look-ups."""
+    """Respondent-level arrays of one year, indexed for fast cell look-ups.
+
+    ``resp`` is coded once (respondents numbered in sorted-id order,
+    questions by their position in ``QUESTIONS``) and split into dense
+    respondent x question arrays: one per group (whole-group rows) and one per
+    (group, attribute, category) of rating-level rows. A respondent subgroup
+    is a boolean mask over a group's rows, from ``memberships`` coded into
+    the same respondent numbers. Costs O(rows) in numpy, no Python loop over
+    rows or respondents.
+    """
 
     def __init__(self, resp: pd.DataFrame, memberships: pd.DataFrame | None, multi_select: str):
         if multi_select not in ("solely_one", "any"):
@@ -856,67 +898,76 @@ class _Year:
         missing = need - set(resp.columns)
         if missing:
             raise ValueError(f"resp is missing columns {sorted(missing)}; expected {sorted(need)}")
-        unknown = set(resp["question"].unique()) - set(QUESTIONS)
-        if unknown:
-            raise ValueError(f"resp has unknown questions {sorted(map(str, unknown))}; expected {QUESTIONS}")
+        qc, qtext = _codes(resp["question"])
+        unknown = set(qtext[np.unique(qc[qc >= 0])]) - set(QUESTIONS) if len(qc) else set()
+        if unknown or (qc < 0).any():
+            raise ValueError(f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; "
+                             f"expected {QUESTIONS}")
+        qpos = np.array([QUESTIONS.index(t) for t in qtext], dtype=np.int64)[qc] if len(qc) else qc
+        rid, self._ids = _codes(resp["respondent_id"])
+        gc, gtext = _codes(resp["group"])
+        # as a groupby sum would: a missing sum or count adds nothing
+        s = np.nan_to_num(resp["sum"].to_numpy(dtype=float, na_value=np.nan))
+        c = np.nan_to_num(resp["count"].to_numpy(dtype=float, na_value=np.nan))
         if "attribute" in resp.columns:
-            attr = resp["attribute"].fillna(ALL).astype(str)
-            is_total = attr.isin([ALL, ""])
+            ac, atext = _codes(resp["attribute"])
+            total_code = np.isin(atext, [ALL, ""])
+            is_total = (ac < 0) | np.append(total_code, False)[ac]
         else:
-            is_total = pd.Series(True, index=resp.index)
+            is_total = np.ones(len(resp), dtype=bool)
         self.groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for group, df in resp[is_total].groupby("group", sort=False):
-            self.groups[str(group)] = self._wide(df)
+        for g in np.unique(gc[is_total & (gc >= 0)]):
+            rows = is_total & (gc == g)
+            self.groups[str(gtext[g])] = _dense(rid[rows], qpos[rows], s[rows], c[rows])
         self.rating_level: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.rating_attrs: set[str] = set()
-        if (~is_total).any():
-            rl = resp[~is_total]
-            self.rating_attrs = {str(a) for a in rl["attribute"].unique()}
-            for (group, a, c), df in rl.groupby(["group", "attribute", "category"], sort=False):
-                self.rating_level[(str(group), str(a), str(c))] = self._wide(df)
-        self.members: dict[tuple[str, str], set] = {}
+        if not is_total.all():
+            self.rating_attrs = {str(atext[a]) for a in np.unique(ac[~is_total])}
+            cc_, ctext = _codes(resp["category"])
+            part = ~is_total & (gc >= 0) & (cc_ >= 0)     # rows with a group and category
+            key = (gc[part] * (len(atext) + 1) + ac[part]) * (len(ctext) + 1) + cc_[part]
+            uniq, inv = np.unique(key, return_inverse=True)
+            order = np.argsort(inv, kind="stable")
+            bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+            idx = np.flatnonzero(part)[order]
+            for i, k in enumerate(uniq):
+                sel = idx[bounds[i]:bounds[i + 1]]
+                g, rest = divmod(int(k), (len(atext) + 1) * (len(ctext) + 1))
+                a, cat = divmod(rest, len(ctext) + 1)
+                name = (str(gtext[g]), str(atext[a]), str(ctext[cat]))
+                self.rating_level[name] = _dense(rid[sel], qpos[sel], s[sel], c[sel])
+        # memberships: per (attribute, category), the sorted codes of its respondents
+        self.members: dict[tuple[str, str], np.ndarray] = {}
         if memberships is not None and len(memberships):
             m = memberships[["respondent_id", "attribute", "category"]].drop_duplicates()
             if multi_select == "solely_one":
                 k = m.groupby(["respondent_id", "attribute"])["category"].transform("size")
                 m = m[k == 1]
-            for (a, c), df in m.groupby(["attribute", "category"], sort=False):
-                self.members[(str(a), str(c))] = set(df["respondent_id"])
-        self._rows: dict[tuple[str, str, str, bool], tuple[np.ndarray, np.ndarray] | None] = {}
-
-    @staticmethod
-    def _wide(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(ids, sums N x 8, counts N x 8) of a long respondent x question frame."""
-        g = df.groupby(["respondent_id", "question"], sort=True, observed=True)[["sum", "count"]].sum()
-        s = g["sum"].unstack("question").reindex(columns=list(QUESTIONS))
-        c = g["count"].unstack("question").reindex(index=s.index, columns=list(QUESTIONS))
-        cc = c.fillna(0.0).to_numpy(float)
-        ss = np.where(cc > 0, s.fillna(0.0).to_numpy(float), 0.0)
-        return s.index.to_numpy(), ss, cc
+            code = pd.Index(self._ids).get_indexer(m["respondent_id"].astype(str))
+            for (a, cat), pos in m.groupby(["attribute", "category"], sort=False).indices.items():
+                self.members[(str(a), str(cat))] = np.unique(code[pos][code[pos] >= 0])
+        self._masks: dict[tuple[str, str, str], np.ndarray] = {}
 
     def cell(self, group: str, attribute: str, category: str, rest: bool = False):
         """(S, C) of the cell's respondents (or of the rest of the group), or None."""
-        key = (group, attribute, category, rest)
-        if key in self._rows:
-            return self._rows[key]
-        out = None
         if attribute == ALL:
             if group in self.groups and not rest:
-                _, s, c = self.groups[group]
-                out = (s, c)
-        elif attribute in self.rating_attrs:
-            if not rest and (group, attribute, category) in self.rating_level:
-                _, s, c = self.rating_level[(group, attribute, category)]
-                out = (s, c)
-        elif group in self.groups:
-            ids, s, c = self.groups[group]
-            member = self.members.get((attribute, category), set())
-            mask = np.fromiter((i in member for i in ids), dtype=bool, count=len(ids))
-            if rest:
-                mask = ~mask
-            out = (s[mask], c[mask])
-        self._rows[key] = out
-        return out
+                return self.groups[group][1:]
+            return None
+        if attribute in self.rating_attrs:
+            sc = self.rating_level.get((group, attribute, category))
+            return sc[1:] if sc is not None and not rest else None
+        if group not in self.groups:
+            return None
+        ids, s, c = self.groups[group]
+        key = (group, attribute, category)
+        if key not in self._masks:
+            member = self.members.get((attribute, category), np.empty(0, dtype=np.int64))
+            pos = np.searchsorted(member, ids)
+            self._masks[key] = (pos < len(member)) & (member[np.minimum(pos, len(member) - 1)] == ids) \
+                if len(member) else np.zeros(len(ids), dtype=bool)
+        mask = ~self._masks[key] if rest else self._masks[key]
+        return s[mask], c[mask]
 
 
 def _pick(sc, question: str):
