@@ -479,28 +479,96 @@ def by_attribute(ratings: pd.DataFrame, memberships: pd.DataFrame | None, attrib
 def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Respondent sums for ``rmlib.stats`` covering every report table, rated departments included.
 
-    Whole-group rows (``attribute == "all"``, from :func:`rmlib.scoring.respondent_sums`)
-    plus one row per provider, question and rated department (``attribute ==
+    Whole-group rows (``attribute == "all"``: per respondent, group and
+    question, as :func:`rmlib.scoring.respondent_sums`) plus one row per
+    provider, question and rated department (``attribute ==
     "rated_department"``, ``category`` = the department label used in the
     tables). Pass it as ``resp`` to ``stats.add_intervals`` / ``compare_cells``:
     without the rated-department rows their consistency check fails for
     ``provider_by_rated_department``.
+
+    Summed on integer codes (:func:`_sum_by`, no sort, no string key) and
+    returned with categorical text columns: a national survey has ~10 M
+    rows here, and string keys cost ~10 s and ~3 GB more (benchmarks/README.md).
+    Rows whose respondent, group, question (or department) is missing are
+    left out, as a groupby leaves them out.
     """
     lab = _labels(labels)
-    tot = respondent_sums(ratings)
-    tot.insert(3, "attribute", ALL_ATTRIBUTE)
-    tot.insert(4, "category", ALL_CATEGORY)
+    rc, rtext = _text_codes(ratings["respondent_id"])
+    gc, gtext = _ordered_codes(ratings["group"])
+    qc, qtext = _ordered_codes(ratings["question"])
     dc, dtext = _text_codes(ratings["department"])
-    r = ratings[(dc >= 0) & np.append(dtext != "", False)[dc]]  # a rated department (not "", not missing)
-    dep = respondent_sums(r, by=("group", "department", "question"))
-    dep["category"] = _as_text(dep["department"], lambda d: lab.get(d, d))
-    dep["attribute"] = RATED_DEPARTMENT
-    dep = dep.drop(columns="department")
-    cols = ["respondent_id", "group", "question", "attribute", "category", "sum", "count", "no_contact"]
-    out = pd.concat([tot[cols], dep[cols]], ignore_index=True)
-    out["group"] = _as_text(out["group"])
-    out["question"] = _as_text(out["question"])
+    score = ratings["score"].to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnan(score)
+    weights = {"s": np.where(valid, score, 0.0), "c": valid,
+               "nc": ratings["no_contact"].fillna(False).to_numpy(dtype=bool)}
+    del score, valid
+    nR, nG, nQ, nD = len(rtext), len(gtext), len(qtext), len(dtext)
+    ok = (rc >= 0) & (gc >= 0) & (qc >= 0)
+    # whole groups: per (respondent, group, question)
+    r_t, sub, tot = _sum_by(rc, gc * nQ + qc, nG * nQ, ok, weights)
+    g_t, q_t = np.divmod(sub, nQ)
+    # rated departments (not "" and not missing): per (respondent, group, department, question)
+    rated = ok & (dc >= 0) & np.append(dtext != "", False)[dc]
+    r_d, sub, dep = _sum_by(rc, (gc * nD + dc) * nQ + qc, nG * nD * nQ, rated, weights)
+    g_d, sub = np.divmod(sub, nD * nQ)
+    d_d, q_d = np.divmod(sub, nQ)
+    dlabels = np.asarray([lab.get(d, d) for d in dtext], dtype=object)
+    lcode, ltext = pd.factorize(pd.Series(dlabels, dtype=object), sort=True)
+    n_tot = len(r_t)
+    cats = np.concatenate([np.full(n_tot, 0), np.asarray(lcode, dtype=np.int64)[d_d] + 1])
+
+    def _cat(codes, names) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
+
+    out = pd.DataFrame({
+        "respondent_id": _cat(np.concatenate([r_t, r_d]), rtext),
+        "group": _cat(np.concatenate([g_t, g_d]), gtext),
+        "question": _cat(np.concatenate([q_t, q_d]), qtext),
+        "attribute": _cat(np.repeat([0, 1], [n_tot, len(r_d)]), [ALL_ATTRIBUTE, RATED_DEPARTMENT]),
+        "category": _cat(cats, [ALL_CATEGORY, *ltext]),
+        "sum": np.concatenate([tot["s"], dep["s"]]).astype(float),
+        "count": np.concatenate([tot["c"], dep["c"]]).astype(np.int64),
+        "no_contact": np.concatenate([tot["nc"], dep["nc"]]).astype(np.int64),
+    })
     return out
+
+
+def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray,
+            weights: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Sum ``weights`` over ``rows`` per observed (major, minor) pair, pairs sorted.
+
+    ``major`` (e.g. respondent codes) and ``minor`` (a code in ``range(n_minor)``)
+    are integer codes. The minor codes seen are renumbered densely, then each
+    pair is one bin of ``np.bincount``: linear time, no sort, where a groupby on
+    string keys of ~10 M rows takes seconds. Falls back to ``np.unique`` when the
+    bins would far outnumber the rows. Returns (major, minor, sums per weight).
+    """
+    mj, mn = major[rows], minor[rows]
+    seen = np.bincount(mn, minlength=n_minor) > 0
+    dense = np.cumsum(seen) - 1                  # minor code -> 0..L-1 among those seen
+    L = int(seen.sum())
+    key = mj.astype(np.int64) * L + dense[mn]
+    size = (int(mj.max()) + 1) * L if len(mj) else 0
+    if size <= max(4 * len(key), 1 << 20):
+        present = np.flatnonzero(np.bincount(key, minlength=size))
+        inv, nbins = None, size
+    else:
+        present, inv = np.unique(key, return_inverse=True)
+        key, nbins = inv.reshape(-1), len(present)
+    sums = {k: np.bincount(key, weights=v[rows], minlength=nbins) for k, v in weights.items()}
+    if inv is None:
+        sums = {k: v[present] for k, v in sums.items()}
+    out_major, lo = np.divmod(present, L)
+    return out_major, np.flatnonzero(seen)[lo], sums
+
+
+def _ordered_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`_text_codes`, but keeping a categorical's own category order (e.g. questions as asked)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return (values.cat.codes.to_numpy().astype(np.int64),
+                np.asarray(values.cat.categories.astype(str), dtype=object))
+    return _text_codes(values)
 
 
 def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -51,6 +51,18 @@ Tests: a permutation test of the difference of the statistic itself,
     permuting respondents between the two sets (exact enumeration when
     feasible); Welch's t and Brunner-Munzel on respondent-level means are
     reported alongside, never used for "significant".
+Large samples (``LARGE_SAMPLE_N``, 1000 respondents): resampling costs
+    resamples x respondents per statistic, which for a national survey
+    (10^5 respondents, thousands of cells, 9 999 resamples) is hours. From
+    1000 respondents the overall interval's bootstrap is replaced by the
+    cluster t interval, and in :func:`compare_cells` a comparison whose
+    *both* sides have 1000 respondents or more is tested with the
+    cluster-robust Welch t (the difference over the standard error of
+    :func:`diff_interval`, so test and interval always agree). At that size
+    the resampling distribution is normal to within its own Monte Carlo
+    error: ``tests/test_stats.py`` checks permutation and Welch-t p-values,
+    and bootstrap and t intervals, agree on data built at the threshold.
+    The method used is recorded per row (``ci_method``, ``*_p_method``).
 Intervals are not clipped to the 1-4 scale: a t interval for a tiny cell may
     run past 4 or below 1, which honestly says that it is wide; clipping
     would hide that and make the interval look more precise than it is. The
@@ -91,6 +103,7 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "DF_METHODS",
     "MIN_BOOT_N",
+    "LARGE_SAMPLE_N",
 ]
 
 #: Multiple-comparison corrections accepted by :func:`adjust_pvalues`.
@@ -108,8 +121,14 @@ ALL = "all"
 _TIE_RTOL = 1e-12          # relative tolerance when comparing |T*| >= |T_obs|
 _ZERO_VAR = 1e-24          # a variance below this (scores are 1-4) is zero
 _MAX_MATRIX = 4_000_000    # elements of a resampling matrix built at once
+_MAX_MASK = 32_000_000     # booleans of the membership mask used to draw random splits
 #: Default smallest n for the bootstrap in :func:`overall_interval` (below: cluster t).
 MIN_BOOT_N = 100
+#: Default number of respondents from which resampling gives way to its large-sample
+#: equivalent: the overall interval's bootstrap to the cluster t interval, and in
+#: :func:`compare_cells` the permutation test to the cluster-robust Welch t test when
+#: *both* sides have at least this many respondents (see the module notes).
+LARGE_SAMPLE_N = 1000
 
 
 # --------------------------------------------------------------------------
@@ -270,7 +289,8 @@ def _t_interval(s, c, level, df_method="satterthwaite") -> tuple[float, float, s
 
 
 def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed=0,
-                     min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite") -> tuple[float, float, str]:
+                     min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite",
+                     large_n: int | None = LARGE_SAMPLE_N) -> tuple[float, float, str]:
     """Confidence interval for the overall score (mean of question means).
 
     With at least ``min_boot_n`` respondents (default 100): respondent-cluster
@@ -285,7 +305,10 @@ def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed
     there: it acts like a z interval with the variance shrunk by
     ``(n - 1) / n``, and in ``benchmarks/null_simulation.py`` it covers
     47-93 % at n = 2-20 and 92-94 % at n = 30-50, while the cluster t covers
-    94.5-96.5 % at every n; the two agree by n = 100.
+    94.5-96.5 % at every n; the two agree by n = 100. From ``large_n``
+    respondents (default 1000) the cluster t interval is used again: the
+    bootstrap costs ``n_boot`` x n and no longer differs from it (module
+    notes).
 
     Parameters
     ----------
@@ -303,6 +326,9 @@ def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed
         Smallest number of respondents for which the bootstrap is used.
     df_method : {"satterthwaite", "clusters"}
         Degrees of freedom of the t fallback (see :func:`cell_interval`).
+    large_n : int or None
+        Smallest number of respondents for which the t interval replaces the
+        bootstrap again (None: bootstrap at any size from ``min_boot_n``).
 
     Returns
     -------
@@ -326,7 +352,7 @@ def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed
     G = s.shape[0]
     if G < 2:
         return np.nan, np.nan, "none"
-    if G < min_boot_n:
+    if G < min_boot_n or (large_n is not None and G >= large_n):
         return _t_interval(s, c, level, df_method)
     rng = _rng(seed)
     reps = []
@@ -388,17 +414,23 @@ def diff_interval(sums_a, counts_a, sums_b, counts_b, level: float = 0.95,
     _check_level(level)
     sa, ca = _as_2d(sums_a, counts_a, "a: ")
     sb, cb = _as_2d(sums_b, counts_b, "b: ")
+    return _diff_t(sa, ca, sb, cb, level, df_method)[:4]
+
+
+def _diff_t(sa, ca, sb, cb, level, df_method="satterthwaite") -> tuple[float, float, float, str, float]:
+    """:func:`diff_interval` plus the two-sided p-value of its t statistic (NaN unless ``"welch_cluster_t"``)."""
     ea, va, ga, dfa = _linearise(sa, ca, df_method)
     eb, vb, gb, dfb = _linearise(sb, cb, df_method)
     d = float(ea - eb) if (ga and gb) else np.nan
     if ga < 2 or gb < 2:
-        return d, np.nan, np.nan, "none"
+        return d, np.nan, np.nan, "none", np.nan
     v = va + vb
     if v <= _ZERO_VAR:
-        return d, d, d, "zero_variance"
+        return d, d, d, "zero_variance", np.nan
     df = v * v / (va * va / dfa + vb * vb / dfb)
     half = float(_st.t.ppf(0.5 + level / 2, df)) * math.sqrt(v)
-    return d, d - half, d + half, "welch_cluster_t"
+    p = float(2 * _st.t.sf(abs(d) / math.sqrt(v), df))
+    return d, d - half, d + half, "welch_cluster_t", p
 
 
 # --------------------------------------------------------------------------
@@ -454,10 +486,15 @@ class _Splits:
     """The splits a permutation test uses, as indices of the smaller side.
 
     ``chunks`` hold (b x k) index arrays of the smaller set (A if
-    ``small_is_a``). :meth:`sums` returns A's column sums for one chunk by a
-    product with the chunk's 0/1 membership matrix, built once and kept,
-    since the same splits serve every test with the same numbers of
-    respondents.
+    ``small_is_a``). :meth:`sums` returns A's column sums for one chunk by
+    adding up the k rows of each split: O(b k) per column, so a test of a
+    small subgroup against the rest of a large group costs what the subgroup
+    costs, not what the group does. Where the smaller side is a sizeable
+    share of few respondents (k >= n / 8, b x n <= 4e6) a product with the
+    chunk's b x n 0/1 membership matrix (BLAS; built once and kept, since the
+    same splits serve every test with the same numbers of respondents) is
+    faster. Sums of integer scores and counts are exact in floating point, so
+    the two ways give identical p-values.
     """
 
     def __init__(self, n: int, chunks: list, small_is_a: bool, method: str, n_perm: int):
@@ -466,12 +503,19 @@ class _Splits:
         self._masks: dict[int, np.ndarray] = {}
 
     def sums(self, i: int, X: np.ndarray, tot: np.ndarray) -> np.ndarray:
-        if i not in self._masks:
-            idx = self.chunks[i]
-            M = np.zeros((idx.shape[0], self.n))
-            np.put_along_axis(M, idx, 1.0, axis=1)
-            self._masks[i] = M
-        small = self._masks[i] @ X
+        idx = self.chunks[i]
+        b, k = idx.shape
+        if i in self._masks or (8 * k >= self.n and b * self.n <= _MAX_MATRIX):
+            if i not in self._masks:
+                M = np.zeros((b, self.n))
+                np.put_along_axis(M, idx, 1.0, axis=1)
+                self._masks[i] = M
+            small = self._masks[i] @ X
+            return small if self.small_is_a else tot - small
+        step = max(1, _MAX_MATRIX // max(1, k * X.shape[1]))
+        small = np.empty((b, X.shape[1]))
+        for lo in range(0, b, step):
+            small[lo:lo + step] = X[idx[lo:lo + step]].sum(axis=1)
         return small if self.small_is_a else tot - small
 
 
@@ -481,7 +525,7 @@ def _splits(n: int, n_a: int, n_resamples: int, rng, exact_threshold: int) -> _S
     if n_a < 1 or n_b < 1:
         return _Splits(n, [], True, "none", 0)
     k, small_is_a = (n_a, True) if n_a <= n_b else (n_b, False)
-    chunk = max(1, _MAX_MATRIX // n)
+    chunk = max(1, _MAX_MASK // n)
     n_splits = math.comb(n, n_a)
     chunks = []
     if n_splits <= exact_threshold:
@@ -605,24 +649,37 @@ def permutation_test(sums_a, counts_a, sums_b, counts_b, n_resamples: int = 9999
 # --------------------------------------------------------------------------
 # alongside tests
 # --------------------------------------------------------------------------
-def _avg_ranks(x: np.ndarray) -> np.ndarray:
-    """Mid-ranks (1-based, ties averaged), as ``scipy.stats.rankdata``."""
-    _, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)
-    return (np.cumsum(cnt) - (cnt - 1) / 2.0)[inv.ravel()]
+def _tie_counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many values of x and of y equal each distinct pooled value (ascending).
+
+    Every rank statistic here (mid-ranks in the pooled sample and within each
+    set) is a function of these counts, so one sort of the distinct values
+    replaces ranking n values three times: what matters when a national
+    survey puts 10^5 respondents on each side of a comparison.
+    """
+    u = np.unique(np.concatenate([x, y]))
+    return (np.bincount(np.searchsorted(u, x), minlength=u.size),
+            np.bincount(np.searchsorted(u, y), minlength=u.size))
 
 
-def _prob_superiority(x: np.ndarray, y: np.ndarray) -> float:
+def _midranks(counts: np.ndarray) -> np.ndarray:
+    """Mid-rank (1-based, ties averaged, as ``scipy.stats.rankdata``) of each distinct value."""
+    return np.cumsum(counts) - (counts - 1) / 2.0
+
+
+def _prob_superiority(x: np.ndarray, y: np.ndarray, ties=None) -> float:
     """P(X > Y) + 0.5 P(X = Y) for one random member of each set.
 
     From the midranks of the pooled values (the Mann-Whitney identity
     ``(R_x - n_x (n_x + 1) / 2) / (n_x n_y)``), in O(n log n) time and O(n)
     memory: the n_x x n_y matrix of pairwise differences would need gigabytes
-    for a national survey.
+    for a national survey. ``ties``: :func:`_tie_counts` of (x, y) if known.
     """
     nx, ny = x.size, y.size
     if nx == 0 or ny == 0:
         return np.nan
-    rx = _avg_ranks(np.concatenate([x, y]))[:nx].sum()
+    cx, cy = _tie_counts(x, y) if ties is None else ties
+    rx = float(np.dot(cx, _midranks(cx + cy)))
     return float((rx - nx * (nx + 1) / 2.0) / (nx * ny))
 
 
@@ -657,15 +714,17 @@ def _brunner_munzel(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     non-empty.
     """
     n1, n2 = x.size, y.size
-    ps = _prob_superiority(x, y)
+    if n1 == 0 or n2 == 0:
+        return np.nan, np.nan
+    cx, cy = _tie_counts(x, y)
+    ps = _prob_superiority(x, y, ties=(cx, cy))
     if n1 < 2 or n2 < 2:
         return np.nan, ps
-    r = _avg_ranks(np.concatenate([x, y]))
-    r1, r2 = r[:n1], r[n1:]
-    ri1, ri2 = _avg_ranks(x), _avg_ranks(y)
-    m1, m2 = r1.mean(), r2.mean()
-    s1 = np.sum((r1 - ri1 - m1 + (n1 + 1) / 2.0) ** 2) / (n1 - 1)
-    s2 = np.sum((r2 - ri2 - m2 + (n2 + 1) / 2.0) ** 2) / (n2 - 1)
+    # per distinct value: pooled mid-rank, and mid-rank within x and within y
+    r, rx, ry = _midranks(cx + cy), _midranks(cx), _midranks(cy)
+    m1, m2 = np.dot(cx, r) / n1, np.dot(cy, r) / n2
+    s1 = np.dot(cx, (r - rx - m1 + (n1 + 1) / 2.0) ** 2) / (n1 - 1)
+    s2 = np.dot(cy, (r - ry - m2 + (n2 + 1) / 2.0) ** 2) / (n2 - 1)
     v = n1 * s1 + n2 * s2
     if not v > 0:
         return np.nan, ps
@@ -724,7 +783,10 @@ def compare_two(sums_a, counts_a, sums_b, counts_b, level: float = 0.95, n_resam
 
 
 def _assemble(sa, ca, sb, cb, diff, p, p_method, level, df_method="satterthwaite") -> dict[str, Any]:
-    d, low, high, _ = diff_interval(sa, ca, sb, cb, level=level, df_method=df_method)
+    """Result row of one comparison; ``p=None`` takes the p-value of the cluster-robust Welch t."""
+    d, low, high, t_method, p_t = _diff_t(sa, ca, sb, cb, level, df_method)
+    if p is None:
+        diff, p, p_method = d, p_t, (t_method if t_method == "welch_cluster_t" else "none")
     xa, xb = _respondent_means(sa, ca), _respondent_means(sb, cb)
     bm_p, ps = _brunner_munzel(xa, xb)
     return {
@@ -926,9 +988,13 @@ class _Year:
             cc_, ctext = _codes(resp["category"])
             part = ~is_total & (gc >= 0) & (cc_ >= 0)     # rows with a group and category
             key = (gc[part] * (len(atext) + 1) + ac[part]) * (len(ctext) + 1) + cc_[part]
-            uniq, inv = np.unique(key, return_inverse=True)
-            order = np.argsort(inv, kind="stable")
-            bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+            # the few (group, attribute, category) keys numbered densely by counting, and the rows
+            # ordered by key with a stable sort of 16-bit codes (a radix sort): O(rows), no comparison sort
+            seen = np.bincount(key)
+            uniq = np.flatnonzero(seen)
+            inv = (np.cumsum(seen > 0) - 1)[key]
+            order = np.argsort(inv.astype(np.uint16 if len(uniq) < 2**16 else np.int64), kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(seen[uniq])])
             idx = np.flatnonzero(part)[order]
             for i, k in enumerate(uniq):
                 sel = idx[bounds[i]:bounds[i + 1]]
@@ -947,9 +1013,14 @@ class _Year:
             for (a, cat), pos in m.groupby(["attribute", "category"], sort=False).indices.items():
                 self.members[(str(a), str(cat))] = np.unique(code[pos][code[pos] >= 0])
         self._masks: dict[tuple[str, str, str], np.ndarray] = {}
+        self._recent: dict[tuple[str, str, str, bool], tuple[np.ndarray, np.ndarray]] = {}
 
     def cell(self, group: str, attribute: str, category: str, rest: bool = False):
-        """(S, C) of the cell's respondents (or of the rest of the group), or None."""
+        """(S, C) of the cell's respondents (or of the rest of the group), or None.
+
+        The arrays of a subgroup are copies (``S[mask]``); the last few are
+        kept, since callers ask for the same cell once per question.
+        """
         if attribute == ALL:
             if group in self.groups and not rest:
                 return self.groups[group][1:]
@@ -959,6 +1030,8 @@ class _Year:
             return sc[1:] if sc is not None and not rest else None
         if group not in self.groups:
             return None
+        if (group, attribute, category, rest) in self._recent:
+            return self._recent[(group, attribute, category, rest)]
         ids, s, c = self.groups[group]
         key = (group, attribute, category)
         if key not in self._masks:
@@ -967,7 +1040,10 @@ class _Year:
             self._masks[key] = (pos < len(member)) & (member[np.minimum(pos, len(member) - 1)] == ids) \
                 if len(member) else np.zeros(len(ids), dtype=bool)
         mask = ~self._masks[key] if rest else self._masks[key]
-        return s[mask], c[mask]
+        if len(self._recent) >= 4:
+            self._recent.pop(next(iter(self._recent)))
+        out = self._recent[(group, attribute, category, rest)] = (s[mask], c[mask])
+        return out
 
 
 def _pick(sc, question: str):
@@ -978,6 +1054,12 @@ def _pick(sc, question: str):
     j = QUESTIONS.index(question)
     keep = c[:, j] > 0
     return s[keep, j:j + 1], c[keep, j:j + 1]
+
+
+def _n_active(sc, question: str) -> int:
+    """Respondents of (S, C) with a rating for ``question`` (any question for overall): ``len(_pick(...)[0])``."""
+    c = sc[1]
+    return int((c > 0).any(axis=1).sum() if question == "overall" else (c[:, QUESTIONS.index(question)] > 0).sum())
 
 
 def _seed_for(base: int, *parts) -> np.random.Generator:
@@ -1041,7 +1123,8 @@ def _check_consistency(cells: pd.DataFrame, year: _Year, check: str, mean_col="m
 def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
                   level: float = 0.95, n_boot: int = 9999, seed=0, min_cell_n: int = 5,
                   min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite",
-                  multi_select: str = "solely_one", check: str = "raise") -> pd.DataFrame:
+                  multi_select: str = "solely_one", check: str = "raise",
+                  large_n: int | None = LARGE_SAMPLE_N) -> pd.DataFrame:
     """Add ``ci_low, ci_high, ci_method`` to a long cell table.
 
     Each cell is located in the respondent-level data by ``(group,
@@ -1065,7 +1148,7 @@ def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
         from :func:`rating_level_sums` (columns ``attribute, category``).
     memberships : DataFrame, optional
         ``respondent_id, attribute, category``.
-    level, n_boot, seed, min_boot_n, df_method
+    level, n_boot, seed, min_boot_n, df_method, large_n
         As in :func:`overall_interval` and :func:`cell_interval`.
     min_cell_n : int
         Cells with fewer respondents get no interval (``ci_method="none"``);
@@ -1112,7 +1195,7 @@ def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
                 elif key[3] == "overall":
                     memo[key] = overall_interval(s, c, level=level, n_boot=n_boot,
                                                  seed=_seed_for(base, "ci", *key), min_boot_n=min_boot_n,
-                                                 df_method=df_method)
+                                                 df_method=df_method, large_n=large_n)
                 else:
                     memo[key] = _t_interval(s, c, level, df_method)
         lo, hi, me = memo[key]
@@ -1139,9 +1222,9 @@ def _plan_block(A, B, questions: Sequence[str], min_cell_n: int) -> tuple[dict, 
     """Group the statistics of one comparison by the respondents they involve.
 
     Returns ``(skipped, jobs)``: questions with too few respondents on a side
-    map to None in ``skipped``; each job is ``(qs, S, C, n_a, col_sets)`` for
-    the statistics whose active respondents (those with a rating) coincide,
-    so they share one set of splits.
+    map to None in ``skipped``; each job is ``(qs, (sa, ca), (sb, cb),
+    col_sets)`` for the statistics whose active respondents (those with a
+    rating) coincide, so they share one set of splits.
     """
     sA, cA = A
     sB, cB = B
@@ -1163,10 +1246,8 @@ def _plan_block(A, B, questions: Sequence[str], min_cell_n: int) -> tuple[dict, 
     jobs = []
     for key, qs in batches.items():
         ka, kb = masks[key]
-        S = np.vstack([sA[ka], sB[kb]])
-        C = np.vstack([cA[ka], cB[kb]])
         col_sets = [list(range(len(QUESTIONS))) if q == "overall" else [QUESTIONS.index(q)] for q in qs]
-        jobs.append((qs, S, C, int(ka.sum()), col_sets))
+        jobs.append((qs, (sA[ka], cA[ka]), (sB[kb], cB[kb]), col_sets))
     return skipped, jobs
 
 
@@ -1187,7 +1268,7 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
                   alpha: float = 0.05, level: float = 0.95, n_resamples: int = 9999,
                   exact_threshold: int = 20000, seed=0, min_cell_n: int = 5,
                   df_method: str = "satterthwaite", multi_select: str = "solely_one",
-                  check: str = "raise") -> pd.DataFrame:
+                  check: str = "raise", large_n: int | None = LARGE_SAMPLE_N) -> pd.DataFrame:
     """Add comparison columns (tests, intervals, effect sizes) to a cell table.
 
     Comparison kinds (each adds ``{kind}_diff, _diff_low, _diff_high, _p,
@@ -1215,7 +1296,10 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
     respondents share one set of random splits, drawn from a stream seeded
     by ``seed`` and those numbers), the interval from :func:`diff_interval`,
     and Welch / Brunner-Munzel p and the probability of superiority
-    (:func:`compare_two`) are reported alongside. Comparisons with fewer than
+    (:func:`compare_two`) are reported alongside. When both sides have at
+    least ``large_n`` respondents, p is instead that of the cluster-robust
+    Welch t of :func:`diff_interval` (``p_method = "welch_cluster_t"``; see
+    the module notes). Comparisons with fewer than
     ``min_cell_n`` respondents on either side are not made (NaN): a
     suppressed cell is never tested, nor compared against. p-values are
     adjusted with ``correction`` within each ``table`` and kind (one family
@@ -1248,6 +1332,9 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
         Degrees of freedom of the difference intervals (:func:`diff_interval`).
     multi_select, check
         As in :func:`add_intervals`.
+    large_n : int or None
+        Smallest number of respondents on *each* side for the Welch t test
+        to replace the permutation test (None: always permute).
 
     Returns
     -------
@@ -1331,16 +1418,21 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
         # (drawn from a stream seeded by seed, n and n_a): each p-value is
         # still an exact or Monte Carlo permutation p-value; sharing only
         # correlates their Monte Carlo errors and saves most of the time.
-        jobs.sort(key=lambda j: (j[2].shape[0], j[4]))
-        for (n, n_a), grp in itertools.groupby(jobs, key=lambda j: (j[2].shape[0], j[4])):
-            splits = _splits(n, n_a, n_resamples, np.random.default_rng([base, n, n_a]), exact_threshold)
-            for key, qs, S, C, na, col_sets in grp:
-                obs, p = _perm_pvalues(S, C, na, col_sets, splits)
+        sizes = lambda j: (len(j[2][0]) + len(j[3][0]), len(j[2][0]))  # noqa: E731  (n, n_a)
+        jobs.sort(key=sizes)
+        for (n, n_a), grp in itertools.groupby(jobs, key=sizes):
+            large = large_n is not None and min(n_a, n - n_a) >= large_n
+            splits = None if large else _splits(n, n_a, n_resamples, np.random.default_rng([base, n, n_a]),
+                                                exact_threshold)
+            for key, qs, (sA, cA), (sB, cB), col_sets in grp:
+                if not large:
+                    obs, p = _perm_pvalues(np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits)
                 for i, q in enumerate(qs):
                     cols = col_sets[i]
-                    sa, ca = _active(S[:na, cols], C[:na, cols])
-                    sb, cb = _active(S[na:, cols], C[na:, cols])
-                    res[key][q] = _assemble(sa, ca, sb, cb, obs[i], p[i], splits.method, level, df_method)
+                    sa, ca = _active(sA[:, cols], cA[:, cols])
+                    sb, cb = _active(sB[:, cols], cB[:, cols])
+                    res[key][q] = (_assemble(sa, ca, sb, cb, None, None, None, level, df_method) if large else
+                                   _assemble(sa, ca, sb, cb, obs[i], p[i], splits.method, level, df_method))
 
         def _result(g, a, c, q):
             if (g, a, c) in flip:
@@ -1499,6 +1591,9 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
     year = _Year(resp, memberships, multi_select)
     rows = []
     sd_memo: dict[tuple[str, str], float] = {}
+    # statsmodels solves each power equation numerically (~2 ms); many rows share their inputs
+    mdd_memo: dict[tuple[int, int, float], float] = {}
+    need_memo: dict[float, Any] = {}
     for r in cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(index=False):
         t, g, a, c, q = r
         if a == ALL or a in year.rating_attrs:
@@ -1506,18 +1601,19 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
         cell, rest = year.cell(g, a, c), year.cell(g, a, c, rest=True)
         if cell is None:
             continue
-        n = _pick(cell, q)[0].shape[0]
-        n_rest = _pick(rest, q)[0].shape[0]
+        n, n_rest = _n_active(cell, q), _n_active(rest, q)
         if (g, q) not in sd_memo:
             allg = year.cell(g, ALL, "All")
             x = _respondent_means(*_pick(allg, q)) if allg is not None else np.array([])
             sd_memo[(g, q)] = float(np.std(x, ddof=1)) if x.size >= 2 else np.nan
         sd = sd_memo[(g, q)]
+        if (n, n_rest, sd) not in mdd_memo:
+            mdd_memo[(n, n_rest, sd)] = min_detectable_difference(n, n_rest, sd, alpha, power)
+        if sd not in need_memo:
+            need_memo[sd] = responses_needed(diff, sd=sd, alpha=alpha, power=power) if sd > 0 else pd.NA
         rows.append({
             "table": t, "group": g, "attribute": a, "category": c, "question": q,
-            "n": n, "n_rest": n_rest, "sd": sd,
-            "mdd": min_detectable_difference(n, n_rest, sd, alpha, power),
-            "n_needed": responses_needed(diff, sd=sd, alpha=alpha, power=power) if sd > 0 else pd.NA,
+            "n": n, "n_rest": n_rest, "sd": sd, "mdd": mdd_memo[(n, n_rest, sd)], "n_needed": need_memo[sd],
         })
     cols = ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd", "mdd", "n_needed"]
     out = pd.DataFrame(rows, columns=cols)

@@ -843,3 +843,85 @@ def test_probability_of_superiority_equals_brute_force_pair_count():
         y = rng.integers(1, 5, rng.integers(1, 25)).astype(float)
         d = x[:, None] - y[None, :]
         assert _prob_superiority(x, y) == pytest.approx(((d > 0).sum() + 0.5 * (d == 0).sum()) / d.size, abs=1e-12)
+
+
+# --------------------------------------------------------------------------
+# permutation sums by gathering the small side's rows; large-sample switch
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("seed,overall", [(0, False), (1, False), (2, True)])
+def test_permutation_small_side_of_many_matches_brute_force(seed, overall):
+    # 2 of 21 respondents: 8 k < n, so the splits' sums are gathered row by row
+    # (not the 0/1-matrix product the tests above exercise); exact, 210 splits
+    rng = np.random.default_rng(seed)
+    if overall:
+        s, c = gen_design(rng, 21, "provider")
+        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:])
+        ref = S.permutation_test(s[:2], c[:2], s[2:], c[2:], exact_threshold=0, n_resamples=1)
+        assert ref.method == "monte carlo"
+        # brute force on the overall statistic in floating point, every split
+        obs = abs(S._stat(s[:2].sum(0), c[:2].sum(0)) - S._stat(s[2:].sum(0), c[2:].sum(0)))
+        hits = 0
+        for combo in itertools.combinations(range(21), 2):
+            m = np.zeros(21, bool)
+            m[list(combo)] = True
+            t = abs(S._stat(s[m].sum(0), c[m].sum(0)) - S._stat(s[~m].sum(0), c[~m].sum(0)))
+            hits += t >= obs - 1e-12 * max(obs, 1)
+        expected = hits / math.comb(21, 2)
+    else:
+        ids, y = ratings_long(rng, 21, kmax=4)
+        s, c = to_sums(ids, y, 21)
+        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:])
+        expected = _brute_force_p(s[:2], c[:2], s[2:], c[2:])
+    assert r.method == "exact" and r.n_perm == math.comb(21, 2)
+    assert r.p == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("design,q,shift", [("officer", 0, 0.0), ("officer", None, 0.08),
+                                            ("provider", 0, 0.08), ("provider", None, 0.0)])
+def test_large_sample_methods_agree_with_resampling_at_the_threshold(design, q, shift):
+    # At LARGE_SAMPLE_N respondents per side the cluster-robust Welch t p-value
+    # is the permutation p-value to within Monte Carlo error, and the t interval
+    # is the bootstrap interval: the reason compare_cells / overall_interval
+    # switch there (rmlib.stats module notes). Measured: |dp| <= 0.012 and
+    # interval ends within 0.003 (widths ~0.07-0.11) over 16 such cases.
+    n = S.LARGE_SAMPLE_N
+    rng = np.random.default_rng(11)
+    sa, ca = gen_design(rng, n, design)
+    sb, cb = gen_design(rng, 2 * n, design)
+    sa = sa + shift * ca
+    A = (sa[:, q], ca[:, q]) if q is not None else (sa, ca)
+    B = (sb[:, q], cb[:, q]) if q is not None else (sb, cb)
+    perm = S.permutation_test(*A, *B, n_resamples=4999, seed=1)
+    d, low, high, method, p_t = S._diff_t(*S._active(*S._as_2d(*A)), *S._active(*S._as_2d(*B)), 0.95)
+    assert method == "welch_cluster_t"
+    assert abs(perm.p - p_t) <= 0.02
+    # a p-value and its own interval agree on "significant at 5%"
+    assert (p_t < 0.05) == (low > 0 or high < 0)
+    if q is None:
+        blo, bhi, bm = S.overall_interval(*A, n_boot=4999, seed=2, large_n=None)
+        tlo, thi, tm = S.overall_interval(*A)
+        assert (bm, tm) == ("bootstrap_percentile", "cluster_t")
+        assert abs(blo - tlo) <= 0.05 * (thi - tlo) and abs(bhi - thi) <= 0.05 * (thi - tlo)
+
+
+def test_compare_cells_switches_to_welch_t_only_when_both_sides_are_large(year_data):
+    resp, mem, rl, cells = year_data
+    full = pd.concat([resp, rl])
+    out = S.compare_cells(cells, full, mem, kinds=["rest", "groups"], n_resamples=199, large_n=15)
+    perm = S.compare_cells(cells, full, mem, kinds=["rest", "groups"], n_resamples=199, large_n=None)
+    switched = 0
+    for kind in ("rest", "groups"):
+        tested = out[f"{kind}_p"].notna()
+        big = tested & (out["n"] >= 15) & (out[f"{kind}_n_other"] >= 15)
+        assert (out.loc[big, f"{kind}_p_method"] == "welch_cluster_t").all()
+        assert out.loc[tested & ~big, f"{kind}_p_method"].isin(["exact", "monte carlo"]).all()
+        assert perm.loc[tested, f"{kind}_p_method"].isin(["exact", "monte carlo"]).all()
+        # unchanged where the permutation test is kept; same difference and interval everywhere
+        pd.testing.assert_series_equal(out.loc[~big, f"{kind}_p"], perm.loc[~big, f"{kind}_p"])
+        for col in ("diff", "diff_low", "diff_high", "welch_p", "bm_p"):
+            assert np.allclose(out[f"{kind}_{col}"], perm[f"{kind}_{col}"], equal_nan=True, rtol=0, atol=1e-12)
+        # the Welch-t p is the one of the difference interval: p < 0.05 exactly when 0 is outside it
+        w = out[big]
+        assert ((w[f"{kind}_p"] < 0.05) == ((w[f"{kind}_diff_low"] > 0) | (w[f"{kind}_diff_high"] < 0))).all()
+        switched += int(big.sum())
+    assert switched > 0
