@@ -293,7 +293,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None) -> dict:
     """Everything the template needs, read from the run's output folder (stages 01-04)."""
     from .provenance import git_commit, input_hashes, package_versions
-    from .stats import MIN_BOOT_N
+    from .stats import LARGE_SAMPLE_N, MIN_BOOT_N
 
     out = Path(out_dir)
     cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
@@ -305,7 +305,7 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
     ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
                            "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg",
-                           "min_boot_n": MIN_BOOT_N}
+                           "min_boot_n": MIN_BOOT_N, "large_n": LARGE_SAMPLE_N}
 
     # headlines
     heads = []

@@ -655,11 +655,16 @@ def _tie_counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Every rank statistic here (mid-ranks in the pooled sample and within each
     set) is a function of these counts, so one sort of the distinct values
     replaces ranking n values three times: what matters when a national
-    survey puts 10^5 respondents on each side of a comparison.
+    survey puts 10^5 respondents on each side of a comparison. The distinct
+    values are found by hashing (``pandas.factorize``, O(n)) and only they are
+    sorted; respondent means take few distinct values.
     """
-    u = np.unique(np.concatenate([x, y]))
-    return (np.bincount(np.searchsorted(u, x), minlength=u.size),
-            np.bincount(np.searchsorted(u, y), minlength=u.size))
+    codes, uniq = pd.factorize(np.concatenate([x, y]))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(uniq, kind="stable")] = np.arange(len(uniq))
+    codes = rank[codes]
+    return (np.bincount(codes[:x.size], minlength=len(uniq)),
+            np.bincount(codes[x.size:], minlength=len(uniq)))
 
 
 def _midranks(counts: np.ndarray) -> np.ndarray:
@@ -916,25 +921,33 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     integer codes, never on one Python string per row.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
-        text = np.asarray(values.cat.categories.astype(str), dtype=object)
+        codes = values.cat.codes.to_numpy()          # int8/16/32: small, and -1 for missing
+        text = pd.Index(values.cat.categories.astype(str), dtype=object)
     else:
         codes, uniq = pd.factorize(values)
-        codes = codes.astype(np.int64, copy=False)
-        text = np.asarray(pd.Index(uniq).astype(str), dtype=object)
+        text = pd.Index(pd.Index(uniq).astype(str), dtype=object)
+    if text.is_monotonic_increasing:
+        return codes, np.asarray(text, dtype=object)
+    text = np.asarray(text, dtype=object)
     order = np.argsort(text, kind="stable")
-    if (order == np.arange(len(text))).all():
-        return codes, text
     rank = np.empty(len(text) + 1, dtype=np.int64)
     rank[order] = np.arange(len(text))
     rank[-1] = -1
     return rank[codes], text[order]
 
 
+def _present(codes: np.ndarray) -> np.ndarray:
+    """The distinct non-negative values of small integer codes, ascending (by counting, not sorting)."""
+    codes = codes[codes >= 0]
+    return np.flatnonzero(np.bincount(codes)) if len(codes) else np.empty(0, dtype=np.int64)
+
+
 def _dense(rid: np.ndarray, q: np.ndarray, s: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(respondent codes, sums N x 8, counts N x 8) of long rows, respondents in code order."""
-    ids, inv = np.unique(rid, return_inverse=True)
-    flat = inv.reshape(-1) * len(QUESTIONS) + q
+    seen = np.bincount(rid) > 0                   # respondents present, numbered densely by counting
+    ids = np.flatnonzero(seen)
+    inv = (np.cumsum(seen) - 1)[rid]
+    flat = inv * len(QUESTIONS) + q
     size = len(ids) * len(QUESTIONS)
     cc = np.bincount(flat, weights=c, minlength=size).reshape(len(ids), len(QUESTIONS))
     ss = np.bincount(flat, weights=s, minlength=size).reshape(len(ids), len(QUESTIONS))
@@ -961,16 +974,19 @@ class _Year:
         if missing:
             raise ValueError(f"resp is missing columns {sorted(missing)}; expected {sorted(need)}")
         qc, qtext = _codes(resp["question"])
-        unknown = set(qtext[np.unique(qc[qc >= 0])]) - set(QUESTIONS) if len(qc) else set()
+        unknown = set(qtext[_present(qc)]) - set(QUESTIONS)
         if unknown or (qc < 0).any():
             raise ValueError(f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; "
                              f"expected {QUESTIONS}")
-        qpos = np.array([QUESTIONS.index(t) for t in qtext], dtype=np.int64)[qc] if len(qc) else qc
+        qpos = np.array([QUESTIONS.index(t) for t in qtext], dtype=np.int8)[qc] if len(qc) else qc
+        del qc
         rid, self._ids = _codes(resp["respondent_id"])
         gc, gtext = _codes(resp["group"])
         # as a groupby sum would: a missing sum or count adds nothing
-        s = np.nan_to_num(resp["sum"].to_numpy(dtype=float, na_value=np.nan))
-        c = np.nan_to_num(resp["count"].to_numpy(dtype=float, na_value=np.nan))
+        s = resp["sum"].to_numpy(dtype=float, na_value=np.nan)
+        c = resp["count"].to_numpy(dtype=float, na_value=np.nan)
+        if np.isnan(s).any() or np.isnan(c).any():
+            s, c = np.nan_to_num(s), np.nan_to_num(c)
         if "attribute" in resp.columns:
             ac, atext = _codes(resp["attribute"])
             total_code = np.isin(atext, [ALL, ""])
@@ -978,16 +994,17 @@ class _Year:
         else:
             is_total = np.ones(len(resp), dtype=bool)
         self.groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for g in np.unique(gc[is_total & (gc >= 0)]):
+        for g in _present(gc[is_total]):
             rows = is_total & (gc == g)
             self.groups[str(gtext[g])] = _dense(rid[rows], qpos[rows], s[rows], c[rows])
         self.rating_level: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.rating_attrs: set[str] = set()
         if not is_total.all():
-            self.rating_attrs = {str(atext[a]) for a in np.unique(ac[~is_total])}
+            self.rating_attrs = {str(atext[a]) for a in _present(ac[~is_total])}
             cc_, ctext = _codes(resp["category"])
             part = ~is_total & (gc >= 0) & (cc_ >= 0)     # rows with a group and category
-            key = (gc[part] * (len(atext) + 1) + ac[part]) * (len(ctext) + 1) + cc_[part]
+            key = ((gc[part].astype(np.int64) * (len(atext) + 1) + ac[part]) * (len(ctext) + 1)
+                   + cc_[part])
             # the few (group, attribute, category) keys numbered densely by counting, and the rows
             # ordered by key with a stable sort of 16-bit codes (a radix sort): O(rows), no comparison sort
             seen = np.bincount(key)
@@ -1005,13 +1022,30 @@ class _Year:
         # memberships: per (attribute, category), the sorted codes of its respondents
         self.members: dict[tuple[str, str], np.ndarray] = {}
         if memberships is not None and len(memberships):
-            m = memberships[["respondent_id", "attribute", "category"]].drop_duplicates()
+            # on integer codes: one row per distinct (respondent, attribute, category) ...
+            code = pd.Index(self._ids).get_indexer(memberships["respondent_id"].astype(str))
+            ma, mat = _codes(memberships["attribute"])
+            mc, mct = _codes(memberships["category"])
+            ok = (code >= 0) & (ma >= 0) & (mc >= 0)
+            nA, nC = len(mat), len(mct)
+            key = np.sort((code[ok].astype(np.int64) * nA + ma[ok]) * nC + mc[ok])
+            key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key   # (np.unique hashes: slower)
+            pair, cat_m = np.divmod(key, nC)
             if multi_select == "solely_one":
-                k = m.groupby(["respondent_id", "attribute"])["category"].transform("size")
-                m = m[k == 1]
-            code = pd.Index(self._ids).get_indexer(m["respondent_id"].astype(str))
-            for (a, cat), pos in m.groupby(["attribute", "category"], sort=False).indices.items():
-                self.members[(str(a), str(cat))] = np.unique(code[pos][code[pos] >= 0])
+                # ... keeping a respondent in an attribute's category only if it is their only one
+                first = np.r_[True, pair[1:] != pair[:-1]]
+                size = np.diff(np.r_[np.flatnonzero(first), len(pair)])
+                keep = np.repeat(size == 1, size)
+                pair, cat_m = pair[keep], cat_m[keep]
+            resp_m, attr_m = np.divmod(pair, nA)
+            # sorted by (attribute, category, respondent) and split: each a sorted array of codes
+            cell = attr_m * nC + cat_m
+            order = np.lexsort((resp_m, cell))
+            cell, resp_m = cell[order], resp_m[order]
+            starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.empty(0, int)
+            for lo, hi in zip(starts, np.r_[starts[1:], len(cell)]):
+                a, cat = divmod(int(cell[lo]), nC)
+                self.members[(str(mat[a]), str(mct[cat]))] = resp_m[lo:hi]
         self._masks: dict[tuple[str, str, str], np.ndarray] = {}
         self._recent: dict[tuple[str, str, str, bool], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -1246,8 +1280,13 @@ def _plan_block(A, B, questions: Sequence[str], min_cell_n: int) -> tuple[dict, 
     jobs = []
     for key, qs in batches.items():
         ka, kb = masks[key]
-        col_sets = [list(range(len(QUESTIONS))) if q == "overall" else [QUESTIONS.index(q)] for q in qs]
-        jobs.append((qs, (sA[ka], cA[ka]), (sB[kb], cB[kb]), col_sets))
+        # copy only the columns the batch's statistics use, renumbered 0..
+        used = list(range(len(QUESTIONS))) if "overall" in qs else sorted(QUESTIONS.index(q) for q in qs)
+        pos = {j: i for i, j in enumerate(used)}
+        col_sets = [list(range(len(used))) if q == "overall" else [pos[QUESTIONS.index(q)]] for q in qs]
+        pick_a = np.ix_(ka, used) if len(used) < len(QUESTIONS) else ka
+        pick_b = np.ix_(kb, used) if len(used) < len(QUESTIONS) else kb
+        jobs.append((qs, (sA[pick_a], cA[pick_a]), (sB[pick_b], cB[pick_b]), col_sets))
     return skipped, jobs
 
 
@@ -1428,9 +1467,9 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
                 if not large:
                     obs, p = _perm_pvalues(np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits)
                 for i, q in enumerate(qs):
-                    cols = col_sets[i]
-                    sa, ca = _active(sA[:, cols], cA[:, cols])
-                    sb, cb = _active(sB[:, cols], cB[:, cols])
+                    # every row of the job has a rating in this statistic's columns (_plan_block)
+                    cols = slice(col_sets[i][0], col_sets[i][-1] + 1)
+                    sa, ca, sb, cb = sA[:, cols], cA[:, cols], sB[:, cols], cB[:, cols]
                     res[key][q] = (_assemble(sa, ca, sb, cb, None, None, None, level, df_method) if large else
                                    _assemble(sa, ca, sb, cb, obs[i], p[i], splits.method, level, df_method))
 
