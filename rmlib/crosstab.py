@@ -1050,6 +1050,17 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
             ids = pd.Index(this.respondents.loc[this.respondents["group"].astype(str) == g, "respondent_id"]).unique()
             member_of[g] = ids.get_indexer(this.memberships["respondent_id"]) >= 0
         return member_of[g]
+    multi_memo: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def multi_count(attr: str, g: str) -> tuple[int, int]:
+        """(respondents of group g choosing more than one category of attr, all choosing any): once per pair."""
+        if (attr, g) not in multi_memo:
+            in_attr = (this.memberships["attribute"].astype(str) == attr).to_numpy()
+            mg = this.memberships[in_attr & in_group(g)].drop_duplicates(["respondent_id", "category"])
+            k_per = mg.groupby("respondent_id").size()
+            multi_memo[(attr, g)] = int((k_per > 1).sum()), int(len(k_per))
+        return multi_memo[(attr, g)]
+
     for tid, frame in tabs.items():
         if not {"group", "attribute", "category", "question", "n"} <= set(frame.columns) or frame.empty:
             continue
@@ -1060,11 +1071,8 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
             label = ATTRIBUTE_LABEL.get(attr, attr).lower()
             # multi-select note
             if this is not None and attr not in (ALL_ATTRIBUTE, RATED_DEPARTMENT):
-                in_attr = (this.memberships["attribute"].astype(str) == attr).to_numpy()
                 for g in groups:
-                    mg = this.memberships[in_attr & in_group(g)].drop_duplicates(["respondent_id", "category"])
-                    k_per = mg.groupby("respondent_id").size()
-                    multi, total = int((k_per > 1).sum()), int(len(k_per))
+                    multi, total = multi_count(attr, g)
                     if multi == 0:
                         continue
                     who = GROUP_LABEL.get(g, g).lower()
