@@ -54,9 +54,6 @@ CORE_STAGES = ("clean", "score", "cross-analysis", "significance")
 ALL_STAGES = (*CORE_STAGES, "report")
 #: targets of issue 8 (2 cores)
 TARGETS = {"make_report_s": 45.0, "core_1e5_s": 60.0, "core_1e5_gb": 4.0, "floor_ratio": 3.0}
-#: largest size at which stats.compare_cells runs by default: its Monte Carlo splits cost tests x resamples x
-#: respondents (plus stats._random_subsets' Python loop, ~ k R n / 4e6 per test); at 1e5 that is hours (README)
-COMPARE_MAX = 10_000
 #: smallest size at which the floor-ratio target is checked (smaller: fixed per-call costs of a few ms dominate)
 FLOOR_TARGET_MIN_SIZE = 10_000
 
@@ -100,21 +97,17 @@ def _child_generate(size: int, workdir: Path, seed: int) -> dict:
             "max_rss_mb": W.max_rss_mb()}
 
 
-def _child_measure(workdir: Path, resamples: int, significance: bool, report: bool, compare: bool = True,
-                   whatif: bool = False) -> dict:
+def _child_measure(workdir: Path, resamples: int, significance: bool, report: bool) -> dict:
     sampler = W.PeakRSS()
     try:
-        res = W.run_size(workdir, resamples, significance=significance, report=report, sampler=sampler,
-                         compare=compare, whatif=whatif)
+        res = W.run_size(workdir, resamples, significance=significance, report=report, sampler=sampler)
     finally:
         sampler.close()
     return res
 
 
-def _child_scaling(workdirs: list[str], resamples: list[int], whatif: bool = False) -> dict:
+def _child_scaling(workdirs: list[str], resamples: list[int]) -> dict:
     """Time add_intervals and compare_cells at each (size, resample count) on already-cleaned data."""
-    import contextlib
-
     import pandas as pd
     from rmlib import crosstab, stats
     from rmlib.dataset import load_year
@@ -130,29 +123,27 @@ def _child_scaling(workdirs: list[str], resamples: list[int], whatif: bool = Fal
             t = time.perf_counter()
             ci = stats.add_intervals(cells, resp, this.memberships, n_boot=R, **settings)
             t_ci = time.perf_counter() - t
-            ctx = contextlib.nullcontext()
-            if whatif:
-                import stats_whatif
-                ctx = stats_whatif.proposed()
-            with ctx:
-                t = time.perf_counter()
-                out = stats.compare_cells(ci, resp, this.memberships, resp_last=resp_last,
-                                          memberships_last=last.memberships, correction=P.correction,
-                                          alpha=P.alpha, n_resamples=R, **settings)
-                t_cmp = time.perf_counter() - t
+            t = time.perf_counter()
+            out = stats.compare_cells(ci, resp, this.memberships, resp_last=resp_last,
+                                      memberships_last=last.memberships, correction=P.correction,
+                                      alpha=P.alpha, n_resamples=R, **settings)
+            t_cmp = time.perf_counter() - t
             points.append({"size": int(wd.name.split("-")[-1]), "respondents": int(len(this.respondents)),
                            "resamples": R, "cells": int(len(cells)), **_work(out, ci, R),
                            "add_intervals_s": t_ci, "compare_cells_s": t_cmp})
-    return {"points": points, "whatif": whatif}
+    return {"points": points}
 
 
 def _work(out, ci, R: int) -> dict:
     """The resampling work a significance run implies.
 
-    Tests: every comparison made (p not NaN). Monte Carlo tests cost
-    ``R`` splits, exact ones ``C(n_a + n_b, n_a)``; each split touches every
-    respondent of both sides, so the work is the sum of splits x respondents.
-    Bootstrap intervals (overall cells with n >= 100): R x n.
+    Tests: every comparison made (p not NaN). Monte Carlo permutation tests
+    cost ``R`` splits, exact ones ``C(n_a + n_b, n_a)``; the work counted is
+    splits x respondents of both sides (an upper bound: a split's sums are
+    gathered from the smaller side's rows when that is much the smaller).
+    Large-sample Welch t tests (both sides >= ``stats.LARGE_SAMPLE_N``) do no
+    resampling. Bootstrap intervals (overall cells of 100-999 respondents):
+    R x n.
     """
     from rmlib import stats
 
@@ -167,7 +158,7 @@ def _work(out, ci, R: int) -> dict:
         for n_a, n_b, method in zip(sub["n"].astype(int), sub[f"{k}_n_other"].astype(int), sub[f"{k}_p_method"]):
             if method == "exact":
                 work_exact += math.comb(n_a + n_b, n_a) * (n_a + n_b)
-            else:
+            elif method == "monte carlo":
                 mc_tests += 1
                 work_mc += R * (n_a + n_b)
     boot = ci[ci["ci_method"] == "bootstrap_percentile"]
@@ -177,14 +168,11 @@ def _work(out, ci, R: int) -> dict:
 
 # ----------------------------------------------------------------------------- parent: one size
 def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101, significance_max: int | None = None,
-                 report_max: int | None = 10_000, compare_max: int | None = COMPARE_MAX, whatif: bool = False,
-                 timeout: float | None = None, previous: dict | None = None, say=print) -> dict:
+                 report_max: int | None = None, timeout: float | None = None, say=print) -> dict:
     """Generate (subprocess) then measure (fresh subprocess) one size.
 
-    ``stats.compare_cells`` runs up to ``compare_max`` (None: always);
-    report assembly needs the comparisons and runs up to ``report_max``.
-    ``previous`` (the last size measured) is used to say what a skipped
-    ``compare_cells`` would cost.
+    Significance runs up to ``significance_max`` and report assembly (which
+    needs it) up to ``report_max`` (None: every size).
     """
     wd = workroot / f"size-{size}"
     gen = _child(["--_generate", str(size), "--workdir", str(wd), "--seed", str(seed)], timeout=timeout)
@@ -193,34 +181,16 @@ def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101
     say(f"  size {size}: generated {gen['years'][str(W.YEAR)]['respondents']} + "
         f"{gen['years'][str(W.COMPARE_YEAR)]['respondents']} respondents in {gen['seconds']:.1f}s")
     significance = significance_max is None or size <= significance_max
-    compare, note = True, ""
-    if significance and compare_max is not None and size > compare_max:
-        compare = False
-        prev = ""
-        if previous and "steps" in previous:
-            t_prev = sum(r["seconds"] for r in previous["steps"] if r["step"] == "stats.compare_cells")
-            if t_prev:
-                f = size / previous["size"]
-                prev = (f"; it took {t_prev:.0f} s at size {previous['size']}, so expect >= {t_prev * f:.0f} s here "
-                        f"(x{f:.0f} respondents per test), more for the _random_subsets loop (x{f * f:.0f})")
-        note = (f"stats.compare_cells not run above size {compare_max} (--compare-max): permutation splits cost "
-                f"tests x resamples x respondents{prev}. Significance here = intervals, disclosure, power; no report")
-    report = significance and compare and (report_max is None or size <= report_max)
+    report = significance and (report_max is None or size <= report_max)
     args = ["--_measure", "--workdir", str(wd), "--resamples", str(resamples)]
     if not significance:
         args.append("--no-significance")
-    if not compare:
-        args.append("--no-compare")
-    if whatif:
-        args.append("--whatif")
     if not report:
         args.append("--no-report")
     res = _child(args, timeout=timeout)
     res["size"] = size
     res["generate"] = gen
     res["resamples"] = resamples
-    if note:
-        res["note"] = note
     return res
 
 
@@ -339,8 +309,6 @@ def format_report(results: dict) -> str:
             cells.append(f"{_fmt_s(v['seconds']):>7} ({_fmt_s(v['compute_seconds']):>6})" if v else f"{'-':>16}")
         lines.append(f"{res['size']:>7} {res['respondents']:>8} {res['rating_rows']:>9} " + " ".join(cells)
                      + f" {_fmt_s(res['core_seconds']):>8} {res['core_max_rss_mb']:>8.0f}")
-        if res.get("note"):
-            lines.append(f"{'':>7} note: {res['note']}")
     lines.append("")
     lines.append("== core functions vs floor (seconds; ratio = function / floor; target <= 3 for score and "
                  "cross-analysis) ==")
@@ -421,8 +389,7 @@ def check(results: dict) -> list[str]:
 # ----------------------------------------------------------------------------- main
 def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_000),
         scaling_resamples=(199, 999, 2999), pipeline=("bundled", "100"), significance_max: int | None = None,
-        report_max: int | None = 10_000, compare_max: int | None = COMPARE_MAX, whatif: bool = False,
-        workroot: Path | None = None, keep: bool = False, say=print) -> dict:
+        report_max: int | None = None, workroot: Path | None = None, keep: bool = False, say=print) -> dict:
     """Run the benchmark; return the results dict (what is written as JSON)."""
     own = workroot is None
     workroot = Path(workroot or tempfile.mkdtemp(prefix="rmlib-bench-"))
@@ -431,14 +398,13 @@ def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_
                                  "cpus": os.cpu_count(), "ram_gb": round(_ram_gb(), 1)},
                      "settings": {"sizes": list(sizes), "resamples": resamples,
                                   "scaling_sizes": list(scaling_sizes), "scaling_resamples": list(scaling_resamples),
-                                  "pipeline": list(pipeline), "whatif": whatif},
+                                  "pipeline": list(pipeline)},
                      "targets": TARGETS, "sizes": []}
     try:
         for size in sizes:
             say(f"size {size} ...")
-            prev = next((r for r in reversed(results["sizes"]) if "steps" in r), None)
             res = measure_size(size, resamples, workroot, significance_max=significance_max, report_max=report_max,
-                               compare_max=compare_max, whatif=whatif, previous=prev, say=say)
+                               say=say)
             results["sizes"].append(res)
             if "error" in res:
                 say(f"  ERROR {res['error']}")
@@ -457,8 +423,7 @@ def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_
                     _child(["--_measure", "--workdir", str(wd), "--resamples", "999", "--no-significance",
                             "--no-report"])
                 dirs.append(str(wd))
-            sc = _child(["--_scaling", *dirs, "--resamples-list", *map(str, scaling_resamples),
-                         *(["--whatif"] if whatif else [])])
+            sc = _child(["--_scaling", *dirs, "--resamples-list", *map(str, scaling_resamples)])
             if "error" not in sc:
                 sc["fit"] = fit_linear(sc["points"])
             results["scaling"] = sc
@@ -488,11 +453,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="full notebook runs: 'bundled' and/or sizes (default: bundled 100)")
     ap.add_argument("--significance-max", type=int, default=None,
                     help="largest size at which the significance stage runs (default: every size)")
-    ap.add_argument("--report-max", type=int, default=10_000, help="largest size at which report assembly runs")
-    ap.add_argument("--compare-max", type=int, default=COMPARE_MAX,
-                    help="largest size at which stats.compare_cells runs (default 10000; 0: every size)")
-    ap.add_argument("--whatif", action="store_true",
-                    help="run significance with the proposed rmlib.stats changes of stats_whatif.py (in memory only)")
+    ap.add_argument("--report-max", type=int, default=None,
+                    help="largest size at which report assembly runs (default: every size)")
     ap.add_argument("--smoke", action="store_true",
                     help="quick check: size 100, 199 resamples, a 2-point scaling grid, no notebook run")
     ap.add_argument("--out", type=Path, default=None,
@@ -505,7 +467,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resamples-list", type=int, nargs="+", help=argparse.SUPPRESS)
     ap.add_argument("--no-significance", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--no-compare", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=20161101, help=argparse.SUPPRESS)
     ap.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -513,10 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     if a._generate is not None:
         data = _child_generate(a._generate, a.workdir, a.seed)
     elif a._measure:
-        data = _child_measure(a.workdir, a.resamples, not a.no_significance, not a.no_report, not a.no_compare,
-                              a.whatif)
+        data = _child_measure(a.workdir, a.resamples, not a.no_significance, not a.no_report)
     elif a._scaling:
-        data = _child_scaling(a._scaling, a.resamples_list, a.whatif)
+        data = _child_scaling(a._scaling, a.resamples_list)
     else:
         if a.smoke:
             results = run(sizes=[100], resamples=199, scaling_sizes=[100], scaling_resamples=[199, 399],
@@ -525,7 +485,6 @@ def main(argv: list[str] | None = None) -> int:
             results = run(sizes=a.sizes, resamples=a.resamples, scaling_sizes=a.scaling_sizes,
                           scaling_resamples=a.scaling_resamples, pipeline=a.pipeline,
                           significance_max=a.significance_max, report_max=a.report_max,
-                          compare_max=a.compare_max or None, whatif=a.whatif,
                           workroot=a.workdir, keep=a.workdir is not None)
         print()
         print(format_report(results))

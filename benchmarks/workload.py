@@ -242,12 +242,11 @@ def stage_cross(P: Params, timer: Timer) -> None:
         write_table(caveats, out / "tables" / "caveats.csv")
 
 
-def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = True, compare: bool = True) -> dict:
+def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = True) -> dict:
     """notebooks/04_significance with ``n_resamples`` permutations / bootstrap draws.
 
-    ``compare=False`` leaves out ``stats.compare_cells`` (and the findings,
-    which need it): see ``run.py`` for when it cannot run. Returns the number
-    of cells and of comparisons tested.
+    Returns the number of cells, of comparisons tested, and of those tested by
+    resampling (permutation) rather than the large-sample Welch t.
     """
     from rmlib import crosstab, disclosure, report, stats
     from rmlib.dataset import load_year
@@ -263,13 +262,12 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
     settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select=P.multi_select_rule)
     cells = timer.call(s, "stats.add_intervals", stats.add_intervals, cells, resp, this.memberships,
                        n_boot=n_resamples, **settings)
-    if compare:
-        cells = timer.call(s, "stats.compare_cells", stats.compare_cells, cells, resp, this.memberships,
-                           resp_last=resp_last, memberships_last=last.memberships, correction=P.correction,
-                           alpha=P.alpha, n_resamples=n_resamples, **settings)
+    cells = timer.call(s, "stats.compare_cells", stats.compare_cells, cells, resp, this.memberships,
+                       resp_last=resp_last, memberships_last=last.memberships, correction=P.correction,
+                       alpha=P.alpha, n_resamples=n_resamples, **settings)
     cells = timer.call(s, "disclosure.apply_disclosure", disclosure.apply_disclosure, cells,
                        min_cell_n=P.min_cell_n, caution_n=P.caution_n)
-    findings = timer.call(s, "report.findings", report.findings, cells) if compare else None
+    findings = timer.call(s, "report.findings", report.findings, cells)
     pw = None
     if power:
         pw = timer.call(s, "stats.power_table", stats.power_table, cells, resp, this.memberships, diff=0.25,
@@ -278,11 +276,11 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
         report.write_table(cells, out / "data" / "cells_tested.parquet")
         if pw is not None:
             report.write_table(pw, out / "tables" / "power.csv")
-        if findings is not None:
-            report.write_table(findings, out / "tables" / "findings.csv")
+        report.write_table(findings, out / "tables" / "findings.csv")
         report.write_headlines(cells, pd.read_csv(out / "tables" / "headline.csv"), P, out / "headlines.json")
-    tested = sum(int(cells[f"{k}_p"].notna().sum()) for k in stats.COMPARISON_KINDS if f"{k}_p" in cells)
-    return {"cells": int(len(cells)), "tests": tested, "compared": compare}
+    tested = sum(int(cells[f"{k}_p"].notna().sum()) for k in stats.COMPARISON_KINDS)
+    permuted = sum(int(cells[f"{k}_p_method"].isin(["exact", "monte carlo"]).sum()) for k in stats.COMPARISON_KINDS)
+    return {"cells": int(len(cells)), "tests": tested, "permutation_tests": permuted}
 
 
 def stage_report(P: Params, timer: Timer) -> None:
@@ -402,8 +400,7 @@ def compare_with_floors(P: Params, this, last, repeats: int = 2) -> tuple[dict, 
 
 
 def run_size(workdir: Path, n_resamples: int, significance: bool = True, power: bool = True,
-             report: bool = True, sampler: PeakRSS | None = None, compare: bool = True, whatif: bool = False,
-             ratio_repeats: int = 2) -> dict:
+             report: bool = True, sampler: PeakRSS | None = None, ratio_repeats: int = 2) -> dict:
     """Clean both years, then time every stage on data already generated in ``workdir/raw``.
 
     Returns the step rows, the floors, the significance workload, the wall
@@ -422,20 +419,15 @@ def run_size(workdir: Path, n_resamples: int, significance: bool = True, power: 
     stage_cross(P, timer)
     sig = None
     if significance:
-        ctx = contextlib.nullcontext()
-        if whatif:
-            import stats_whatif
-            ctx = stats_whatif.proposed()
-        with ctx:
-            sig = stage_significance(P, timer, n_resamples, power=power, compare=compare)
+        sig = stage_significance(P, timer, n_resamples, power=power)
     core_wall = time.perf_counter() - t0
     core_rss = max_rss_mb()
-    if report and significance and compare:
+    if report and significance:
         stage_report(P, timer)
     this, last = load_year(P.year, P.processed_dir), load_year(P.compare_year, P.processed_dir)
     floors, repeat = compare_with_floors(P, this, last, ratio_repeats)
     return {"steps": timer.rows, "floors": floors, "floor_repeats": repeat, "significance": sig,
-            "whatif": whatif, "core_seconds": core_wall,
+            "core_seconds": core_wall,
             "core_max_rss_mb": core_rss, "max_rss_mb": max_rss_mb(),
             "respondents": int(len(this.respondents)), "rating_rows": int(len(this.ratings)),
             "respondents_last": int(len(last.respondents)), "rating_rows_last": int(len(last.ratings))}
