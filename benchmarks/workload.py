@@ -196,21 +196,19 @@ def stage_clean(P: Params, timer: Timer, stage: str = "clean") -> None:
 def stage_score(P: Params, timer: Timer) -> None:
     """notebooks/02_score: headline, by-question tables, maturity, trend over every processed year."""
     from rmlib import crosstab, scoring
-    from rmlib.dataset import available_years, load_year, load_years
+    from rmlib.dataset import available_years, load_years
     from rmlib.report import write_table
 
     s, out = "score", P.path("output_dir")
-    with timer.step(s, "load_year x2 (parquet)", kind="io"):
-        this = load_year(P.year, P.processed_dir)
-        last = load_year(P.compare_year, P.processed_dir)
+    with timer.step(s, "load_years (parquet, every year once)", kind="io"):
+        years = load_years([y for y in available_years(P.processed_dir) if y <= P.year], P.processed_dir)
+        this, last = years[P.year], years[P.compare_year]
     head = timer.call(s, "crosstab.headline", crosstab.headline, this, last)
     with timer.step(s, "crosstab.build_table x2 (by question)"):
         by_question = {t.id: crosstab.build_table(t, this, last, P.multi_select_rule)
                        for t in crosstab.REPORT_TABLES if t.id in ("officer_by_question", "provider_by_question")}
         by_q = pd.concat(by_question.values(), ignore_index=True)
     maturity = timer.call(s, "scoring.maturity_table", scoring.maturity_table, by_q)
-    with timer.step(s, "load_years (parquet again, as the notebook does)", kind="io"):
-        years = load_years([y for y in available_years(P.processed_dir) if y <= P.year], P.processed_dir)
     responses = timer.call(s, "crosstab.responses_by_year", crosstab.responses_by_year, years)
     trend = timer.call(s, "crosstab.trend", crosstab.trend, years)
     with timer.step(s, "write tables", kind="io"):
