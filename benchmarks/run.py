@@ -240,7 +240,7 @@ def stage_summary(res: dict) -> dict:
 
 #: the core function(s) of each stage, compared with the stage's floor
 FLOOR_STEPS = {"clean": ("clean.clean_year",), "cross-analysis": ("crosstab.build_tables",),
-               "score": ("crosstab.headline", "crosstab.build_table x2 (by question)", "scoring.maturity_table",
+               "score": ("crosstab.headline", "crosstab.build_tables (the 2 by question)", "scoring.maturity_table",
                          "crosstab.responses_by_year", "crosstab.trend")}
 
 

@@ -204,9 +204,9 @@ def stage_score(P: Params, timer: Timer) -> None:
         years = load_years([y for y in available_years(P.processed_dir) if y <= P.year], P.processed_dir)
         this, last = years[P.year], years[P.compare_year]
     head = timer.call(s, "crosstab.headline", crosstab.headline, this, last)
-    with timer.step(s, "crosstab.build_table x2 (by question)"):
-        by_question = {t.id: crosstab.build_table(t, this, last, P.multi_select_rule)
-                       for t in crosstab.REPORT_TABLES if t.id in ("officer_by_question", "provider_by_question")}
+    with timer.step(s, "crosstab.build_tables (the 2 by question)"):
+        by_question = crosstab.build_tables(this, last, P.multi_select_rule, specs=tuple(
+            t for t in crosstab.REPORT_TABLES if t.id in ("officer_by_question", "provider_by_question")))
         by_q = pd.concat(by_question.values(), ignore_index=True)
     maturity = timer.call(s, "scoring.maturity_table", scoring.maturity_table, by_q)
     responses = timer.call(s, "crosstab.responses_by_year", crosstab.responses_by_year, years)
@@ -374,8 +374,9 @@ def compare_with_floors(P: Params, this, last, repeats: int = 2) -> tuple[dict, 
     def score_fns() -> float:
         t = time.perf_counter()
         crosstab.headline(this, last)
-        by_q = pd.concat([crosstab.build_table(crosstab.TABLE_INDEX[t], this, last, P.multi_select_rule)
-                          for t in ("officer_by_question", "provider_by_question")], ignore_index=True)
+        by_q = pd.concat(crosstab.build_tables(this, last, P.multi_select_rule, specs=tuple(
+            crosstab.TABLE_INDEX[t] for t in ("officer_by_question", "provider_by_question"))).values(),
+            ignore_index=True)
         scoring.maturity_table(by_q)
         years = {P.compare_year: last, P.year: this}
         crosstab.responses_by_year(years)

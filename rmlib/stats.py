@@ -561,8 +561,7 @@ def _perm_pvalues(S: np.ndarray, C: np.ndarray, n_a: int, col_sets: Sequence[Seq
     Rows ``:n_a`` of ``S``/``C`` are set A, the rest set B; each entry of
     ``col_sets`` is a statistic (the mean over those columns of ratio
     means). For each batch of splits, A's sums and counts are the sums of
-    its rows (``M @ [S, C]`` for a 0/1 membership matrix M) and B's the
-    totals minus those.
+    its rows (:meth:`_Splits.sums`) and B's the totals minus those.
     """
     obs = _observed(S, C, n_a, col_sets)
     k = len(col_sets)
@@ -607,8 +606,9 @@ def permutation_test(sums_a, counts_a, sums_b, counts_b, n_resamples: int = 9999
     them); otherwise ``n_resamples`` random splits are drawn and
     ``p = (1 + #{|T*| >= |T_obs|}) / (n_resamples + 1)``. A relative
     tolerance of 1e-12 (floor 1e-12 absolute) counts floating-point ties as
-    ties. Fully vectorised: each batch of splits is a 0/1 membership matrix M
-    and the groups' sums and counts are ``M @ sums`` and the remainder.
+    ties. Fully vectorised: for each batch of splits the smaller side's sums
+    and counts are added up from its rows (see ``_Splits``) and the other
+    side's are the totals minus those, so a split costs O(smaller side).
 
     Parameters
     ----------
