@@ -503,7 +503,7 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     weights = {"s": np.where(valid, score, 0.0), "c": valid,
                "nc": ratings["no_contact"].fillna(False).to_numpy(dtype=bool)}
     del score, valid
-    nR, nG, nQ, nD = len(rtext), len(gtext), len(qtext), len(dtext)
+    nG, nQ, nD = len(gtext), len(qtext), len(dtext)
     ok = (rc >= 0) & (gc >= 0) & (qc >= 0)
     # whole groups: per (respondent, group, question)
     r_t, sub, tot = _sum_by(rc, gc * nQ + qc, nG * nQ, ok, weights)
@@ -531,6 +531,7 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
         "count": np.concatenate([tot["c"], dep["c"]]).astype(np.int64),
         "no_contact": np.concatenate([tot["nc"], dep["nc"]]).astype(np.int64),
     })
+    out["category"] = out["category"].cat.remove_unused_categories()
     return out
 
 
@@ -545,11 +546,14 @@ def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray
     bins would far outnumber the rows. Returns (major, minor, sums per weight).
     """
     mj, mn = major[rows], minor[rows]
+    if not len(mj):
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, {k: np.empty(0) for k in weights}
     seen = np.bincount(mn, minlength=n_minor) > 0
     dense = np.cumsum(seen) - 1                  # minor code -> 0..L-1 among those seen
     L = int(seen.sum())
     key = mj.astype(np.int64) * L + dense[mn]
-    size = (int(mj.max()) + 1) * L if len(mj) else 0
+    size = (int(mj.max()) + 1) * L
     if size <= max(4 * len(key), 1 << 20):
         present = np.flatnonzero(np.bincount(key, minlength=size))
         inv, nbins = None, size

@@ -409,6 +409,30 @@ def test_no_data_last_year_versus_not_asked(y2018, y2017):
 # ------------------------------------------------------------------------------------------------
 # the respondent sums given to rmlib.stats agree with the tables (docs/contracts.md)
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("as_text", [False, True])
+def test_resampling_sums_equal_a_plain_groupby(y2018, as_text):
+    # reference: scoring.respondent_sums (a pandas groupby on the key columns), for the whole groups and
+    # for the rated departments, relabelled; with a missing department and an unknown respondent row added
+    from rmlib.scoring import respondent_sums
+    r = y2018.ratings
+    extra = pd.DataFrame([_rating("P9", "provider", "share", None, 3), _rating(None, "provider", "share", "finance", 2)])
+    r = pd.concat([r, extra.astype({"group": r["group"].dtype, "question": r["question"].dtype})], ignore_index=True)
+    if as_text:
+        r = r.astype({"group": str, "question": str})
+    got = crosstab.resampling_sums(r, labels=LABELS_2018)
+    tot = respondent_sums(r)
+    dep = respondent_sums(r[r["department"].notna() & (r["department"] != "")], by=("group", "department", "question"))
+    dep["category"] = dep["department"].map(LABELS_2018)
+    want = pd.concat([tot.assign(attribute="all", category="All"), dep.assign(attribute="rated_department")])
+    keys = ["respondent_id", "group", "question", "attribute", "category"]
+    norm = lambda f: (f[keys + ["sum", "count", "no_contact"]].astype({k: str for k in keys})  # noqa: E731
+                      .astype({"sum": float, "count": int, "no_contact": int})
+                      .sort_values(keys).reset_index(drop=True))
+    pd.testing.assert_frame_equal(norm(got), norm(want))
+    assert all(isinstance(got[k].dtype, pd.CategoricalDtype) for k in keys)
+    assert "" not in set(got["category"].cat.categories)
+
+
 def test_resampling_sums_match_every_table(y2018, y2017):
     from rmlib import stats
     cells = pd.concat(crosstab.build_tables(y2018, y2017).values(), ignore_index=True)
