@@ -122,6 +122,7 @@ _TIE_RTOL = 1e-12          # relative tolerance when comparing |T*| >= |T_obs|
 _ZERO_VAR = 1e-24          # a variance below this (scores are 1-4) is zero
 _MAX_MATRIX = 4_000_000    # elements of a resampling matrix built at once
 _MAX_MASK = 32_000_000     # booleans of the membership mask used to draw random splits
+_MAX_KEEP = 16_000_000     # elements of 0/1 split matrices kept for reuse across tests
 #: Default smallest n for the bootstrap in :func:`overall_interval` (below: cluster t).
 MIN_BOOT_N = 100
 #: Default number of respondents from which resampling gives way to its large-sample
@@ -490,11 +491,12 @@ class _Splits:
     adding up the k rows of each split: O(b k) per column, so a test of a
     small subgroup against the rest of a large group costs what the subgroup
     costs, not what the group does. Where the smaller side is a sizeable
-    share of few respondents (k >= n / 8, b x n <= 4e6) a product with the
-    chunk's b x n 0/1 membership matrix (BLAS; built once and kept, since the
-    same splits serve every test with the same numbers of respondents) is
-    faster. Sums of integer scores and counts are exact in floating point, so
-    the two ways give identical p-values.
+    share of the respondents (k >= n / 8; ``_splits`` then makes chunks of
+    b x n <= 4e6) a product with the chunk's b x n 0/1 membership matrix
+    (BLAS) is faster; the matrices are kept for the next test with the same
+    numbers of respondents (which uses the same splits) while they total at
+    most 16e6 elements. Sums of integer scores and counts are exact in
+    floating point, so the two ways give identical p-values.
     """
 
     def __init__(self, n: int, chunks: list, small_is_a: bool, method: str, n_perm: int):
@@ -505,12 +507,14 @@ class _Splits:
     def sums(self, i: int, X: np.ndarray, tot: np.ndarray) -> np.ndarray:
         idx = self.chunks[i]
         b, k = idx.shape
-        if i in self._masks or (8 * k >= self.n and b * self.n <= _MAX_MATRIX):
-            if i not in self._masks:
+        if 8 * k >= self.n:
+            M = self._masks.get(i)
+            if M is None:
                 M = np.zeros((b, self.n))
                 np.put_along_axis(M, idx, 1.0, axis=1)
-                self._masks[i] = M
-            small = self._masks[i] @ X
+                if self.n_perm * self.n <= _MAX_KEEP:
+                    self._masks[i] = M
+            small = M @ X
             return small if self.small_is_a else tot - small
         step = max(1, _MAX_MATRIX // max(1, k * X.shape[1]))
         small = np.empty((b, X.shape[1]))
@@ -525,7 +529,8 @@ def _splits(n: int, n_a: int, n_resamples: int, rng, exact_threshold: int) -> _S
     if n_a < 1 or n_b < 1:
         return _Splits(n, [], True, "none", 0)
     k, small_is_a = (n_a, True) if n_a <= n_b else (n_b, False)
-    chunk = max(1, _MAX_MASK // n)
+    # chunk: the 0/1 matrix of a chunk (when used, see _Splits) or the mask that draws it stays small
+    chunk = max(1, (_MAX_MATRIX if 8 * k >= n else _MAX_MASK) // n)
     n_splits = math.comb(n, n_a)
     chunks = []
     if n_splits <= exact_threshold:
