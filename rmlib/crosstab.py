@@ -515,8 +515,10 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     d_d, q_d = np.divmod(sub, nQ)
     dlabels = np.asarray([lab.get(d, d) for d in dtext], dtype=object)
     lcode, ltext = pd.factorize(pd.Series(dlabels, dtype=object), sort=True)
+    names = list(dict.fromkeys([ALL_CATEGORY, *ltext]))        # a department labelled "All" shares the name
+    label_pos = np.array([names.index(t) for t in ltext], dtype=np.int64)
     n_tot = len(r_t)
-    cats = np.concatenate([np.full(n_tot, 0), np.asarray(lcode, dtype=np.int64)[d_d] + 1])
+    cats = np.concatenate([np.full(n_tot, 0), label_pos[np.asarray(lcode, dtype=np.int64)[d_d]]])
 
     def _cat(codes, names) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
@@ -526,7 +528,7 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
         "group": _cat(np.concatenate([g_t, g_d]), gtext),
         "question": _cat(np.concatenate([q_t, q_d]), qtext),
         "attribute": _cat(np.repeat([0, 1], [n_tot, len(r_d)]), [ALL_ATTRIBUTE, RATED_DEPARTMENT]),
-        "category": _cat(cats, [ALL_CATEGORY, *ltext]),
+        "category": _cat(cats, names),
         "sum": np.concatenate([tot["s"], dep["s"]]).astype(float),
         "count": np.concatenate([tot["c"], dep["c"]]).astype(np.int64),
         "no_contact": np.concatenate([tot["nc"], dep["nc"]]).astype(np.int64),

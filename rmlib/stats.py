@@ -58,10 +58,12 @@ Large samples (``LARGE_SAMPLE_N``, 1000 respondents): resampling costs
     cluster t interval, and in :func:`compare_cells` a comparison whose
     *both* sides have 1000 respondents or more is tested with the
     cluster-robust Welch t (the difference over the standard error of
-    :func:`diff_interval`, so test and interval always agree). At that size
-    the resampling distribution is normal to within its own Monte Carlo
-    error: ``tests/test_stats.py`` checks permutation and Welch-t p-values,
-    and bootstrap and t intervals, agree on data built at the threshold.
+    :func:`diff_interval`, so test and interval always agree; where it is
+    undefined, with no variance on either side, the permutation test is
+    kept). At that size the resampling distribution is normal to within its
+    own Monte Carlo error: ``tests/test_stats.py`` checks permutation and
+    Welch-t p-values, and bootstrap and t intervals, agree on data built at
+    the threshold.
     The method used is recorded per row (``ci_method``, ``*_p_method``).
 Intervals are not clipped to the 1-4 scale: a t interval for a tiny cell may
     run past 4 or below 1, which honestly says that it is wide; clipping
@@ -983,10 +985,13 @@ class _Year:
         if unknown or (qc < 0).any():
             raise ValueError(f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; "
                              f"expected {QUESTIONS}")
-        qpos = np.array([QUESTIONS.index(t) for t in qtext], dtype=np.int8)[qc] if len(qc) else qc
+        # (an unused category outside QUESTIONS maps to -1; used ones were refused above)
+        qpos = np.array([QUESTIONS.index(t) if t in QUESTIONS else -1 for t in qtext], dtype=np.int8)[qc] \
+            if len(qc) else qc
         del qc
         rid, self._ids = _codes(resp["respondent_id"])
         gc, gtext = _codes(resp["group"])
+        has_id = rid >= 0                                  # rows without a respondent are left out, as by groupby
         # as a groupby sum would: a missing sum or count adds nothing
         s = resp["sum"].to_numpy(dtype=float, na_value=np.nan)
         c = resp["count"].to_numpy(dtype=float, na_value=np.nan)
@@ -999,15 +1004,15 @@ class _Year:
         else:
             is_total = np.ones(len(resp), dtype=bool)
         self.groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for g in _present(gc[is_total]):
-            rows = is_total & (gc == g)
+        for g in _present(gc[is_total & has_id]):
+            rows = is_total & has_id & (gc == g)
             self.groups[str(gtext[g])] = _dense(rid[rows], qpos[rows], s[rows], c[rows])
         self.rating_level: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.rating_attrs: set[str] = set()
         if not is_total.all():
             self.rating_attrs = {str(atext[a]) for a in _present(ac[~is_total])}
             cc_, ctext = _codes(resp["category"])
-            part = ~is_total & (gc >= 0) & (cc_ >= 0)     # rows with a group and category
+            part = ~is_total & has_id & (gc >= 0) & (cc_ >= 0)     # rows with a respondent, group and category
             key = ((gc[part].astype(np.int64) * (len(atext) + 1) + ac[part]) * (len(ctext) + 1)
                    + cc_[part])
             # the few (group, attribute, category) keys numbered densely by counting, and the rows
@@ -1031,8 +1036,11 @@ class _Year:
             code = pd.Index(self._ids).get_indexer(memberships["respondent_id"].astype(str))
             ma, mat = _codes(memberships["attribute"])
             mc, mct = _codes(memberships["category"])
-            ok = (code >= 0) & (ma >= 0) & (mc >= 0)
-            nA, nC = len(mat), len(mct)
+            # a missing category is a choice of its own (code nC): it makes a respondent's other
+            # choice not their only one, as in crosstab.select_members; it is dropped below
+            nA, nC = len(mat), len(mct) + 1
+            mc = np.where(mc < 0, nC - 1, mc)
+            ok = (code >= 0) & (ma >= 0)
             key = np.sort((code[ok].astype(np.int64) * nA + ma[ok]) * nC + mc[ok])
             key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key   # (np.unique hashes: slower)
             pair, cat_m = np.divmod(key, nC)
@@ -1043,6 +1051,7 @@ class _Year:
                 keep = np.repeat(size == 1, size)
                 pair, cat_m = pair[keep], cat_m[keep]
             resp_m, attr_m = np.divmod(pair, nA)
+            resp_m, attr_m, cat_m = resp_m[cat_m < nC - 1], attr_m[cat_m < nC - 1], cat_m[cat_m < nC - 1]
             # sorted by (attribute, category, respondent) and split: each a sorted array of codes
             cell = attr_m * nC + cat_m
             order = np.lexsort((resp_m, cell))
@@ -1343,7 +1352,8 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
     (:func:`compare_two`) are reported alongside. When both sides have at
     least ``large_n`` respondents, p is instead that of the cluster-robust
     Welch t of :func:`diff_interval` (``p_method = "welch_cluster_t"``; see
-    the module notes). Comparisons with fewer than
+    the module notes; without variance on either side the permutation test
+    is kept). Comparisons with fewer than
     ``min_cell_n`` respondents on either side are not made (NaN): a
     suppressed cell is never tested, nor compared against. p-values are
     adjusted with ``correction`` within each ``table`` and kind (one family
@@ -1469,14 +1479,21 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
             splits = None if large else _splits(n, n_a, n_resamples, np.random.default_rng([base, n, n_a]),
                                                 exact_threshold)
             for key, qs, (sA, cA), (sB, cB), col_sets in grp:
-                if not large:
-                    obs, p = _perm_pvalues(np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits)
+                perm = None
                 for i, q in enumerate(qs):
                     # every row of the job has a rating in this statistic's columns (_plan_block)
                     cols = slice(col_sets[i][0], col_sets[i][-1] + 1)
                     sa, ca, sb, cb = sA[:, cols], cA[:, cols], sB[:, cols], cB[:, cols]
-                    res[key][q] = (_assemble(sa, ca, sb, cb, None, None, None, level, df_method) if large else
-                                   _assemble(sa, ca, sb, cb, obs[i], p[i], splits.method, level, df_method))
+                    r = _assemble(sa, ca, sb, cb, None, None, None, level, df_method) if large else None
+                    if r is None or r["p_method"] == "none":
+                        # the permutation test: below the large-sample size, or where the t test is
+                        # undefined (no variance on either side)
+                        if perm is None:
+                            splits = splits or _splits(n, n_a, n_resamples, np.random.default_rng([base, n, n_a]),
+                                                       exact_threshold)
+                            perm = _perm_pvalues(np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits)
+                        r = _assemble(sa, ca, sb, cb, perm[0][i], perm[1][i], splits.method, level, df_method)
+                    res[key][q] = r
 
         def _result(g, a, c, q):
             if (g, a, c) in flip:

@@ -433,6 +433,13 @@ def test_resampling_sums_equal_a_plain_groupby(y2018, as_text):
     assert "" not in set(got["category"].cat.categories)
 
 
+def test_resampling_sums_department_labelled_like_the_whole_group(y2018):
+    got = crosstab.resampling_sums(y2018.ratings, labels={"finance": "All", "quality": "Quality"})
+    dep = got[got["attribute"] == "rated_department"]
+    assert set(dep["category"].astype(str)) == {"All", "Quality"}
+    assert list(got["category"].cat.categories) == ["All", "Quality"]
+
+
 def test_resampling_sums_match_every_table(y2018, y2017):
     from rmlib import stats
     cells = pd.concat(crosstab.build_tables(y2018, y2017).values(), ignore_index=True)

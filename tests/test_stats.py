@@ -925,3 +925,39 @@ def test_compare_cells_switches_to_welch_t_only_when_both_sides_are_large(year_d
         assert ((w[f"{kind}_p"] < 0.05) == ((w[f"{kind}_diff_low"] > 0) | (w[f"{kind}_diff_high"] < 0))).all()
         switched += int(big.sum())
     assert switched > 0
+
+
+def test_large_samples_without_variance_fall_back_to_the_permutation_test():
+    # 1000 vs 1000 officers, every score 4 on one side and 3 on the other: the Welch t is
+    # undefined (no variance), so the comparison is still tested, by permutation (p = 1 / (R + 1))
+    n = S.LARGE_SAMPLE_N
+    ids = [f"O{i:04d}" for i in range(2 * n)]
+    resp = pd.DataFrame({"respondent_id": ids, "group": "officer", "question": "share",
+                         "sum": [4.0] * n + [3.0] * n, "count": 1})
+    mem = pd.DataFrame({"respondent_id": ids, "attribute": "quadrant", "category": ["North"] * n + ["South"] * n})
+    cells = pd.DataFrame({"table": "t", "group": "officer", "attribute": "quadrant", "category": ["North", "South"],
+                          "question": "share", "n": [n, n]})
+    out = S.compare_cells(cells, resp, mem, kinds=["rest"], n_resamples=199)
+    assert out["rest_p_method"].tolist() == ["monte carlo"] * 2
+    assert out["rest_p"].tolist() == pytest.approx([1 / 200] * 2)
+    assert out["rest_diff"].tolist() == [1.0, -1.0] and out["rest_significant"].all()
+
+
+def test_year_index_edge_cases_agree_with_plain_pandas():
+    # rows without a respondent are left out (as by groupby); an unused question category outside
+    # QUESTIONS is harmless; a missing category in memberships still makes the respondent's other
+    # choice not their only one (solely_one), as the plain-pandas table counts it
+    resp, mem, rl = make_year(4)
+    mem = pd.concat([mem, pd.DataFrame([("O001", "quadrant", None)], columns=mem.columns)], ignore_index=True)
+    cells = crosstab(resp, mem, rl)
+    odd = pd.concat([resp, pd.DataFrame([(None, "officer", "share", 4.0, 1)], columns=resp.columns)],
+                    ignore_index=True)
+    odd["question"] = pd.Categorical(odd["question"], categories=[*QUESTIONS, "unused"])
+    # check="raise": every cell's n and mean must equal the plain-pandas table's
+    out = S.add_intervals(cells, pd.concat([odd, rl], ignore_index=True), mem, n_boot=199, min_cell_n=2,
+                          check="raise")
+    # O001 (South + a missing answer) is out of South; with the missing answer gone it is back in
+    south = lambda c: c.loc[(c["group"] == "officer") & (c["category"] == "South")  # noqa: E731
+                            & (c["question"] == "overall"), "n"].item()
+    assert south(crosstab(resp, mem.dropna(), rl)) == south(cells) + 1
+    assert len(out) == len(cells) and out["ci_low"].notna().any()
