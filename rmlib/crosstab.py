@@ -30,6 +30,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ._coding import text_codes
 from .constants import (ALL_ATTRIBUTE, ALL_CATEGORY, ATTRIBUTE_LABEL, CATEGORY_ORDER, DEPARTMENTS, GROUP_LABEL,
                         QUESTIONS, RATED_DEPARTMENT)
 from .dataset import YearData, department_labels
@@ -245,21 +246,6 @@ def _empty_cells(attribute: str) -> pd.DataFrame:
 # sorted text of ids and labels, so cells come out in, and are summed in, the order the definitions
 # in rmlib.scoring (respondent_sums -> cell_table -> overall_rows) use; scores are whole numbers, so
 # the sums are exact whatever the order.
-def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of a column's values read as text, with the distinct texts sorted (-1: missing)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        text = np.asarray(values.cat.categories.astype(str), dtype=object)
-    else:
-        codes, uniq = pd.factorize(values)
-        text = np.asarray(pd.Index(uniq).astype(str), dtype=object)
-    srt, inv = np.unique(text, return_inverse=True)
-    if len(srt) == len(text) and (inv.reshape(-1) == np.arange(len(text))).all():
-        return codes.astype(np.int64, copy=False), srt
-    # renumber in sorted order; the appended -1 keeps missing values (code -1) missing
-    return np.append(inv.reshape(-1), -1)[codes], srt
-
-
 def _used(codes: np.ndarray, names: np.ndarray, ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Drop the names no kept row uses (e.g. unused categories) and renumber the codes to match."""
     used = np.bincount(codes if ok is None else codes[ok], minlength=len(names)) > 0
@@ -267,19 +253,6 @@ def _used(codes: np.ndarray, names: np.ndarray, ok: np.ndarray | None) -> tuple[
         return codes, names
     remap = np.append(np.where(used, np.cumsum(used) - 1, -1), -1)
     return remap[codes], names[used]
-
-
-def _as_text(s: pd.Series, relabel=None) -> pd.Series:
-    """``s.astype(str)`` (then ``.map(relabel)``), for a categorical without one Python string per row."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        if len(codes) and (codes >= 0).all():
-            cats = pd.Series(s.cat.categories).astype(str)
-            if relabel is not None:
-                cats = cats.map(relabel)
-            return pd.Series(cats.array.take(codes), index=s.index, name=s.name)
-    out = s.astype(str)
-    return out.map(relabel) if relabel is not None else out
 
 
 @dataclass(frozen=True)
@@ -304,12 +277,12 @@ class _Cube:
 def _cube(ratings: pd.DataFrame, departments: bool = False, labels: Mapping[str, str] | None = None) -> _Cube:
     """Reduce ratings to a :class:`_Cube`: by group and question, or (``departments``) by rated department label."""
     r = ratings
-    rc, ids = _text_codes(r["respondent_id"])
-    gc, groups = _text_codes(r["group"])
-    qc, questions = _text_codes(r["question"])
+    rc, ids = text_codes(r["respondent_id"])
+    gc, groups = text_codes(r["group"])
+    qc, questions = text_codes(r["question"])
     ok = (rc >= 0) & (gc >= 0) & (qc >= 0)
     if departments:  # rows with a rated department only
-        kc, cats = _text_codes(r["department"])
+        kc, cats = text_codes(r["department"])
         ok &= (kc >= 0) & ~np.append(cats == "", False)[kc]  # "" (officers) and missing: not a department
     else:
         cats = np.array([ALL_CATEGORY], dtype=object)
@@ -494,10 +467,10 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     left out, as a groupby leaves them out.
     """
     lab = _labels(labels)
-    rc, rtext = _text_codes(ratings["respondent_id"])
+    rc, rtext = text_codes(ratings["respondent_id"])
     gc, gtext = _ordered_codes(ratings["group"])
     qc, qtext = _ordered_codes(ratings["question"])
-    dc, dtext = _text_codes(ratings["department"])
+    dc, dtext = text_codes(ratings["department"])
     score = ratings["score"].to_numpy(dtype=float, na_value=np.nan)
     valid = ~np.isnan(score)
     weights = {"s": np.where(valid, score, 0.0), "c": valid,
@@ -570,11 +543,11 @@ def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray
 
 
 def _ordered_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`_text_codes`, but keeping a categorical's own category order (e.g. questions as asked)."""
+    """Like :func:`text_codes`, but keeping a categorical's own category order (e.g. questions as asked)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return (values.cat.codes.to_numpy().astype(np.int64),
                 np.asarray(values.cat.categories.astype(str), dtype=object))
-    return _text_codes(values)
+    return text_codes(values)
 
 
 def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -587,9 +560,9 @@ def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = N
     """
     lab = _labels(labels)
     # providers' rows with a rated department, summed per department label x question on integer codes
-    gc, gtext = _text_codes(ratings["group"])
-    dc, dtext = _text_codes(ratings["department"])
-    qc, qtext = _text_codes(ratings["question"])
+    gc, gtext = text_codes(ratings["group"])
+    dc, dtext = text_codes(ratings["department"])
+    qc, qtext = text_codes(ratings["question"])
     sel = np.append(gtext == "provider", False)[gc] & np.append(dtext != "", False)[dc] & (qc >= 0)
     nc = pd.Series(ratings["no_contact"].to_numpy()[sel]).astype(int).to_numpy()
     lcode, ltext = pd.factorize(pd.Series([lab.get(d, d) for d in dtext], dtype=object))

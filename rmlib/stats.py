@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from ._coding import text_codes
 from .constants import ATTRIBUTE_LABEL, GROUP_LABEL, QUESTION_LABEL, QUESTIONS
 
 __all__ = [
@@ -920,29 +921,6 @@ def rating_level_sums(ratings: pd.DataFrame, attribute: str = "rated_department"
     return out[["respondent_id", "group", "question", "attribute", "category", "sum", "count"]]
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, texts) of a column read as text, texts sorted; -1 for missing.
-
-    Categorical columns use their codes (categories re-sorted as text if
-    needed); others are factorised once. Everything after this works on
-    integer codes, never on one Python string per row.
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()          # int8/16/32: small, and -1 for missing
-        text = pd.Index(values.cat.categories.astype(str), dtype=object)
-    else:
-        codes, uniq = pd.factorize(values)
-        text = pd.Index(pd.Index(uniq).astype(str), dtype=object)
-    if text.is_monotonic_increasing:
-        return codes, np.asarray(text, dtype=object)
-    text = np.asarray(text, dtype=object)
-    order = np.argsort(text, kind="stable")
-    rank = np.empty(len(text) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(text))
-    rank[-1] = -1
-    return rank[codes], text[order]
-
-
 def _present(codes: np.ndarray) -> np.ndarray:
     """The distinct non-negative values of small integer codes, ascending (by counting, not sorting)."""
     codes = codes[codes >= 0]
@@ -980,7 +958,7 @@ class _Year:
         missing = need - set(resp.columns)
         if missing:
             raise ValueError(f"resp is missing columns {sorted(missing)}; expected {sorted(need)}")
-        qc, qtext = _codes(resp["question"])
+        qc, qtext = text_codes(resp["question"])
         unknown = set(qtext[_present(qc)]) - set(QUESTIONS)
         if unknown or (qc < 0).any():
             raise ValueError(f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; "
@@ -989,8 +967,8 @@ class _Year:
         qpos = np.array([QUESTIONS.index(t) if t in QUESTIONS else -1 for t in qtext], dtype=np.int8)[qc] \
             if len(qc) else qc
         del qc
-        rid, self._ids = _codes(resp["respondent_id"])
-        gc, gtext = _codes(resp["group"])
+        rid, self._ids = text_codes(resp["respondent_id"])
+        gc, gtext = text_codes(resp["group"])
         has_id = rid >= 0                                  # rows without a respondent are left out, as by groupby
         # as a groupby sum would: a missing sum or count adds nothing
         s = resp["sum"].to_numpy(dtype=float, na_value=np.nan)
@@ -998,7 +976,7 @@ class _Year:
         if np.isnan(s).any() or np.isnan(c).any():
             s, c = np.nan_to_num(s), np.nan_to_num(c)
         if "attribute" in resp.columns:
-            ac, atext = _codes(resp["attribute"])
+            ac, atext = text_codes(resp["attribute"])
             total_code = np.isin(atext, [ALL, ""])
             is_total = (ac < 0) | np.append(total_code, False)[ac]
         else:
@@ -1011,7 +989,7 @@ class _Year:
         self.rating_attrs: set[str] = set()
         if not is_total.all():
             self.rating_attrs = {str(atext[a]) for a in _present(ac[~is_total])}
-            cc_, ctext = _codes(resp["category"])
+            cc_, ctext = text_codes(resp["category"])
             part = ~is_total & has_id & (gc >= 0) & (cc_ >= 0)     # rows with a respondent, group and category
             key = ((gc[part].astype(np.int64) * (len(atext) + 1) + ac[part]) * (len(ctext) + 1)
                    + cc_[part])
@@ -1034,8 +1012,8 @@ class _Year:
         if memberships is not None and len(memberships):
             # on integer codes: one row per distinct (respondent, attribute, category) ...
             code = pd.Index(self._ids).get_indexer(memberships["respondent_id"].astype(str))
-            ma, mat = _codes(memberships["attribute"])
-            mc, mct = _codes(memberships["category"])
+            ma, mat = text_codes(memberships["attribute"])
+            mc, mct = text_codes(memberships["category"])
             # a missing category is a choice of its own (code nC): it makes a respondent's other
             # choice not their only one, as in crosstab.select_members; it is dropped below
             nA, nC = len(mat), len(mct) + 1
