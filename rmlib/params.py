@@ -35,6 +35,7 @@ class Params:
     raw_dir: str
     processed_dir: str = "data/processed"
     output_dir: str = "outputs/{year}"
+    audit_dir: str = "audit/{year}"
     fieldwork_start: str | None = None
     fieldwork_end: str | None = None
     multi_select_rule: str = "solely_one"
