@@ -38,8 +38,9 @@ with warnings.catch_warnings():
 
 from .codebook import DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, load_codebook, normalise, suggest
 from .constants import QUESTIONS
-from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_export, read_manifest,
+from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
                  sha256_file, staged_dir, write_csv, write_parquet)
+from .layouts import read_group
 from .params import Params
 from .paths import repo_root
 
@@ -363,8 +364,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                                      + (f"; {hint}" if hint else f"; the folder holds {present}")))
             continue
         try:
-            raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter,
-                              sheet=spec.sheet, expected=codebook.expected_headers(group))
+            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.layouts)
         except ExportReadError as exc:
             for p in exc.problems:
                 problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))
@@ -381,7 +381,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
         checked = frame.copy()
         for c in schema.columns:
             spec_c = next((x for x in codebook.columns[group] if x.header == c), None)
-            if spec_c is None or spec_c.kind in ("status", "attribute"):
+            if spec_c is None or spec_c.kind in ("status", "attribute", "finished"):
                 checked[c] = _norm_series(frame[c])
         try:
             schema.validate(checked, lazy=True)
@@ -438,6 +438,10 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         status = _norm_series(frame[status_spec.header]).map(codebook.status_labels)
     else:
         status = pd.Series("complete", index=frame.index, dtype=object)
+    finished = codebook.column(group, "finished")  # e.g. Qualtrics: Status says who answered, Finished how far
+    if finished is not None and finished.header in frame:
+        unfinished = (_norm_series(frame[finished.header]).map(finished.lookup) == "partial").to_numpy()
+        status = status.where(~(unfinished & (status == "complete").to_numpy()), "partial")
     key = frame["_key"] if "_key" in frame else pd.Series(-1, index=frame.index)
     scores, nc, specs = _code_ratings(frame, codebook, group)
     reason = pd.Series("", index=frame.index, dtype=object)
