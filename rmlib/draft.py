@@ -480,7 +480,7 @@ def _split_votes(values: list[str], c, sep_votes: dict[str, int]) -> list[str]:
     best, best_hits = ";", -1
     for s in (";", ",", "|", "/"):
         parts = [normalise(p) for v in values for p in v.split(s) if p.strip()]
-        hits = sum(p in known for p in parts) - sum(p not in known for p in parts)
+        hits = sum(p in known or p.isdigit() for p in parts) - sum(not (p in known or p.isdigit()) for p in parts)
         if hits > best_hits:
             best, best_hits = s, hits
     if any(best in v for v in values):
