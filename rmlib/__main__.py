@@ -31,7 +31,9 @@ def _manifest(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from .clean import format_problem, read_and_validate
     from .params import load_params
-    _, problems = read_and_validate(load_params(args.params))
+    validated, problems = read_and_validate(load_params(args.params))
+    for note in (n for v in validated for n in v.notes if ": warning: " in n):
+        print(note, file=sys.stderr)
     if problems.empty:
         print("no problems found")
         return 0

@@ -91,26 +91,50 @@ def normalise(text: Any) -> str:
     return _squash(text).casefold()
 
 
-def suggest(value: str, choices: list[str], n: int = 3) -> str:
-    """Human-readable 'did you mean' list of the closest choices ("" if none is close).
+def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
+    """The choices close to ``value`` (at most ``n``, closest first); [] when none is close.
 
-    Examples
-    --------
-    >>> suggest("4 - Goood", ["1 - Poor", "4 - Good", "No contact"])
-    "did you mean '4 - Good'?"
+    Close means a difflib ratio of 0.6 or more after :func:`normalise`, or,
+    for texts of five words or more (question wordings), that at least 60% of
+    the words are shared (so a reworded long question still finds its old
+    wording, while an unrelated column finds nothing).
+
+    >>> closest("How well do we trust one another?", ["How well do we trust each other?", "Status"])
+    ['How well do we trust each other?']
+    >>> closest("Preferred contact time", ["Date submitted", "Response ID", "Status"])
+    []
     """
     norm: dict[str, str] = {}
     for c in choices:
         norm.setdefault(normalise(c), c)
     target = normalise(value)
     if not target:
-        return ""
+        return []
     close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.6)
-    if not close:  # long headers differ in a few words: fall back to a looser match
-        close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.4)
+    if not close and len(target.split()) >= 5:
+        words = set(re.findall(r"\w+", target))
+        scored = []
+        for c in norm:
+            other = set(re.findall(r"\w+", c))
+            share = len(words & other) / max(len(words | other), 1)
+            if share >= 0.6:
+                scored.append((share, c))
+        close = [c for _, c in sorted(scored, reverse=True)[:n]]
+    return [norm[c] for c in close]
+
+
+def suggest(value: str, choices: list[str], n: int = 3) -> str:
+    """Human-readable 'did you mean' list of the closest choices ("" if none is close: see :func:`closest`).
+
+    Examples
+    --------
+    >>> suggest("4 - Goood", ["1 - Poor", "4 - Good", "No contact"])
+    "did you mean '4 - Good'?"
+    """
+    close = closest(value, choices, n)
     if not close:
         return ""
-    return "did you mean " + " or ".join(repr(norm[c]) for c in close) + "?"
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 @dataclass(frozen=True)

@@ -557,7 +557,7 @@ def validate_draft(codebook_path: Path, folder: Path, year: int):
     validated, problems = read_and_validate(params)
     if not problems.empty:
         problems = problems[~problems["problem"].str.contains("MANIFEST.sha256", regex=False)].reset_index(drop=True)
-    warnings = [n for v in validated for n in v.notes if "warning" in n.lower()]
+    warnings = [n for v in validated for n in v.notes if ": warning: " in n]
     return problems, warnings
 
 
