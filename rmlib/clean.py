@@ -24,6 +24,7 @@ Nothing is written here: :func:`write_processed` writes the result atomically.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,6 +245,31 @@ def _missing_text(spec: ColumnSpec | None, group: str, cb_name: str) -> str:
             "analysis needs")
 
 
+def _collapse_repeats(cell_problems: list[dict], rating_headers: set[str]) -> list[dict]:
+    """The same wrong value with the same problem: listed once, at its first cell, saying where else it is.
+
+    A label the codebook lacks is usually in many cells (a new year's wording of '4 - Good' is in every
+    rating column of every row); one line per cell would bury the one codebook entry that fixes them all.
+    Rating columns are grouped together (the problem text does not depend on the column); other columns
+    each on their own.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for p in cell_problems:
+        where = "(ratings)" if p["column"] in rating_headers else p["column"]
+        groups.setdefault((where, p["value"], p["problem"]), []).append(p)
+    out = []
+    for (where, _, _), ps in groups.items():
+        first = dict(ps[0])
+        if len(ps) > 1:
+            rows = sorted({int(p["row"]) for p in ps if p["row"] != ""})
+            cols = list(dict.fromkeys(p["column"] for p in ps))
+            shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
+            first["problem"] += (f" [the same value in {len(ps)} cells: rows {shown}"
+                                 + (f"; {len(cols)} columns" if len(cols) > 1 else "") + "]")
+        out.append(first)
+    return out
+
+
 def _key_warnings(codebook: Codebook, group: str) -> list[str]:
     """Warnings (not problems) when no column identifies a respondent: duplicate submissions go unnoticed."""
     if codebook.column(group, "key") is not None:
@@ -370,7 +396,9 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
         labels = codebook.score_label_list
         hint = suggest(value, labels, n=1)
         near = closest(value, labels, n=1)
-        code = codebook.score_of(near[0]) if near else "<1-4 or no_contact>"
+        digits = re.findall(r"(?<![\d.])[0-4](?![\d.])", value)  # 'Good (4)': the score it names, if just one
+        code = (codebook.score_of(near[0]) if near else
+                (NO_CONTACT if digits[0] == "0" else int(digits[0])) if len(digits) == 1 else "<1-4 or no_contact>")
         text = ("not a valid answer" + (f"; {hint}" if hint else "")
                 + f" (valid: {', '.join(labels)}, or blank for not answered); if the export uses this label, "
                   f"add {value.strip()!r}: {code} under score_labels: in {cb_name}")
@@ -510,8 +538,9 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
         try:
             schema.validate(checked, lazy=True)
         except SchemaErrors as exc:
-            for case in exc.failure_cases.to_dict("records"):
-                problems.append(_problem_from_failure(case, frame, codebook, group, fname))
+            cell_problems = [_problem_from_failure(case, frame, codebook, group, fname)
+                             for case in exc.failure_cases.to_dict("records")]
+            problems += _collapse_repeats(cell_problems, {r.header for r in codebook.rating_columns(group)})
         id_col = codebook.column(group, "id").header
         if id_col in frame.columns:
             dup = frame[id_col].duplicated(keep=False) & (frame[id_col] != "")

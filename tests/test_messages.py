@@ -177,3 +177,20 @@ def test_cli_validate_prints_the_warning(year, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rmlib", "validate", str(pfile)], capture_output=True, text=True)
     assert proc.returncode == 0 and "no problems found" in proc.stdout
     assert "warning:" in proc.stderr and "duplicate submissions can no longer be found" in proc.stderr
+
+
+def test_a_label_missing_from_the_codebook_is_one_problem_wherever_it_appears(year):
+    folder, cb = year
+    rows = rows_of(folder, PROV)
+    cols = [j for j, h in enumerate(rows[1]) if " - " in h and h.startswith("How")]
+    n = 0
+    for r in rows[2:]:
+        for j in cols:
+            if r[j] == "4 - Good":
+                r[j] = "Good (4)"
+                n += 1
+    write_rows(folder, PROV, rows)
+    _, problems = validate(folder, cb)
+    assert n > 100 and len(problems) == 1, problems.head().to_string()
+    text = problems.iloc[0]["problem"]
+    assert "add 'Good (4)': 4 under score_labels:" in text and f"[the same value in {n} cells: rows " in text
