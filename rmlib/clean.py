@@ -37,7 +37,8 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
-from .codebook import DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest, load_codebook, normalise, suggest
+from .codebook import (DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest, infer_rating_template, load_codebook,
+                       normalise, suggest)
 from .constants import QUESTIONS
 from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
                  sha256_file, staged_dir, write_csv, write_parquet)
@@ -168,6 +169,18 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
             missing.append(e)
     unknown = [h for h in raw.headers if h and normalise(h) not in expected_norm]
     letter = {h: column_letter(j) for j, h in reversed(list(enumerate(raw.headers)))}
+    # 0. rating headers built another way (e.g. '{department}: {question}'): one problem for them all
+    template = codebook.rating_header[group]
+    inferred = infer_rating_template(unknown, codebook.questions, "{department}" in template)
+    rating_missing = [r.header for r in codebook.rating_columns(group) if r.header in missing]
+    if inferred and len(inferred[1]) >= 2 and inferred[0] != template and rating_missing:
+        cols = list(inferred[1])
+        problems.append(_problem(fname, row, cols[0], inferred[0],
+                                 f"the rating headers are built differently in the export ({len(cols)} columns such "
+                                 f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
+                                 f"rating_header.{group}: {inferred[0]!r} in {cb_name}"))
+        missing = [m for m in missing if m not in rating_missing]
+        unknown = [u for u in unknown if u not in inferred[1]]
     # 1. a question worded differently this year: one problem for its whole block of rating columns
     for q, text, cols, gone in _reworded_questions(codebook, group, missing, unknown):
         span = f"column {letter[cols[0]]}" if len(cols) == 1 else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}"

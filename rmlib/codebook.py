@@ -123,6 +123,63 @@ def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
     return [norm[c] for c in close]
 
 
+def _common_prefix(texts: list[str]) -> str:
+    out = texts[0]
+    for t in texts[1:]:
+        while not t.startswith(out):
+            out = out[:-1]
+    return out
+
+
+def infer_rating_template(headers: list[str], questions: dict[str, str],
+                          with_department: bool) -> tuple[str, dict[str, tuple[str, str]]] | None:
+    """How rating headers are built, read off the headers that contain a question's text.
+
+    Returns (template, {header: (question id, department text)}) or None when
+    no header holds a question text or the headers follow no one pattern.
+    With departments, the text around the question that varies from column to
+    column is the department; the part that stays the same is the template's
+    fixed text (cut at a word boundary, so a department's last letters never
+    join the separator).
+
+    >>> t, parts = infer_rating_template(["Finance: How well do we trust each other?",
+    ...     "Safeguarding: How well do we trust each other?"], {"trust": "How well do we trust each other?"}, True)
+    >>> t, parts["Finance: How well do we trust each other?"]
+    ('{department}: {question}', ('trust', 'Finance'))
+    """
+    found = []
+    for h in headers:
+        sq = _squash(h)
+        f = sq.casefold()
+        if len(f) != len(sq):
+            continue
+        hit = max(((f.find(normalise(t)), q, normalise(t)) for q, t in questions.items() if normalise(t) in f),
+                  key=lambda x: len(x[2]), default=None)
+        if hit:
+            k, q, nt = hit
+            found.append((h, q, sq[:k], sq[k + len(nt):]))
+    if not found:
+        return None
+    befores = [b for _, _, b, _ in found]
+    afters = [a for _, _, _, a in found]
+    if not with_department:
+        if len(set(befores)) == 1 and len(set(afters)) == 1:
+            return befores[0] + "{question}" + afters[0], {h: (q, "") for h, q, _, _ in found}
+        return None
+    if len(set(afters)) == 1 and len(set(befores)) > 1:  # '{department}<sep>{question}<after>'
+        sep = _common_prefix([b[::-1] for b in befores])[::-1]
+        sep = re.sub(r"^\w+", "", sep)
+        pre = re.sub(r"\w+$", "", _common_prefix(befores))
+        parts = {h: (q, b[len(pre): len(b) - len(sep)].strip()) for h, q, b, _ in found}
+        return pre + "{department}" + sep + "{question}" + afters[0], parts
+    if len(set(befores)) == 1 and len(set(afters)) > 1:  # '<before>{question}<sep>{department}'
+        sep = re.sub(r"\w+$", "", _common_prefix(afters))
+        post = re.sub(r"^\w+", "", _common_prefix([a[::-1] for a in afters])[::-1])
+        parts = {h: (q, a[len(sep): len(a) - len(post)].strip()) for h, q, _, a in found}
+        return befores[0] + "{question}" + sep + "{department}" + post, parts
+    return None
+
+
 def suggest(value: str, choices: list[str], n: int = 3) -> str:
     """Human-readable 'did you mean' list of the closest choices ("" if none is close: see :func:`closest`).
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .codebook import NO_CONTACT, Codebook, load_codebook, normalise
+from .codebook import NO_CONTACT, Codebook, infer_rating_template, load_codebook, normalise
 from .constants import QUESTIONS
 from .layouts import PRESETS, Layout, compose_headers, option_of, parse_layout
 
@@ -263,6 +263,7 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
     score_values: set[str] = set()
     status_values: set[str] = set()
     dep_found: dict[str, tuple[str, str]] = {}  # new label -> (id, note)
+    templates: dict[str, tuple[str, str]] = {}  # group -> (rating_header, why) when it differs from last year's
     q_found: dict[str, tuple[str, str]] = {}  # question -> (new text, note)
     ts_values: list[str] = []
     sep_votes: dict[str, int] = {}
@@ -275,6 +276,13 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
         prev_headers = [c.header for c in prev_cols]
         used: set[int] = set()
         width = len(e.headers)
+        # rating headers built another way than last year's (e.g. '{department}: {question}')
+        inferred = None if lay.sublabel_row else infer_rating_template(e.headers, q_texts,
+                                                                      "{department}" in prev.rating_header[g])
+        rating_parts = inferred[1] if inferred and len(inferred[1]) >= 2 else {}
+        if rating_parts and inferred[0] != prev.rating_header[g]:
+            templates[g] = (inferred[0], f"the export's rating headers read like {next(iter(rating_parts))!r}")
+            checks.append(f"rating_header.{g} {inferred[0]!r}: read off the export's rating headers")
         j = 0
         while j < width:
             q, sub, h = e.questions[j], e.sublabels[j], e.headers[j]
@@ -301,14 +309,16 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
             j = block[-1] + 1
             # ratings: a question of last year's, with department sub-labels (providers) or alone (officers)
             q_part, d_part = (q, sub) if lay.sublabel_row and sub.strip() else (h, "")
-            if "{department}" in prev.rating_header[g] and not d_part and " - " in h:
+            if h in rating_parts:
+                q_part, d_part = q_texts[rating_parts[h][0]], rating_parts[h][1]
+            elif "{department}" in prev.rating_header[g] and not d_part and " - " in h:
                 pieces = h.split(" - ")  # the department label may hold ' - ' itself: try every split point
                 splits = [(" - ".join(pieces[:i]), " - ".join(pieces[i:])) for i in range(1, len(pieces))]
                 head, tail = max(splits, key=lambda ht: _best(ht[1], dep_labels)[1])
                 if _best(tail, dep_labels)[1] >= FUZZY:
                     q_part, d_part = head, tail
             rq, rr = _best(q_part, list(q_texts.values()))
-            is_rating = rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in prev_headers}
+            is_rating = (rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in prev_headers}) or h in rating_parts
             if is_rating:
                 qid = next(x for x, t in q_texts.items() if t == rq)
                 if qid not in q_found:
@@ -321,12 +331,7 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
                         if normalise(dl) in ("response", ""):
                             unmatched.append(f"{e.file}: column {e.headers[col]!r}: a rating with no department")
                             continue
-                        if dl not in dep_found:
-                            best, r = _best(dl, dep_labels)
-                            if r >= FUZZY:
-                                dep_found[dl] = (prev.departments[best], "" if r == 1.0 else f"close to last year's {best!r}")
-                            else:
-                                dep_found[dl] = ("", "")
+                        dep_found.setdefault(dl, ("", ""))
                     score_values.update(v.strip() for v in e.cells[col] if v.strip())
                 continue
             # one-column-per-option multi-select
@@ -402,6 +407,7 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
             if label not in lay.status_labels:
                 w(f"  {_yq(label)}: {code}")
         out.extend(status_lines)
+    dep_found = _match_departments(list(dep_found), prev)
     w("")
     w("departments:")
     ids_done = set()
@@ -430,10 +436,10 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
     w("")
     w("rating_header:")
     for g in exports:
-        template = prev.rating_header[g]
+        template, why = templates.get(g, (prev.rating_header[g], ""))
         if lay.sublabel_row and "{department}" in template:
             template = lay.header_join.replace("{sublabel}", "{department}")
-        w(f"  {g}: {_yq(template)}")
+        w(f"  {g}: {_yq(template)}" + (f"   # CHECK: {why}" if why else ""))
     w("")
     w("columns:")
     for g, lines in col_lines.items():
@@ -446,6 +452,43 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
         else:
             out[layout_line] = line
     return Draft(yaml="\n".join(out) + "\n", checks=checks, unmatched=unmatched, layout=layout)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", normalise(text))) - {"the", "and", "of", "aka", "team", "officers"}
+
+
+def _match_departments(labels: list[str], prev: Codebook) -> dict[str, tuple[str, str]]:
+    """This year's department labels -> (id, note): exact, then close, then the closest of the ids left.
+
+    The departments are a closed set (one rating column each), so once the
+    exact and close matches are taken, each remaining label goes to the
+    remaining id whose label shares most words or characters with it
+    (greedy, best pair first) - always marked for confirmation.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    free = dict(prev.departments)  # label -> id, of last year's not yet taken
+    for lab in labels:
+        best, r = _best(lab, list(free))
+        if best and r == 1.0:
+            out[lab] = (free.pop(best), "")
+    for lab in labels:
+        if lab in out:
+            continue
+        best, r = _best(lab, list(free))
+        if best and r >= FUZZY:
+            out[lab] = (free.pop(best), f"close to last year's {best!r}")
+
+    def score(a: str, b: str) -> float:
+        wa, wb = _words(a), _words(b)
+        overlap = len(wa & wb) / max(min(len(wa), len(wb)), 1)
+        return max(_ratio(a, b), overlap)
+    pairs = sorted(((score(lab, old), lab, old) for lab in labels if lab not in out for old in free), reverse=True)
+    for sc, lab, old in pairs:
+        if lab in out or old not in free or sc < 0.5:
+            continue
+        out[lab] = (free.pop(old), f"the closest of last year's departments left: {old!r}")
+    return {lab: out.get(lab, ("", "")) for lab in labels}
 
 
 def _attribute_lines(c, header: str, labels: list[str], r: float, checks, unmatched, fname, multi: bool) -> list[str]:

@@ -257,3 +257,22 @@ def test_draft_without_exports_is_a_clear_error(tmp_path):
     (tmp_path / "2019").mkdir()
     with pytest.raises(DraftError, match="no export in"):
         draft_codebook(tmp_path / "2019", "params/codebooks/2018.yaml")
+
+
+@pytest.mark.parametrize("year, previous", [(2017, 2018), (2016, 2017), (2018, 2016)])
+def test_draft_of_a_bundled_year_from_another_years_codebook_cleans_like_its_own(year, previous, tmp_path):
+    """The hand-written codebooks are the reference: the draft, unedited, must give the same tables.
+
+    2017's rating headers are built '{department}: {question}' and its department labels differ from 2018's,
+    so this exercises the template read off the headers and the closed-set department matching.
+    """
+    out = tmp_path / f"{year}.yaml"
+    out.write_text(draft_codebook(f"data/raw/{year}", f"params/codebooks/{previous}.yaml").yaml, encoding="utf-8")
+    draft = load_codebook(out)
+    own = load_codebook(f"params/codebooks/{year}.yaml")
+    assert draft.departments == own.departments and draft.rating_header == own.rating_header
+    params = load_params(f"params/{year}.yaml")
+    want = clean_year(params)
+    got = clean_year(dataclasses.replace(params, codebook=str(out)))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got.tables()[name], want.tables()[name], obj=f"{year} {name}")

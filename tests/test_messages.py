@@ -194,3 +194,13 @@ def test_a_label_missing_from_the_codebook_is_one_problem_wherever_it_appears(ye
     assert n > 100 and len(problems) == 1, problems.head().to_string()
     text = problems.iloc[0]["problem"]
     assert "add 'Good (4)': 4 under score_labels:" in text and f"[the same value in {n} cells: rows " in text
+
+
+def test_rating_headers_built_another_way_are_one_problem_naming_the_template(year):
+    folder, cb = year
+    edit_cb(cb, lambda raw: raw["rating_header"].__setitem__("provider", "{department}: {question}"))
+    _, problems = validate(folder, cb)
+    assert len(problems) == 1, problems.to_string()  # was 80 missing + 80 unknown
+    p = problems.iloc[0]
+    assert p["value"] == "{question} - {department}"
+    assert "set rating_header.provider: '{question} - {department}'" in p["problem"] and "80 columns" in p["problem"]
