@@ -202,13 +202,13 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
         old_label = (closest(dep, list(codebook.departments), n=1) or [""])[0]
         gone = [m for m in missing if old_label and (parsed := codebook.parse_rating_header(group, m))
                 and normalise(parsed[1]) == normalise(old_label)]
-        which = (f"question '{cols[0][1]}'" if len(cols) == 1 else f"{len(cols)} rating columns")
+        which = (f"the rating header of question '{cols[0][1]}'" if len(cols) == 1 else f"{len(cols)} rating columns")
         fix = (f"if it is {old_label!r} renamed, map the new label to the same id: add {dep!r}: "
                f"{codebook.departments[old_label]} under departments: in {cb_name} (and remove {old_label!r})"
                if old_label else f"map the new label to its department id under departments: in {cb_name}")
         problems.append(_problem(fname, row, cols[0][0], dep,
                                  "unknown department" + (f"; {old}" if old else "")
-                                 + f" (in the rating header{'s' if len(cols) > 1 else ''} of {which}): {fix}"))
+                                 + f" (in {which}): {fix}"))
         missing = [m for m in missing if m not in gone]
         unknown = [u for u in unknown if u not in {h for h, _ in cols}]
     # 3. a header with a typo or new wording: reported once, at the export's column, naming the codebook's
@@ -408,7 +408,7 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
     if check == "score":
         labels = codebook.score_label_list
         hint = suggest(value, labels, n=1)
-        near = closest(value, labels, n=1)
+        near = closest(value, labels, n=1, cutoff=0.85)  # a typo of a known label: the same code
         digits = re.findall(r"(?<![\d.])[0-4](?![\d.])", value)  # 'Good (4)': the score it names, if just one
         code = (codebook.score_of(near[0]) if near else
                 (NO_CONTACT if digits[0] == "0" else int(digits[0])) if len(digits) == 1 else "<1-4 or no_contact>")
@@ -425,7 +425,7 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
         text = (f"unknown {spec.attribute} option {named}; options: {', '.join(spec.categories)}"
                 + (f", separated by '{sep}'" if spec.multi else ""))
         if bad and (spec.multi or sep.strip() not in value):
-            near = closest(bad[0], list(spec.categories), n=1)
+            near = closest(bad[0], list(spec.categories), n=1, cutoff=0.85)
             cat = spec.categories[near[0]] if near else "<category>"
             text += (f"; if the export uses this label, add {bad[0]!r}: {cat!r} under categories: of {col!r} "
                      f"(columns.{group}) in {cb_name}")
@@ -435,7 +435,7 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
         text = (("blank status" if not value.strip() else "unknown status") + (f"; {hint}" if hint else "")
                 + f" (valid: {', '.join(labels)})")
         if value.strip():
-            near = closest(value, labels, n=1)
+            near = closest(value, labels, n=1, cutoff=0.85)
             code = codebook.status_labels[normalise(near[0])] if near else "complete, partial or test"
             text += f"; if the export uses this label, add {value.strip()!r}: {code} under status_labels: in {cb_name}"
     elif check == "timestamp":

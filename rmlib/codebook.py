@@ -91,7 +91,7 @@ def normalise(text: Any) -> str:
     return _squash(text).casefold()
 
 
-def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
+def closest(value: str, choices: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
     """The choices close to ``value`` (at most ``n``, closest first); [] when none is close.
 
     Close means a difflib ratio of 0.6 or more after :func:`normalise`, or,
@@ -110,8 +110,8 @@ def closest(value: str, choices: list[str], n: int = 3) -> list[str]:
     target = normalise(value)
     if not target:
         return []
-    close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.6)
-    if not close and len(target.split()) >= 5:
+    close = difflib.get_close_matches(target, list(norm), n=n, cutoff=cutoff)
+    if not close and len(target.split()) >= 5 and cutoff <= 0.6:
         words = set(re.findall(r"\w+", target))
         scored = []
         for c in norm:

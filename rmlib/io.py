@@ -10,7 +10,9 @@ Reading never guesses silently. UTF-8 with or without a byte-order mark and
 cp1252 (Excel on Windows) are detected and the choice is noted; a delimiter
 other than the declared one, a header row that is not where ``skip_rows``
 says, ragged rows (a truncated file), unterminated quotes and binary content
-are errors that say what to fix.
+are errors that say what to fix. SPSS ``.sav`` exports are read with
+pyreadstat (:func:`read_sav`), value labels applied. Reshaping a tool's layout
+(several header rows, option columns, codes) is :mod:`rmlib.layouts`.
 """
 from __future__ import annotations
 
