@@ -551,7 +551,8 @@ def _other_lines(e: _Export, col: int, prev_cols, used: set, checks, unmatched, 
             c = None
             if alias in ("id", "timestamp", "status", "key"):
                 c = next((x for x in prev_cols if x.kind == alias), None)
-            why = f"a {PRESETS[e.layout]['tool'].split(' ')[0]} metadata column, read as kind: {alias}"
+            tool = PRESETS[e.layout]["tool"] if e.layout != "default" else "survey tool"
+            why = f"a {tool} metadata column, read as kind: {alias}"
             if normalise(h) == "collector id" and len({v for v in values if v.strip()}) > 1:
                 kind, why = "status", ("several collectors: if one collected test responses, map its id to test "
                                        "under status_labels")
@@ -592,14 +593,12 @@ def _other_lines(e: _Export, col: int, prev_cols, used: set, checks, unmatched, 
 
 
 def validate_draft(codebook_path: Path, folder: Path, year: int):
-    """Validate the draft against the export (the manifest check is left out: the draft does not record hashes)."""
+    """Validate the draft against the export: (problems table, warnings), as ``python -m rmlib validate`` would."""
     from .clean import read_and_validate
     from .params import validate
     params = validate({"year": year, "compare_year": None, "codebook": str(codebook_path), "raw_dir": str(folder)},
                       source="draft-codebook")
     validated, problems = read_and_validate(params)
-    if not problems.empty:
-        problems = problems[~problems["problem"].str.contains("MANIFEST.sha256", regex=False)].reset_index(drop=True)
     warnings = [n for v in validated for n in v.notes if ": warning: " in n]
     return problems, warnings
 

@@ -72,10 +72,6 @@ class Layout:
     multi_select_separator: str = ";"
     status_labels: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def is_default(self) -> bool:
-        return self == Layout()
-
 
 #: the tools' layouts; a codebook writes ``layout: surveymonkey`` and only what differs for its export
 PRESETS: dict[str, dict[str, Any]] = {
