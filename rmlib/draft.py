@@ -129,6 +129,8 @@ def _read(path: Path, group: str) -> _Export:
             and any(not a.strip() and b.strip() for a, b in zip(rows[skip], rows[skip + 1])):
         name, header_rows, note = "surveymonkey", 2, ("two header rows (question text over its block, a sub-label "
                                                       "per column): SurveyMonkey")
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            name, note = "smartsurvey", note.replace("SurveyMonkey", "SmartSurvey's (or SurveyMonkey's) Excel export")
     elif path.suffix.lower() in (".xlsx", ".xlsm") and any(normalise(c) == "completion time" for c in rows[skip]):
         name, header_rows, note = "msforms", 1, "an Excel workbook with 'Completion time': Microsoft Forms"
     else:

@@ -474,6 +474,10 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
             found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
                      f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
                      f"set skip_rows: {best} for this file in the codebook")
+            below = next((c for c in rows[best + 1] if c.strip()), "") if len(rows) > best + 1 else ""
+            if best >= 1 and below.lstrip().startswith('{"ImportId"'):
+                found = (f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
+                         f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook")
             first = next((c for c in rows[skip_rows] if c.strip()), "")  # one cell only: data rows hold personal data
             raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
                                            "value": first[:60] if skip_rows < best else "", "problem": found}])

@@ -218,10 +218,37 @@ def read_group(path: str | Path, codebook, group: str):
         raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter,
                           sheet=spec.sheet, expected=codebook.expected_headers(group), header_rows=lay.header_rows,
                           compose=compose)
+    if lay.header_rows == 1 and path.suffix.lower() != ".sav":
+        _check_not_another_tools_layout(raw, codebook)
     if lay.multi_select == "columns":
         combine_option_columns(raw, codebook, group)
     apply_codes(raw, codebook, group)
     return raw
+
+
+def _check_not_another_tools_layout(raw, codebook) -> None:
+    """An export with more header rows than the codebook's layout says: one error naming the layout to set.
+
+    Without it, a SurveyMonkey or Qualtrics export read with one header row
+    gives a problem for every cell of its sub-label rows.
+    """
+    from .codebook import normalise
+    from .io import ExportReadError
+    if raw.data.empty:
+        return
+    first = raw.data.iloc[0].drop(labels="raw_row").astype(str).tolist()
+    row = int(raw.data["raw_row"].iloc[0])
+    plain = sum(normalise(c) in ("response", "open-ended response") for c in first)
+    if plain >= 2:
+        what = (f"row {row} holds sub-labels ('Response', 'Open-Ended Response', ...), not answers: this is a "
+                "SurveyMonkey-style export with two header rows; set layout: surveymonkey in "
+                f"{codebook.path.name} (layout: smartsurvey for SmartSurvey)")
+        raise ExportReadError(what, [{"row": row, "column": "", "value": "", "problem": what}])
+    later = raw.data.iloc[1].drop(labels="raw_row").astype(str).tolist() if len(raw.data) > 1 else []
+    if any(c.lstrip().startswith('{"ImportId"') for c in first + later):
+        what = (f"rows {row}-{row + 1} are header rows (question texts, ImportId): this is a Qualtrics export with "
+                f"three header rows; set layout: qualtrics in {codebook.path.name}")
+        raise ExportReadError(what, [{"row": row, "column": "", "value": "", "problem": what}])
 
 
 def _rename(raw, headers: list[str]) -> None:

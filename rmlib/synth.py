@@ -506,7 +506,7 @@ def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (201
 
 # ----------------------------------------------------------------------------- the same respondents in each tool's layout
 #: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.layouts.read_group`)
-LAYOUTS = ("default", "surveymonkey", "qualtrics", "msforms", "spss", "codes")
+LAYOUTS = ("default", "surveymonkey", "smartsurvey", "qualtrics", "msforms", "spss", "codes")
 _SM_TIME = "%m/%d/%Y %I:%M:%S %p"
 _QX_TIME = "%Y-%m-%d %H:%M:%S"
 #: SurveyMonkey marks no test responses; the synthetic test one comes through a separate collector
@@ -583,8 +583,8 @@ def _layout_rows(codebook: Codebook, group: str, rows: list[list[str]], tool: st
             top["multi_select_separator"] = ","
         return out_rows, {"columns": cols_yaml, **top}
 
-    if tool == "surveymonkey":
-        top = {"layout": "surveymonkey", "timestamp_format": _SM_TIME,
+    if tool in ("surveymonkey", "smartsurvey"):  # SmartSurvey's Excel export: the same two header rows, in XLSX
+        top = {"layout": tool, "timestamp_format": _SM_TIME,
                "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"}}
         meta = [("Respondent ID", {"kind": "id"}), ("Collector ID", {"kind": "status"}),
                 ("Start Date", {"kind": "ignore"}), ("End Date", {"kind": "timestamp"}),
@@ -773,7 +773,7 @@ def write_layout_year(year: int, tool: str, out_dir: str | Path, base_codebook: 
     cb["survey_tool"] = f"synthetic {tool} export"
     cb["files"], cb["columns"] = {}, {}
     written = []
-    ext = {"msforms": "xlsx", "spss": "sav"}.get(tool, "csv")
+    ext = {"msforms": "xlsx", "smartsurvey": "xlsx", "spss": "sav"}.get(tool, "csv")
     for gi, group in enumerate(("provider", "officer")):
         rng = np.random.default_rng([seed, codebook.year, gi])
         data = generate_group(targets[group], group, rng)
@@ -786,7 +786,7 @@ def write_layout_year(year: int, tool: str, out_dir: str | Path, base_codebook: 
         if tool == "spss":
             _write_sav(codebook, group, rows, path)
             cb["files"][group] = {"file": name}
-        elif tool == "msforms":
+        elif tool in ("msforms", "smartsurvey"):
             atomic_write_bytes(path, _xlsx_bytes(out_rows))
             cb["files"][group] = {"file": name}
         else:

@@ -174,20 +174,21 @@ def _params_2019(cb_path, raw_dir):
                      "fieldwork_start": "2019-11-26", "fieldwork_end": "2020-01-03"}, source="test")
 
 
-def test_draft_for_a_new_year_in_surveymonkey_needs_one_edit(tmp_path, reference, capsys):
+@pytest.mark.parametrize("tool", ["surveymonkey", "smartsurvey"])
+def test_draft_for_a_new_year_in_surveymonkey_needs_one_edit(tool, tmp_path, reference, capsys):
     """A 2019 export written by SurveyMonkey (2018 was Essex Insight), drafted from the 2018 codebook.
 
     Edits needed: one - mark the test collector's id as test (SurveyMonkey has no status column, and which of
     the collectors was the test link only the user knows). After it, validate is clean and the cleaned tables
     equal the 2018 reference (same synthetic respondents): nothing was silently mis-mapped.
     """
-    synth.write_layout_year(2019, "surveymonkey", tmp_path, fieldwork=FIELDWORK_2019)
+    synth.write_layout_year(2019, tool, tmp_path, fieldwork=FIELDWORK_2019)
     out = tmp_path / "2019.yaml"
     rc = run_draft(tmp_path / "2019", "params/codebooks/2018.yaml", out=out)
     printed = capsys.readouterr().out
     assert rc == 0 and "validate: no problems found" in printed
     text = out.read_text(encoding="utf-8")
-    assert "layout: surveymonkey" in text and "# CHECK:" in text
+    assert f"layout: {tool}" in text and "# CHECK:" in text
     assert '"214800002": complete   # CHECK: not a known status label' in text  # the guess, marked
     edits = [('"214800002": complete', '"214800002": test')]
     for old, new in edits:
@@ -212,6 +213,7 @@ def test_draft_from_other_tools_validates_clean_with_no_edit(tool, tmp_path, ref
     out = tmp_path / "2019.yaml"
     out.write_text(draft.yaml, encoding="utf-8")
     assert yaml.safe_load(draft.yaml)["year"] == 2019
+    assert draft.layout == {"codes": "default"}.get(tool, tool)  # the layout detected from the files alone
     params = _params_2019(out, tmp_path / "2019")
     result = clean_year(params)
     for name in ("memberships", "ratings", "comments"):
@@ -236,7 +238,7 @@ def test_draft_marks_fuzzy_matches_and_lists_what_it_cannot_match(tmp_path):
     assert '{header: "Favourite colour", kind: ignore}   # NOT MATCHED' in draft.yaml
 
 
-def test_draft_refuses_to_overwrite_and_cli_says_so(tmp_path):
+def test_draft_refuses_to_overwrite_and_cli_says_so(tmp_path, capsys):
     synth.write_layout_year(2019, "default", tmp_path, fieldwork=FIELDWORK_2019)
     out = tmp_path / "2019.yaml"
     out.write_text("keep me", encoding="utf-8")
@@ -247,9 +249,10 @@ def test_draft_refuses_to_overwrite_and_cli_says_so(tmp_path):
                            "params/codebooks/2018.yaml", "--out", str(out)], capture_output=True, text=True)
     assert proc.returncode == 1 and "error:" in proc.stderr and "--force" in proc.stderr
     assert "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "rmlib", "draft-codebook", str(tmp_path / "2019"), "--from",
-                           "params/codebooks/2018.yaml", "--out", str(out), "--force"], capture_output=True, text=True)
-    assert proc.returncode == 0 and "validate: no problems found" in proc.stdout, proc.stdout + proc.stderr
+    from rmlib.__main__ import main
+    rc = main(["draft-codebook", str(tmp_path / "2019"), "--from", "params/codebooks/2018.yaml", "--out", str(out),
+               "--force"])
+    assert rc == 0 and "validate: no problems found" in capsys.readouterr().out
     assert "year: 2019" in out.read_text()
 
 

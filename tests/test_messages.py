@@ -204,3 +204,16 @@ def test_rating_headers_built_another_way_are_one_problem_naming_the_template(ye
     p = problems.iloc[0]
     assert p["value"] == "{question} - {department}"
     assert "set rating_header.provider: '{question} - {department}'" in p["problem"] and "80 columns" in p["problem"]
+
+
+@pytest.mark.parametrize("tool, words", [
+    ("surveymonkey", "row 2 holds sub-labels ('Response', 'Open-Ended Response', ...), not answers"),
+    ("qualtrics", "rows 1-3 are header rows (short names, question texts, ImportId): this is a Qualtrics export; "
+                  "set layout: qualtrics and skip_rows: 0"),
+])
+def test_another_tools_export_without_its_layout_is_one_problem_naming_it(tool, words, tmp_path):
+    cb_path, _ = synth.write_layout_year(2018, tool, tmp_path)
+    edit_cb(cb_path, lambda raw: raw.pop("layout"))
+    _, problems = validate(tmp_path, cb_path)
+    assert len(problems) == 2, problems.to_string()  # one per file, instead of one per sub-label cell
+    assert all(words in t for t in problems["problem"])
