@@ -31,7 +31,9 @@ def _manifest(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from .clean import format_problem, read_and_validate
     from .params import load_params
-    _, problems = read_and_validate(load_params(args.params))
+    validated, problems = read_and_validate(load_params(args.params))
+    for note in (n for v in validated for n in v.notes if ": warning: " in n):
+        print(note, file=sys.stderr)
     if problems.empty:
         print("no problems found")
         return 0
@@ -58,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("manifest", help="re-record MANIFEST.sha256 of a raw data folder (after a deliberate change)")
     p.add_argument("folder")
     p.set_defaults(func=_manifest)
+    p = sub.add_parser("draft-codebook", help="draft a new year's codebook from its exports and last year's codebook")
+    p.add_argument("folder", help="the new year's raw folder, e.g. data/raw/2019")
+    p.add_argument("--from", dest="previous", required=True, help="last year's codebook, e.g. params/codebooks/2018.yaml")
+    p.add_argument("--out", help="where to write the draft (default params/codebooks/<year>.yaml)")
+    p.add_argument("--year", type=int, help="the year (default: read from the folder name)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing codebook")
+    p.set_defaults(func=lambda a: __import__("rmlib.draft", fromlist=["run_draft"]).run_draft(
+        a.folder, a.previous, out=a.out, force=a.force, year=a.year))
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -69,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         from .codebook import CodebookError
         from .params import ParamsError
         from .pipeline import PipelineError
-        if isinstance(exc, (PipelineError, ParamsError, CodebookError, ValidationFailed, FileNotFoundError)):
+        from .draft import DraftError
+        if isinstance(exc, (PipelineError, ParamsError, CodebookError, ValidationFailed, FileNotFoundError, DraftError)):
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise

@@ -24,6 +24,7 @@ Nothing is written here: :func:`write_processed` writes the result atomically.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +37,12 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
-from .codebook import DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, load_codebook, normalise, suggest
+from .codebook import (DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest, infer_rating_template, load_codebook,
+                       normalise, suggest)
 from .constants import QUESTIONS
-from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_export, read_manifest,
+from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
                  sha256_file, staged_dir, write_csv, write_parquet)
+from .layouts import read_group
 from .params import Params
 from .paths import repo_root
 
@@ -165,25 +168,173 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
         else:
             missing.append(e)
     unknown = [h for h in raw.headers if h and normalise(h) not in expected_norm]
-    for e in missing:
-        hint = suggest(e, unknown, n=1)
-        problems.append(_problem(fname, row, e, "", "missing column" + (f"; {hint}" if hint else "")
-                                 + f" ({cb_name} expects this header; the file does not have it)"))
+    letter = {h: column_letter(j) for j, h in reversed(list(enumerate(raw.headers)))}
+    # 0. rating headers built another way (e.g. '{department}: {question}'): one problem for them all
+    template = codebook.rating_header[group]
+    inferred = infer_rating_template(unknown, codebook.questions, "{department}" in template)
+    rating_missing = [r.header for r in codebook.rating_columns(group) if r.header in missing]
+    if inferred and len(inferred[1]) >= 2 and inferred[0] != template and rating_missing:
+        cols = list(inferred[1])
+        problems.append(_problem(fname, row, cols[0], inferred[0],
+                                 f"the rating headers are built differently in the export ({len(cols)} columns such "
+                                 f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
+                                 f"rating_header.{group}: {inferred[0]!r} in {cb_name}"))
+        missing = [m for m in missing if m not in rating_missing]
+        unknown = [u for u in unknown if u not in inferred[1]]
+    # 1. a question worded differently this year: one problem for its whole block of rating columns
+    for q, text, cols, gone in _reworded_questions(codebook, group, missing, unknown):
+        span = f"column {letter[cols[0]]}" if len(cols) == 1 else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}"
+        problems.append(_problem(fname, row, cols[0], text,
+                                 f"question '{q}' is worded differently in the export ({span}); {cb_name} has "
+                                 f"{codebook.questions[q]!r}: if it is the same question, set questions.{q} to the "
+                                 "export's wording"))
+        missing = [m for m in missing if m not in gone]
+        unknown = [u for u in unknown if u not in cols]
+    # 2. a department renamed: one problem for all its rating columns
+    deps_norm = {normalise(d) for d in codebook.departments}
+    by_dep: dict[str, list[tuple[str, str]]] = {}
     for h in unknown:
         parsed = codebook.parse_rating_header(group, h)
-        if parsed and normalise(parsed[1]) not in {normalise(d) for d in codebook.departments}:
-            q, dep = parsed
-            hint = suggest(dep, list(codebook.departments), n=1)
-            problems.append(_problem(fname, row, h, dep,
-                                     "unknown department" + (f"; {hint}" if hint else "")
-                                     + f" (in a rating header of question '{q}'): if it was renamed, map the new "
-                                       f"label to its department id under departments: in {cb_name}"))
+        if parsed and normalise(parsed[1]) not in deps_norm:
+            by_dep.setdefault(parsed[1], []).append((h, parsed[0]))
+    for dep, cols in by_dep.items():
+        old = suggest(dep, list(codebook.departments), n=1)
+        old_label = (closest(dep, list(codebook.departments), n=1) or [""])[0]
+        gone = [m for m in missing if old_label and (parsed := codebook.parse_rating_header(group, m))
+                and normalise(parsed[1]) == normalise(old_label)]
+        which = (f"the rating header of question '{cols[0][1]}'" if len(cols) == 1 else f"{len(cols)} rating columns")
+        fix = (f"if it is {old_label!r} renamed, map the new label to the same id: add {dep!r}: "
+               f"{codebook.departments[old_label]} under departments: in {cb_name} (and remove {old_label!r})"
+               if old_label else f"map the new label to its department id under departments: in {cb_name}")
+        problems.append(_problem(fname, row, cols[0][0], dep,
+                                 "unknown department" + (f"; {old}" if old else "")
+                                 + f" (in {which}): {fix}"))
+        missing = [m for m in missing if m not in gone]
+        unknown = [u for u in unknown if u not in {h for h, _ in cols}]
+    # 3. a header with a typo or new wording: reported once, at the export's column, naming the codebook's
+    paired = {}
+    for h in unknown:
+        near = closest(h, [m for m in missing if m not in paired.values()], n=1)
+        if near:
+            paired[h] = near[0]
+    for e in missing:
+        if e in paired.values():
             continue
-        hint = suggest(h, missing or expected, n=1)
+        spec = next((c for c in codebook.columns[group] if c.header == e), None)
+        problems.append(_problem(fname, row, e, "", _missing_text(spec, group, cb_name)))
+    for h in unknown:
+        if h in paired:
+            e = paired[h]
+            problems.append(_problem(fname, row, h, "",
+                                     f"unknown column; did you mean {e!r}? ({cb_name} expects {e!r}, which the file "
+                                     f"does not have: if it is the same column, change its header in {cb_name} to "
+                                     "the export's wording)"))
+            continue
+        hint = suggest(h, expected, n=1)
         problems.append(_problem(fname, row, h, "", "unknown column" + (f"; {hint}" if hint else "")
                                  + f" (not in {cb_name}: if it is new, add it to columns.{group}; "
                                    "kind: ignore if it is not needed)"))
     return mapping, problems, notes
+
+
+#: what is lost when an optional column is missing
+_OPTIONAL = {
+    "status": "without it every row counts as complete and test/preview responses cannot be excluded",
+    "finished": "without it every response counts as finished",
+    "key": "without it duplicate submissions can no longer be found",
+    "personal": "nothing is lost: personal columns are dropped at read",
+    "ignore": "nothing is lost: the column is not used",
+}
+
+
+def _missing_text(spec: ColumnSpec | None, group: str, cb_name: str) -> str:
+    """The problem text of a codebook column the export lacks: optional columns are said to be optional."""
+    if spec is not None and spec.kind in _OPTIONAL:
+        return (f"missing column ({cb_name} expects this header; the file does not have it). It is optional "
+                f"(kind: {spec.kind}): if the export no longer has it, delete its entry from columns.{group} in "
+                f"{cb_name}; {_OPTIONAL[spec.kind]}")
+    what = "rating column" if spec is None else f"column of kind {spec.kind}"
+    return (f"missing column ({cb_name} expects this header; the file does not have it): a {what} the "
+            "analysis needs")
+
+
+def _collapse_repeats(cell_problems: list[dict], rating_headers: set[str]) -> list[dict]:
+    """The same wrong value with the same problem: listed once, at its first cell, saying where else it is.
+
+    A label the codebook lacks is usually in many cells (a new year's wording of '4 - Good' is in every
+    rating column of every row); one line per cell would bury the one codebook entry that fixes them all.
+    Rating columns are grouped together (the problem text does not depend on the column); other columns
+    each on their own.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for p in cell_problems:
+        where = "(ratings)" if p["column"] in rating_headers else p["column"]
+        groups.setdefault((where, p["value"], p["problem"]), []).append(p)
+    out = []
+    for (where, _, _), ps in groups.items():
+        first = dict(ps[0])
+        if len(ps) > 1:
+            rows = sorted({int(p["row"]) for p in ps if p["row"] != ""})
+            cols = list(dict.fromkeys(p["column"] for p in ps))
+            shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
+            first["problem"] += (f" [the same value in {len(ps)} cells: rows {shown}"
+                                 + (f"; {len(cols)} columns" if len(cols) > 1 else "") + "]")
+        out.append(first)
+    return out
+
+
+def _key_warnings(codebook: Codebook, group: str) -> list[str]:
+    """Warnings (not problems) when no column identifies a respondent: duplicate submissions go unnoticed."""
+    if codebook.column(group, "key") is not None:
+        return []
+    email = next((c for c in codebook.columns[group] if c.kind in ("ignore", "personal")
+                  and any(w in normalise(c.header) for w in ("email", "e-mail"))), None)
+    if email is not None:
+        return [f"warning: {email.header!r} is kind: {email.kind} and no column is kind: key, so duplicate "
+                f"submissions can no longer be found; make it kind: key in {codebook.path.name} (it is still "
+                "dropped at read: only an opaque number is kept to compare rows)"]
+    return [f"warning: no column is kind: key in columns.{group} of {codebook.path.name}: duplicate submissions "
+            "cannot be found"]
+
+
+def _reworded_questions(codebook: Codebook, group: str, missing: list[str], unknown: list[str]):
+    """(question, export's wording, its columns, the codebook headers they replace) for each reworded question.
+
+    A rating header whose department part is known but whose question part
+    matches no question is the same question worded differently when its text
+    is close to the question whose columns are missing (:func:`suggest`).
+    """
+    template = codebook.rating_header[group]
+    missing_q = {}
+    for r in codebook.rating_columns(group):
+        if r.header in missing:
+            missing_q.setdefault(r.question, []).append(r.header)
+    if not missing_q:
+        return []
+    deps = list(codebook.departments) if "{department}" in template else [""]
+    texts: dict[str, list[str]] = {}
+    for h in unknown:
+        folded = normalise(h)
+        for d in deps:
+            before, _, after = normalise(template.format(question="\x01", department=d)).partition("\x01")
+            if folded.startswith(before) and folded.endswith(after) and len(folded) > len(before) + len(after):
+                text = _squash_text(h)[len(before): len(_squash_text(h)) - len(after)].strip()
+                texts.setdefault(text, []).append(h)
+                break
+    out = []
+    for text, cols in texts.items():
+        near = closest(text, [codebook.questions[q] for q in missing_q], n=1)
+        if not near:
+            continue
+        old = near[0]
+        q = next(q for q in missing_q if codebook.questions[q] == old)
+        out.append((q, text, cols, missing_q.pop(q)))
+    return out
+
+
+def _squash_text(text: str) -> str:
+    from .codebook import _squash
+    return _squash(text)
 
 
 def _norm_series(s: pd.Series) -> pd.Series:
@@ -253,11 +404,17 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
     value = "" if value is None else str(value)
     check = str(case["check"])
     spec = next((c for c in codebook.columns[group] if c.header == col), None)
+    cb_name = codebook.path.name
     if check == "score":
         labels = codebook.score_label_list
         hint = suggest(value, labels, n=1)
+        near = closest(value, labels, n=1, cutoff=0.85)  # a typo of a known label: the same code
+        digits = re.findall(r"(?<![\d.])[0-4](?![\d.])", value)  # 'Good (4)': the score it names, if just one
+        code = (codebook.score_of(near[0]) if near else
+                (NO_CONTACT if digits[0] == "0" else int(digits[0])) if len(digits) == 1 else "<1-4 or no_contact>")
         text = ("not a valid answer" + (f"; {hint}" if hint else "")
-                + f" (valid: {', '.join(labels)}, or blank for not answered)")
+                + f" (valid: {', '.join(labels)}, or blank for not answered); if the export uses this label, "
+                  f"add {value.strip()!r}: {code} under score_labels: in {cb_name}")
     elif check == "attribute" and spec is not None:
         sep = codebook.multi_select_separator
         bad = [p for p in _split(value, spec, sep) if spec.category_of(p) is None]
@@ -267,11 +424,20 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
             named = "(several chosen, but this question allows one answer only)"
         text = (f"unknown {spec.attribute} option {named}; options: {', '.join(spec.categories)}"
                 + (f", separated by '{sep}'" if spec.multi else ""))
+        if bad and (spec.multi or sep.strip() not in value):
+            near = closest(bad[0], list(spec.categories), n=1, cutoff=0.85)
+            cat = spec.categories[near[0]] if near else "<category>"
+            text += (f"; if the export uses this label, add {bad[0]!r}: {cat!r} under categories: of {col!r} "
+                     f"(columns.{group}) in {cb_name}")
     elif check == "status":
         labels = codebook.status_label_list
         hint = suggest(value, labels, n=1)
         text = (("blank status" if not value.strip() else "unknown status") + (f"; {hint}" if hint else "")
                 + f" (valid: {', '.join(labels)})")
+        if value.strip():
+            near = closest(value, labels, n=1, cutoff=0.85)
+            code = codebook.status_labels[normalise(near[0])] if near else "complete, partial or test"
+            text += f"; if the export uses this label, add {value.strip()!r}: {code} under status_labels: in {cb_name}"
     elif check == "timestamp":
         fmt = codebook.timestamp_format
         example = dt.datetime(codebook.year, 11, 28, 13, 49, 5).strftime(fmt)
@@ -363,8 +529,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                                      + (f"; {hint}" if hint else f"; the folder holds {present}")))
             continue
         try:
-            raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter,
-                              sheet=spec.sheet, expected=codebook.expected_headers(group))
+            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.layouts)
         except ExportReadError as exc:
             for p in exc.problems:
                 problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))
@@ -381,13 +546,14 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
         checked = frame.copy()
         for c in schema.columns:
             spec_c = next((x for x in codebook.columns[group] if x.header == c), None)
-            if spec_c is None or spec_c.kind in ("status", "attribute"):
+            if spec_c is None or spec_c.kind in ("status", "attribute", "finished"):
                 checked[c] = _norm_series(frame[c])
         try:
             schema.validate(checked, lazy=True)
         except SchemaErrors as exc:
-            for case in exc.failure_cases.to_dict("records"):
-                problems.append(_problem_from_failure(case, frame, codebook, group, fname))
+            cell_problems = [_problem_from_failure(case, frame, codebook, group, fname)
+                             for case in exc.failure_cases.to_dict("records")]
+            problems += _collapse_repeats(cell_problems, {r.header for r in codebook.rating_columns(group)})
         id_col = codebook.column(group, "id").header
         if id_col in frame.columns:
             dup = frame[id_col].duplicated(keep=False) & (frame[id_col] != "")
@@ -397,7 +563,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                     problems.append(_problem(fname, int(r), id_col, rid,
                                              f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
                                              "the export repeats a response; re-export it"))
-        notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes]
+        notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes + _key_warnings(codebook, group)]
         out.append(_Validated(group=group, fname=fname, raw=frame, notes=notes, blank_rows=list(raw.blank_rows),
                               path=path, sha256=raw.sha256))
     if out:
@@ -438,6 +604,10 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         status = _norm_series(frame[status_spec.header]).map(codebook.status_labels)
     else:
         status = pd.Series("complete", index=frame.index, dtype=object)
+    finished = codebook.column(group, "finished")  # e.g. Qualtrics: Status says who answered, Finished how far
+    if finished is not None and finished.header in frame:
+        unfinished = (_norm_series(frame[finished.header]).map(finished.lookup) == "partial").to_numpy()
+        status = status.where(~(unfinished & (status == "complete").to_numpy()), "partial")
     key = frame["_key"] if "_key" in frame else pd.Series(-1, index=frame.index)
     scores, nc, specs = _code_ratings(frame, codebook, group)
     reason = pd.Series("", index=frame.index, dtype=object)

@@ -23,10 +23,19 @@ What a codebook declares (see ``params/codebooks/2018.yaml``):
 - ``columns``: every other column, with its kind: ``id``, ``timestamp``,
   ``status``, ``key`` (identifies a respondent to find duplicate submissions,
   then dropped), ``personal`` (dropped at read), ``ignore`` (dropped at read),
-  ``attribute`` (single- or multi-select, label -> category) or ``comment``.
+  ``attribute`` (single- or multi-select, label -> category), ``comment`` or
+  ``finished`` (Qualtrics' Finished: True/False -> complete/partial); a
+  column may declare ``codes:`` (numeric code -> answer label) when the
+  export writes codes;
+- ``layout`` (optional; default: one header row, multi-selects joined in one
+  cell): the survey tool's layout as a preset name (``surveymonkey``,
+  ``qualtrics``, ``smartsurvey``, ``snap``, ``msforms``, ``spss``) or a
+  mapping with ``preset:`` and the settings that differ - see
+  :mod:`rmlib.layouts` and ``docs/codebook.md``.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -36,9 +45,13 @@ from typing import Any
 import yaml
 
 from .constants import DEPARTMENTS, QUESTIONS
+from .layouts import Layout, parse_layout
 
 NO_CONTACT = "no_contact"
-COLUMN_KINDS = ("id", "timestamp", "status", "key", "personal", "ignore", "attribute", "comment")
+COLUMN_KINDS = ("id", "timestamp", "status", "finished", "key", "personal", "ignore", "attribute", "comment")
+#: a ``kind: finished`` column (Qualtrics' Finished) without categories: label -> complete / partial
+FINISHED_LABELS = {"True": "complete", "False": "partial", "1": "complete", "0": "partial",
+                   "Yes": "complete", "No": "partial"}
 #: kinds whose cells never leave :func:`rmlib.clean.read_and_validate`
 DROPPED_KINDS = ("key", "personal", "ignore")
 STATUS_CODES = ("complete", "partial", "test")
@@ -78,26 +91,107 @@ def normalise(text: Any) -> str:
     return _squash(text).casefold()
 
 
-def suggest(value: str, choices: list[str], n: int = 3) -> str:
-    """Human-readable 'did you mean' list of the closest choices ("" if none is close).
+def closest(value: str, choices: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The choices close to ``value`` (at most ``n``, closest first); [] when none is close.
 
-    Examples
-    --------
-    >>> suggest("4 - Goood", ["1 - Poor", "4 - Good", "No contact"])
-    "did you mean '4 - Good'?"
+    Close means a difflib ratio of 0.6 or more after :func:`normalise`, or,
+    for texts of five words or more (question wordings), that at least 60% of
+    the words are shared (so a reworded long question still finds its old
+    wording, while an unrelated column finds nothing).
+
+    >>> closest("How well do we trust one another?", ["How well do we trust each other?", "Status"])
+    ['How well do we trust each other?']
+    >>> closest("Preferred contact time", ["Date submitted", "Response ID", "Status"])
+    []
     """
     norm: dict[str, str] = {}
     for c in choices:
         norm.setdefault(normalise(c), c)
     target = normalise(value)
     if not target:
-        return ""
-    close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.6)
-    if not close:  # long headers differ in a few words: fall back to a looser match
-        close = difflib.get_close_matches(target, list(norm), n=n, cutoff=0.4)
+        return []
+    close = difflib.get_close_matches(target, list(norm), n=n, cutoff=cutoff)
+    if not close and len(target.split()) >= 5 and cutoff <= 0.6:
+        words = set(re.findall(r"\w+", target))
+        scored = []
+        for c in norm:
+            other = set(re.findall(r"\w+", c))
+            share = len(words & other) / max(len(words | other), 1)
+            if share >= 0.6:
+                scored.append((share, c))
+        close = [c for _, c in sorted(scored, reverse=True)[:n]]
+    return [norm[c] for c in close]
+
+
+def _common_prefix(texts: list[str]) -> str:
+    out = texts[0]
+    for t in texts[1:]:
+        while not t.startswith(out):
+            out = out[:-1]
+    return out
+
+
+def infer_rating_template(headers: list[str], questions: dict[str, str],
+                          with_department: bool) -> tuple[str, dict[str, tuple[str, str]]] | None:
+    """How rating headers are built, read off the headers that contain a question's text.
+
+    Returns (template, {header: (question id, department text)}) or None when
+    no header holds a question text or the headers follow no one pattern.
+    With departments, the text around the question that varies from column to
+    column is the department; the part that stays the same is the template's
+    fixed text (cut at a word boundary, so a department's last letters never
+    join the separator).
+
+    >>> t, parts = infer_rating_template(["Finance: How well do we trust each other?",
+    ...     "Safeguarding: How well do we trust each other?"], {"trust": "How well do we trust each other?"}, True)
+    >>> t, parts["Finance: How well do we trust each other?"]
+    ('{department}: {question}', ('trust', 'Finance'))
+    """
+    found = []
+    for h in headers:
+        sq = _squash(h)
+        f = sq.casefold()
+        if len(f) != len(sq):
+            continue
+        hit = max(((f.find(normalise(t)), q, normalise(t)) for q, t in questions.items() if normalise(t) in f),
+                  key=lambda x: len(x[2]), default=None)
+        if hit:
+            k, q, nt = hit
+            found.append((h, q, sq[:k], sq[k + len(nt):]))
+    if not found:
+        return None
+    befores = [b for _, _, b, _ in found]
+    afters = [a for _, _, _, a in found]
+    if not with_department:
+        if len(set(befores)) == 1 and len(set(afters)) == 1:
+            return befores[0] + "{question}" + afters[0], {h: (q, "") for h, q, _, _ in found}
+        return None
+    if len(set(afters)) == 1 and len(set(befores)) > 1:  # '{department}<sep>{question}<after>'
+        sep = _common_prefix([b[::-1] for b in befores])[::-1]
+        sep = re.sub(r"^\w+", "", sep)
+        pre = re.sub(r"\w+$", "", _common_prefix(befores))
+        parts = {h: (q, b[len(pre): len(b) - len(sep)].strip()) for h, q, b, _ in found}
+        return pre + "{department}" + sep + "{question}" + afters[0], parts
+    if len(set(befores)) == 1 and len(set(afters)) > 1:  # '<before>{question}<sep>{department}'
+        sep = re.sub(r"\w+$", "", _common_prefix(afters))
+        post = re.sub(r"^\w+", "", _common_prefix([a[::-1] for a in afters])[::-1])
+        parts = {h: (q, a[len(sep): len(a) - len(post)].strip()) for h, q, _, a in found}
+        return befores[0] + "{question}" + sep + "{department}" + post, parts
+    return None
+
+
+def suggest(value: str, choices: list[str], n: int = 3) -> str:
+    """Human-readable 'did you mean' list of the closest choices ("" if none is close: see :func:`closest`).
+
+    Examples
+    --------
+    >>> suggest("4 - Goood", ["1 - Poor", "4 - Good", "No contact"])
+    "did you mean '4 - Good'?"
+    """
+    close = closest(value, choices, n)
     if not close:
         return ""
-    return "did you mean " + " or ".join(repr(norm[c]) for c in close) + "?"
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 @dataclass(frozen=True)
@@ -110,6 +204,7 @@ class ColumnSpec:
     multi: bool = False
     categories: dict[str, str] = field(default_factory=dict)  # raw label -> category
     field: str | None = None  # comment field name
+    codes: dict[str, str] = dataclasses.field(default_factory=dict)  # numeric code -> answer label (read before matching)
 
     def category_of(self, label: str) -> str | None:
         """Category of one answer label (one option of a multi-select cell); None if unknown."""
@@ -155,6 +250,7 @@ class Codebook:
     questions: dict[str, str]
     rating_header: dict[str, str]
     columns: dict[str, list[ColumnSpec]]
+    layout: Layout = field(default_factory=Layout)
 
     # ------------------------------------------------------------------ lookups
     def rating_columns(self, group: str) -> list[RatingSpec]:
@@ -278,7 +374,9 @@ def load_codebook(path: str | Path) -> Codebook:
         problems.append(f"'year' must be a four-digit year, got {raw['year']!r}")
     _fail(path, problems)
 
-    sep = str(raw.get("multi_select_separator", ";"))
+    layout, layout_problems = parse_layout(raw.get("layout"))
+    problems += layout_problems
+    sep = str(raw.get("multi_select_separator", layout.multi_select_separator))
     if sep.strip() == "":
         problems.append("multi_select_separator must not be blank")
 
@@ -322,7 +420,8 @@ def load_codebook(path: str | Path) -> Codebook:
             problems.append(f"score_labels: {label!r} is listed twice (ignoring case and spaces) with different codes")
         score_labels[n] = code
     status_labels: dict[str, str] = {}
-    for label, code in (raw.get("status_labels") or {}).items():
+    raw_status = {**layout.status_labels, **(raw.get("status_labels") or {})}  # the tool's labels, then the codebook's
+    for label, code in raw_status.items():
         if code not in STATUS_CODES:
             problems.append(f"status_labels: {label!r} maps to {code!r}; expected one of {list(STATUS_CODES)}")
         n = normalise(label)
@@ -371,19 +470,30 @@ def load_codebook(path: str | Path) -> Codebook:
                 problems.append(f"columns.{group}[{i}] ({c['header']!r}): an attribute needs 'attribute' and 'categories'")
                 continue
             cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}
+            if kind == "finished" and not cats:
+                cats = dict(FINISHED_LABELS)
+            if kind == "finished" and set(cats.values()) - {"complete", "partial"}:
+                problems.append(f"columns.{group}[{i}] ({c['header']!r}): a finished column's categories map labels "
+                                f"to complete or partial, got {sorted(set(cats.values()))}")
+            codes = c.get("codes") or {}
+            if not isinstance(codes, dict):
+                problems.append(f"columns.{group}[{i}] ({c['header']!r}): codes must map each code to its label")
+                codes = {}
             multi = bool(c.get("multi", False))
             if multi and sep.strip():
                 clash = [k for k in cats if sep.strip() in k]
                 if clash:
                     problems.append(f"columns.{group}[{i}] ({c['header']!r}): option(s) {clash} contain the "
                                     f"multi-select separator {sep!r}")
-            columns[group].append(ColumnSpec(header=str(c["header"]), kind=kind, attribute=c.get("attribute"),
-                                             multi=multi, categories=cats, field=c.get("field")))
+            columns[group].append(ColumnSpec(header=str(c["header"]), kind=kind,
+                                             attribute=c.get("attribute") or ("finished" if kind == "finished" else None),
+                                             multi=multi, categories=cats, field=c.get("field"),
+                                             codes={str(k): str(v) for k, v in codes.items()}))
         for needed in ("id", "timestamp"):
             n_kind = sum(c.kind == needed for c in columns[group])
             if n_kind != 1:
                 problems.append(f"columns.{group}: needs exactly one column of kind '{needed}', found {n_kind}")
-        for single in ("status", "key"):
+        for single in ("status", "key", "finished"):
             if sum(c.kind == single for c in columns[group]) > 1:
                 problems.append(f"columns.{group}: at most one column of kind '{single}'")
     for group in files:
@@ -397,7 +507,7 @@ def load_codebook(path: str | Path) -> Codebook:
                   score_labels=score_labels, status_labels=status_labels, departments=deps,
                   questions={q: str(raw["questions"][q]) for q in QUESTIONS},
                   rating_header=rating_header, columns=columns,
-                  _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=dict(raw.get("status_labels") or {}))
+                  layout=layout, _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=raw_status)
     # two expected headers that read the same after normalising could never be told apart
     for group in files:
         seen_h: dict[str, str] = {}

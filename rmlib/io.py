@@ -10,7 +10,9 @@ Reading never guesses silently. UTF-8 with or without a byte-order mark and
 cp1252 (Excel on Windows) are detected and the choice is noted; a delimiter
 other than the declared one, a header row that is not where ``skip_rows``
 says, ragged rows (a truncated file), unterminated quotes and binary content
-are errors that say what to fix.
+are errors that say what to fix. SPSS ``.sav`` exports are read with
+pyreadstat (:func:`read_sav`), value labels applied. Reshaping a tool's layout
+(several header rows, option columns, codes) is :mod:`rmlib.layouts`.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from .codebook import normalise
 MANIFEST = "MANIFEST.sha256"
 _BOM = b"\xef\xbb\xbf"
 #: file types a raw folder's manifest records
-DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv")
+DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".txt", ".tsv", ".sav")
 #: delimiters tried when the declared one does not split the header row
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAME = {",": "comma ','", ";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
@@ -396,7 +398,8 @@ def _choose_delimiter(text: str, declared: str, expected: set[str] | None, skip_
 
 
 def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "auto", delimiter: str = ",",
-                sheet: str | int | None = None, expected: list[str] | None = None) -> RawExport:
+                sheet: str | int | None = None, expected: list[str] | None = None, header_rows: int = 1,
+                compose=None) -> RawExport:
     """Read one raw export (CSV or XLSX) as text, tagging each data row with its raw row number.
 
     Parameters
@@ -410,6 +413,11 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     expected : the headers the codebook expects, if known: used only to tell
         whether ``skip_rows`` points at the real header row (an error names
         the row where the headers actually are) and to recognise a delimiter.
+    header_rows : how many rows make up the header (SurveyMonkey writes 2, Qualtrics 3);
+        data rows start after them and keep their raw row numbers.
+    compose : for several header rows, a function turning them (a list of
+        rows, each padded to the same width) into one header per column
+        (see :mod:`rmlib.layouts`); by default the single header row is used.
 
     Raises
     ------
@@ -459,17 +467,30 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     if len(rows) <= skip_rows:
         raise ExportReadError(f"has {len(rows)} row(s) but the codebook (skip_rows: {skip_rows}) says the header "
                               f"is on row {skip_rows + 1}")
-    if expected_norm:
+    if expected_norm and header_rows == 1:
         hits = [_matches(r, expected_norm) for r in rows[:_HEADER_SEARCH_ROWS]]
         best = max(range(len(hits)), key=lambda i: (hits[i], -i))
         if hits[best] > hits[skip_rows] and hits[skip_rows] < len(expected_norm) / 2:
             found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
                      f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
                      f"set skip_rows: {best} for this file in the codebook")
+            below = next((c for c in rows[best + 1] if c.strip()), "") if len(rows) > best + 1 else ""
+            if best >= 1 and below.lstrip().startswith('{"ImportId"'):
+                found = (f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
+                         f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook")
             first = next((c for c in rows[skip_rows] if c.strip()), "")  # one cell only: data rows hold personal data
             raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
                                            "value": first[:60] if skip_rows < best else "", "problem": found}])
-    header = [h.strip() for h in rows[skip_rows]]
+    if len(rows) < skip_rows + header_rows:
+        raise ExportReadError(f"has {len(rows)} row(s) but the codebook's layout needs {header_rows} header row(s) "
+                              f"after skip_rows: {skip_rows}")
+    if header_rows == 1 and compose is None:
+        header = [h.strip() for h in rows[skip_rows]]
+    else:
+        block = rows[skip_rows: skip_rows + header_rows]
+        w = max(len(r) for r in block)
+        block = [list(r) + [""] * (w - len(r)) for r in block]
+        header = [h.strip() for h in (compose(block) if compose else block[-1])]
     if not any(header):
         raise ExportReadError(f"row {skip_rows + 1} should hold the column headers but is blank "
                               f"(check skip_rows in the codebook)",
@@ -478,8 +499,8 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     width = len(header)
     records, raw_rows, blank, problems = [], [], [], []
     widened = 0
-    for i, row in enumerate(rows[skip_rows + 1:]):
-        line = skip_rows + 2 + i
+    for i, row in enumerate(rows[skip_rows + header_rows:]):
+        line = skip_rows + header_rows + 1 + i
         if not any(cell.strip() for cell in row):
             blank.append(line)
             continue
@@ -516,7 +537,73 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     frame.columns = names
     frame.insert(0, "raw_row", pd.Series(raw_rows, dtype="int64"))
     return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes,
-                     sha256=digest, header_row=skip_rows + 1, blank_rows=blank, columns=names)
+                     sha256=digest, header_row=skip_rows + header_rows, blank_rows=blank, columns=names)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    names, seen = [], set()
+    for j, h in enumerate(header):
+        name = h if h and h not in seen else (f"{h} (column {column_letter(j)})" if h else f"(column {column_letter(j)})")
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def read_sav(path: str | os.PathLike, header_source: str = "label") -> RawExport:
+    """Read an SPSS ``.sav`` export (via pyreadstat) as text, with its value labels applied.
+
+    A ``.sav`` file stores each answer as a code and the answer text as the
+    variable's value label: the labels are what the codebook matches, so a
+    ``.sav`` reads like the tool's CSV export. ``header_source`` chooses the
+    header of each column: ``label`` (the variable label: the question text,
+    what the tool's CSV header says) or ``name`` (the short variable name,
+    e.g. ``Q5_3``); a variable without a label falls back to its name.
+    Rows are numbered as SPSS numbers cases (``raw_row`` 1 = the first case;
+    ``header_row`` is 0: a ``.sav`` has no header row).
+    """
+    import tempfile as _tempfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExportReadError("file not found")
+    with open(path, "rb") as fh:  # read once; what is parsed is what is hashed
+        data = fh.read()
+    digest = sha256_bytes(data)
+    if not data.strip():
+        raise ExportReadError(f"the file is empty ({len(data)} bytes): re-export it from the survey tool")
+    try:
+        import pyreadstat
+    except ImportError as exc:  # pragma: no cover - pyreadstat is a dependency
+        raise ExportReadError("reading .sav files needs the pyreadstat package (pip install pyreadstat)") from exc
+    with _tempfile.TemporaryDirectory() as tmp:  # parse the very bytes hashed above
+        copy = Path(tmp) / "export.sav"
+        copy.write_bytes(data)
+        try:
+            frame, meta = pyreadstat.read_sav(str(copy), apply_value_formats=True, formats_as_category=False,
+                                              user_missing=False)
+        except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
+            raise ExportReadError(f"cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc}); "
+                                  "the file may be damaged or not really .sav") from exc
+    labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
+    if header_source not in ("label", "name"):
+        raise ExportReadError(f"header_source must be 'label' or 'name', got {header_source!r}")
+    header = [(_squash_header(labels.get(c)) or c) if header_source == "label" else c for c in frame.columns]
+    names = _unique_names(header)
+    cells = {n: [_cell_text(None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT) else v)
+                 for v in frame[c].tolist()] for n, c in zip(names, frame.columns)}
+    out = pd.DataFrame(cells, columns=names, dtype=object)
+    out.insert(0, "raw_row", pd.Series(range(1, len(out) + 1), dtype="int64"))
+    blank = [int(r) for r, row in zip(out["raw_row"], out[names].to_numpy()) if not any(str(x).strip() for x in row)]
+    if blank:
+        out = out[~out["raw_row"].isin(blank)].reset_index(drop=True)
+    notes = [f"SPSS .sav: {len(frame.columns)} variables, {len(frame)} cases; value labels applied"
+             + ("; headers are the variable labels" if header_source == "label" else "")]
+    return RawExport(path=path, data=out, headers=header, encoding="sav", delimiter="", notes=notes, sha256=digest,
+                     header_row="", blank_rows=blank, columns=names)
+
+
+def _squash_header(text) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip() if text else ""
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -502,3 +502,301 @@ def generate_year(year: int, out_dir: str | Path = "data/raw", seed: int = 20161
 def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (2016, 2017, 2018), seed: int = 20161101) -> list[Path]:
     """Regenerate the bundled example data."""
     return [p for y in years for p in generate_year(y, out_dir, seed)]
+
+
+# ----------------------------------------------------------------------------- the same respondents in each tool's layout
+#: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.layouts.read_group`)
+LAYOUTS = ("default", "surveymonkey", "smartsurvey", "qualtrics", "msforms", "spss", "codes")
+_SM_TIME = "%m/%d/%Y %I:%M:%S %p"
+_QX_TIME = "%Y-%m-%d %H:%M:%S"
+#: SurveyMonkey marks no test responses; the synthetic test one comes through a separate collector
+_SM_COLLECTORS = {"complete": "214800001", "partial": "214800001", "test": "214800002"}
+_QX_STATUS = {"complete": ("IP Address", "True"), "partial": ("IP Address", "False"), "test": ("Survey Preview", "True")}
+
+
+def _canonical(codebook: Codebook, group: str, rows: list[list[str]]) -> list[dict]:
+    """Rows written by :func:`render_export` as dicts: header -> text, plus parsed extras (status code, time)."""
+    header = rows[0]
+    status = codebook.column(group, "status")
+    out = []
+    for r in rows[1:]:
+        d = dict(zip(header, r))
+        d["_status"] = codebook.status_labels.get(d[status.header].strip().casefold(), "complete") if status else "complete"
+        d["_time"] = dt.datetime.strptime(d[codebook.column(group, "timestamp").header], codebook.timestamp_format)
+        out.append(d)
+    return out
+
+
+def _options(spec, cell: str, sep: str) -> list[str]:
+    return [p.strip() for p in cell.split(sep.strip()) if p.strip()] if spec.multi else ([cell] if cell.strip() else [])
+
+
+def _layout_rows(codebook: Codebook, group: str, rows: list[list[str]], tool: str) -> tuple[list[list[str]], dict]:
+    """The header rows and data rows of one group's export in ``tool``'s layout, and the codebook changes it needs.
+
+    Returns (rows, codebook fragment): the fragment holds this group's
+    ``columns`` and the top-level settings (layout, timestamp_format, ...).
+    """
+    sep = codebook.multi_select_separator
+    recs = _canonical(codebook, group, rows)
+    specs = codebook.columns[group]
+    ratings = codebook.rating_columns(group)
+    meta_kinds = ("id", "timestamp", "status", "key")
+    body = [c for c in specs if c.kind not in meta_kinds and not (c.kind == "personal" and "ip" in c.header.lower().split())]
+    ip = next((c for c in specs if c.kind == "personal" and "ip" in c.header.lower().split()), None)
+    hdr = {k: codebook.column(group, k).header for k in meta_kinds if codebook.column(group, k) is not None}
+    top: dict = {}
+    cols_yaml: list[dict] = []
+    out_rows: list[list[str]] = []
+
+    def spec_yaml(c) -> dict:
+        d = {"header": c.header, "kind": c.kind}
+        if c.kind == "attribute":
+            d.update(attribute=c.attribute, categories=dict(c.categories))
+            if c.multi:
+                d["multi"] = True
+        if c.kind == "comment" and c.field:
+            d["field"] = c.field
+        return d
+
+    if tool in ("default", "codes"):
+        top = {}
+        header = rows[0]
+        cols_yaml = [spec_yaml(c) for c in specs]
+        out_rows = [list(header)]
+        code_maps = {}
+        if tool == "codes":  # every attribute answer written as its option's number (1 = first option)
+            for c, y in zip(specs, cols_yaml):
+                if c.kind == "attribute":
+                    code_maps[c.header] = {label: str(k + 1) for k, label in enumerate(c.categories)}
+                    y["codes"] = {k + 1: label for k, label in enumerate(c.categories)}
+        for d in recs:
+            row = []
+            for h in header:
+                v = d[h]
+                if h in code_maps:
+                    spec = next(c for c in specs if c.header == h)
+                    v = ",".join(code_maps[h][o] for o in _options(spec, v, sep))  # codes joined by a bare comma
+                row.append(v)
+            out_rows.append(row)
+        if tool == "codes":
+            top["multi_select_separator"] = ","
+        return out_rows, {"columns": cols_yaml, **top}
+
+    if tool in ("surveymonkey", "smartsurvey"):  # SmartSurvey's Excel export: the same two header rows, in XLSX
+        top = {"layout": tool, "timestamp_format": _SM_TIME,
+               "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"}}
+        meta = [("Respondent ID", {"kind": "id"}), ("Collector ID", {"kind": "status"}),
+                ("Start Date", {"kind": "ignore"}), ("End Date", {"kind": "timestamp"}),
+                ("IP Address", {"kind": "personal"}), ("Email Address", {"kind": "key"}),
+                ("First Name", {"kind": "personal"}), ("Last Name", {"kind": "personal"}),
+                ("Custom Data 1", {"kind": "ignore"})]
+        r1 = [m for m, _ in meta]
+        r2 = [""] * len(meta)
+        cols_yaml = [{"header": m, **k} for m, k in meta]
+        blocks = []  # (spec or rating question, [(sublabel, getter)])
+        for c in body:
+            cols_yaml.append(spec_yaml(c))
+            if c.kind == "attribute" and c.multi:
+                opts = list(c.categories)
+                r1 += [c.header] + [""] * (len(opts) - 1)
+                r2 += opts
+                blocks.append(("multi", c, opts))
+            else:
+                r1.append(c.header)
+                r2.append("Open-Ended Response" if c.kind == "comment" else "Response")
+                blocks.append(("one", c, None))
+        for q in QUESTIONS:
+            qr = [r for r in ratings if r.question == q]
+            r1 += [codebook.questions[q]] + [""] * (len(qr) - 1)
+            r2 += [codebook.department_label(r.department) if r.department else "Response" for r in qr]
+            blocks.append(("rating", qr, None))
+        out_rows = [r1, r2]
+        for k, d in enumerate(recs):
+            start = d["_time"] - dt.timedelta(minutes=7)
+            row = [d[hdr["id"]], _SM_COLLECTORS[d["_status"]], start.strftime(_SM_TIME), d["_time"].strftime(_SM_TIME),
+                   d[ip.header] if ip else "", d.get(hdr.get("key"), ""), f"First{k + 1}", f"Last{k + 1}", ""]
+            for kind, c, opts in blocks:
+                if kind == "multi":
+                    chosen = set(_options(c, d[c.header], sep))
+                    row += [o if o in chosen else "" for o in opts]
+                elif kind == "one":
+                    row.append(d[c.header])
+                else:
+                    row += [d[r.header] for r in c]
+            out_rows.append(row)
+        return out_rows, {"columns": cols_yaml, **top}
+
+    if tool == "qualtrics":
+        top = {"layout": "qualtrics", "timestamp_format": _QX_TIME}
+        meta = [("StartDate", "Start Date", {"kind": "ignore"}), ("EndDate", "End Date", {"kind": "timestamp"}),
+                ("Status", "Response Type", {"kind": "status"}), ("IPAddress", "IP Address", {"kind": "personal"}),
+                ("Progress", "Progress", {"kind": "ignore"}),
+                ("Duration (in seconds)", "Duration (in seconds)", {"kind": "ignore"}),
+                ("Finished", "Finished", {"kind": "finished"}), ("RecordedDate", "Recorded Date", {"kind": "ignore"}),
+                ("ResponseId", "Response ID", {"kind": "id"}), ("RecipientEmail", "Recipient Email", {"kind": "key"})]
+        r1 = [m[0] for m in meta]
+        r2 = [m[1] for m in meta]
+        r3 = ['{"ImportId":"%s"}' % (m[0].split(" ")[0].lower()) for m in meta]
+        cols_yaml = [{"header": m[1], **m[2]} for m in meta]
+        for qn, c in enumerate(body, 1):
+            cols_yaml.append(spec_yaml(c))
+            r1.append(f"Q{qn}")
+            r2.append(c.header + (" - Selected Choice" if c.kind == "attribute" else ""))
+            r3.append('{"ImportId":"QID%d"}' % qn)
+        for qi, q in enumerate(QUESTIONS, len(body) + 1):
+            for j, r in enumerate([r for r in ratings if r.question == q], 1):
+                r1.append(f"Q{qi}_{j}" if r.department else f"Q{qi}")
+                r2.append(r.header)
+                r3.append('{"ImportId":"QID%d_%d"}' % (qi, j))
+        out_rows = [r1, r2, r3]
+        for k, d in enumerate(recs):
+            status, fin = _QX_STATUS[d["_status"]]
+            row = [(d["_time"] - dt.timedelta(minutes=9)).strftime(_QX_TIME), d["_time"].strftime(_QX_TIME), status,
+                   d[ip.header] if ip else "", "100" if fin == "True" else "60", "540", fin,
+                   d["_time"].strftime(_QX_TIME), f"R_{int(d[hdr['id']]):x}Qx", d.get(hdr.get("key"), "")]
+            for c in body:
+                v = d[c.header]
+                row.append(",".join(_options(c, v, sep)) if c.kind == "attribute" and c.multi else v)
+            row += [d[r.header] for r in ratings]
+            out_rows.append(row)
+        return out_rows, {"columns": cols_yaml, **top}
+
+    if tool == "msforms":
+        top = {"layout": "msforms", "timestamp_format": _QX_TIME}
+        meta = [("ID", {"kind": "id"}), ("Start time", {"kind": "ignore"}), ("Completion time", {"kind": "timestamp"}),
+                ("Email", {"kind": "key"}), ("Name", {"kind": "personal"}), ("Status", {"kind": "status"})]
+        cols_yaml = [{"header": m, **k} for m, k in meta] + [spec_yaml(c) for c in body]
+        out_rows = [[m for m, _ in meta] + [c.header for c in body] + [r.header for r in ratings]]
+        for k, d in enumerate(recs):
+            row = [d[hdr["id"]], d["_time"] - dt.timedelta(minutes=4), d["_time"], d.get(hdr.get("key"), ""),
+                   f"Respondent {k + 1}", d[hdr["status"]] if "status" in hdr else ""]
+            for c in body:
+                v = d[c.header]
+                row.append("".join(o + ";" for o in _options(c, v, sep)) if c.kind == "attribute" and c.multi else v)
+            row += [d[r.header] for r in ratings]
+            out_rows.append(row)
+        return out_rows, {"columns": cols_yaml, **top}
+
+    if tool == "spss":
+        top = {"layout": "spss", "timestamp_format": _QX_TIME}
+        cols_yaml = [spec_yaml(c) for c in specs]
+        return rows, {"columns": cols_yaml, **top}
+    raise ValueError(f"unknown layout {tool!r}; layouts: {', '.join(LAYOUTS)}")
+
+
+def _write_sav(codebook: Codebook, group: str, rows: list[list[str]], path: Path) -> None:
+    """One group's responses as an SPSS .sav: answers as codes, the answer texts as value labels."""
+    import pandas as pd
+    import pyreadstat
+
+    recs = _canonical(codebook, group, rows)
+    sep = codebook.multi_select_separator
+    data, var_labels, value_labels = {}, {}, {}
+    score_codes = {1: codebook.preferred_score_label(1), 2: codebook.preferred_score_label(2),
+                   3: codebook.preferred_score_label(3), 4: codebook.preferred_score_label(4),
+                   0: codebook.preferred_score_label(NO_CONTACT)}
+    by_label = {v: k for k, v in score_codes.items()}
+    n_var = 0
+
+    def var(label: str) -> str:
+        nonlocal n_var
+        n_var += 1
+        return f"V{n_var}"
+    for c in codebook.columns[group]:
+        if c.kind == "attribute" and c.multi:
+            for o in c.categories:
+                name = var(f"{c.header} - {o}")
+                var_labels[name] = f"{c.header} - {o}"
+                value_labels[name] = {1.0: o}
+                data[name] = [1.0 if o in _options(c, d[c.header], sep) else float("nan") for d in recs]
+        elif c.kind in ("attribute", "status"):
+            labels = list(c.categories) if c.kind == "attribute" else codebook.status_label_list
+            name = var(c.header)
+            var_labels[name] = c.header
+            value_labels[name] = {float(k + 1): lab for k, lab in enumerate(labels)}
+            data[name] = [float(labels.index(d[c.header]) + 1) if d[c.header] else float("nan") for d in recs]
+        elif c.kind == "timestamp":
+            name = var(c.header)
+            var_labels[name] = c.header
+            data[name] = pd.to_datetime([d["_time"] for d in recs])
+        else:
+            name = var(c.header)
+            var_labels[name] = c.header
+            data[name] = [d[c.header] for d in recs]
+    for r in codebook.rating_columns(group):
+        name = var(r.header)
+        var_labels[name] = r.header
+        value_labels[name] = {float(k): v for k, v in score_codes.items()}
+        data[name] = [float(by_label[d[r.header]]) if d[r.header] else float("nan") for d in recs]
+    frame = pd.DataFrame(data)
+    pyreadstat.write_sav(frame, str(path), column_labels=[var_labels[c] for c in frame.columns],
+                         variable_value_labels=value_labels)
+
+
+def _xlsx_bytes(rows: list[list]) -> bytes:
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_layout_year(year: int, tool: str, out_dir: str | Path, base_codebook: str | Path = "params/codebooks/2018.yaml",
+                      seed: int = 20161101, targets: dict[str, GroupTargets] | None = None,
+                      fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
+                      codebook_out: str | Path | None = None) -> tuple[Path, list[Path]]:
+    """Write one year's exports in ``tool``'s layout (see :data:`LAYOUTS`), with the codebook that reads them.
+
+    The respondents are exactly those :func:`generate_year` writes for the
+    base codebook's year and seed (same seed, same calibration, same traps:
+    duplicate submissions, a blank response, a late one and a test/preview
+    one), so every layout must clean to identical tidy tables. Returns
+    (codebook path, export files); the folder gets a MANIFEST.sha256. The
+    codebook is written to ``codebook_out`` (default ``<out_dir>/codebook_<tool>.yaml``).
+    """
+    import yaml
+    base_path = resolve(base_codebook)
+    codebook = load_codebook(base_path)
+    base_raw = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+    targets = targets or TARGETS[codebook.year]
+    fieldwork = fieldwork or _fieldwork(codebook.year)
+    folder = Path(out_dir) / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    # the tool's preset supplies its own separator (a codebook writes only what differs)
+    cb = {k: v for k, v in base_raw.items() if k not in ("columns", "files", "layout", "multi_select_separator")}
+    cb["year"] = year
+    cb["survey_tool"] = f"synthetic {tool} export"
+    cb["files"], cb["columns"] = {}, {}
+    written = []
+    ext = {"msforms": "xlsx", "smartsurvey": "xlsx", "spss": "sav"}.get(tool, "csv")
+    for gi, group in enumerate(("provider", "officer")):
+        rng = np.random.default_rng([seed, codebook.year, gi])
+        data = generate_group(targets[group], group, rng)
+        rows = render_export(codebook, data, year, rng, fieldwork)
+        out_rows, frag = _layout_rows(codebook, group, rows, tool)
+        cb["columns"][group] = frag.pop("columns")
+        cb.update(frag)
+        name = f"{group}_survey_{year}.{ext}"
+        path = folder / name
+        if tool == "spss":
+            _write_sav(codebook, group, rows, path)
+            cb["files"][group] = {"file": name}
+        elif tool in ("msforms", "smartsurvey"):
+            atomic_write_bytes(path, _xlsx_bytes(out_rows))
+            cb["files"][group] = {"file": name}
+        else:
+            skip = codebook.files[group].skip_rows if tool in ("default", "codes") else 0
+            title = f"Export - {group.title()} Relationship Management Survey {year}"
+            atomic_write_bytes(path, export_bytes(out_rows, title, skip, "utf-8-sig"))
+            cb["files"][group] = {"file": name, "skip_rows": skip}
+        written.append(path)
+    write_manifest(folder)
+    cb_path = Path(codebook_out) if codebook_out else Path(out_dir) / f"codebook_{tool}.yaml"
+    cb_path.parent.mkdir(parents=True, exist_ok=True)
+    cb_path.write_text(yaml.safe_dump(cb, sort_keys=False, allow_unicode=True, width=140), encoding="utf-8")
+    return cb_path, written
