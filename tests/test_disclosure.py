@@ -181,7 +181,11 @@ def test_comparisons_against_hidden_cells_are_blanked():
     assert np.isnan(p.loc["B", "groups_diff"]) and p.loc["C", "groups_diff"] == 0.2
     # last year's cell had 4 respondents: its mean and the change are not shown
     assert np.isnan(p.loc["B", "mean_last"]) and np.isnan(p.loc["B", "change_pts"])
-    assert np.isnan(p.loc["B", "last_year_diff"]) and p.loc["A", "mean_last"] == 2.0
+    assert np.isnan(p.loc["B", "last_year_diff"])
+    # ... and last year's breakdown gets its own complementary cell (A, first of the tied 20s)
+    assert p.loc["B", "suppression_last"] == "primary" and p.loc["A", "suppression_last"] == "complementary"
+    assert np.isnan(p.loc["A", "mean_last"]) and p.loc["C", "mean_last"] == 2.0
+    assert not p.loc["A", "suppressed"]              # this year's value of A is still shown
     # the rest of the group had 3 respondents
     assert np.isnan(p.loc["C", "rest_diff"]) and p.loc["B", "rest_diff"] == 0.5
 
