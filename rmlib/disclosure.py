@@ -64,7 +64,7 @@ from .params import Params
 __all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns", "CAUTION_MARK",
            "DEFAULT_MIN_CELL_N", "DEFAULT_CAUTION_N", "fewer_than", "HIDDEN_LABEL", "publishable_cells",
            "publishable_power", "publishable_caveats", "publishable_headlines", "merge_categories",
-           "merge_note", "Cleared", "clear", "PUBLISHED_CELL_COLUMNS"]
+           "merge_note", "merge_year", "soften_counts", "Cleared", "clear", "PUBLISHED_CELL_COLUMNS"]
 
 #: The defaults, defined once (``rmlib.params.Params``); every caller passes the run's value.
 DEFAULT_MIN_CELL_N: int = Params.__dataclass_fields__["min_cell_n"].default
@@ -529,7 +529,9 @@ def clear(frame: pd.DataFrame, kind: str, min_cell_n: int, count_columns: Sequen
     published as "fewer than N". Raises if the frame looks like a cell table
     (it must go through :func:`publishable_cells`).
     """
-    if {"suppressed", "suppression"} & set(frame.columns) or {"attribute", "category", "mean"} <= set(frame.columns):
+    subgroups = ({"attribute", "mean"} <= set(frame.columns)
+                 and (frame["attribute"].astype(str) != "all").any())
+    if {"suppressed", "suppression"} & set(frame.columns) or subgroups:
         raise ValueError(f"clear({kind!r}): this is a cell table; publish it with publishable_cells()")
     df = frame.copy()
     for col in count_columns:
@@ -573,6 +575,16 @@ def merge_categories(memberships: pd.DataFrame, merges: Mapping[str, Mapping[str
                                                               if memberships["category"].dtype == object
                                                               else str)
     return out.drop_duplicates(["respondent_id", "attribute", "category"]).reset_index(drop=True)
+
+
+def merge_year(data, merges):
+    """A year's data (:class:`rmlib.dataset.YearData`, or None) with :func:`merge_categories`
+    applied to its memberships; unchanged without merges."""
+    if data is None or not merges:
+        return data
+    import dataclasses
+
+    return dataclasses.replace(data, memberships=merge_categories(data.memberships, merges))
 
 
 def merge_note(merges: Mapping[str, Mapping[str, Sequence[str]]] | None) -> list[str]:

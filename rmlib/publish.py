@@ -84,8 +84,12 @@ def write_csv(cleared: Cleared, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".csv":
         raise PublishError(f"write_csv: {path.name} is not a .csv file")
+    frame = _neutral_frame(c.frame)
+    problems = _scan_frame(frame, path.name, c.min_cell_n, None)
+    if problems:
+        raise PublishError("; ".join(problems[:10]))
     with atomic_path(path) as tmp:
-        _neutral_frame(c.frame).to_csv(tmp, index=False, lineterminator="\n")
+        frame.to_csv(tmp, index=False, lineterminator="\n")
     return path
 
 
@@ -111,6 +115,9 @@ def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path) -> Path:
         used.add(title)
         ws = wb.create_sheet(title)
         frame = _neutral_frame(c.frame)
+        problems = _scan_frame(frame, f"{path.name} sheet {title!r}", c.min_cell_n, None)
+        if problems:
+            raise PublishError("; ".join(problems[:10]))
         ws.append([str(col) for col in frame.columns])
         for row in frame.itertuples(index=False):
             values = []
@@ -155,7 +162,9 @@ def write_html(html: str, path: str | Path, min_cell_n: int) -> Path:
 # ----------------------------------------------------------------------------- the end-of-run scan
 _MACHINE_PATH = re.compile(r"(?<![\w.])(?:/(?:home|root|work|tmp|Users|mnt|var|opt)/[\w.-]+|[A-Za-z]:\\\\?[\w.-]+)")
 _AUDIT_LINK = re.compile(r"""(?:href|src)\s*=\s*["'][^"']*(?:\.ipynb|notebooks/|audit/|\.parquet)""", re.I)
-_SMALL_N = re.compile(r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|\b(\d+)\s+respondents?\b|\bonly\s+(\d+)\s+respondent", re.I)
+# "n = 3", "base of 3", "3 respondents", "only 1 respondent" (a rule such as "fewer than 2 respondents" is not a base)
+_SMALL_N = re.compile(r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|(?<!than )(?<!least )(?<!below )(?<!under )"
+                      r"\b(\d+)\s+respondents?\b|\bonly\s+(\d+)\s+respondent", re.I)
 
 
 def _personal(text: str) -> list[str]:
@@ -200,19 +209,18 @@ def _scan_frame(frame: pd.DataFrame, where: str, min_cell_n: int, hidden: set[tu
     problems = []
     for col in frame.columns:
         s = frame[col]
-        texts = s[s.map(lambda v: isinstance(v, str))]
-        active = texts[texts.str.startswith(ACTIVE_PREFIXES) & ~texts.map(lambda v: bool(_NUMBER.fullmatch(v)))]
-        if len(active):
-            problems.append(f"{where}: column {col!r} has an active cell {active.iloc[0][:40]!r}")
+        texts = s[s.map(lambda v: isinstance(v, str))].astype(object)
+        active = [v for v in texts if v.startswith(ACTIVE_PREFIXES) and not _NUMBER.fullmatch(v)]
+        if active:
+            problems.append(f"{where}: column {col!r} has an active cell {active[0][:40]!r}")
         if len(texts):
             leaks = _personal("\n".join(texts.astype(str)))
             if leaks:
                 problems.append(f"{where}: column {col!r} looks like personal data ({', '.join(leaks)})")
-        if str(col) in ("n", "n_last", "n_rest", "base", "respondents", "comments", "rows_in", "kept") or str(
-                col).endswith(("_n", "_n_other")):
+        if str(col) in ("n", "n_last", "n_rest") or str(col).endswith(("_n", "_n_other")):
             v = pd.to_numeric(s, errors="coerce")
             small = (v > 0) & (v < min_cell_n)
-            if small.any() and str(col) not in ("comments",):
+            if small.any():
                 problems.append(f"{where}: column {col!r} shows a base of fewer than {min_cell_n} "
                                 f"(row {int(np.flatnonzero(small.to_numpy())[0]) + 2})")
     # cells that are hidden must carry no estimate here
@@ -229,7 +237,8 @@ def _scan_frame(frame: pd.DataFrame, where: str, min_cell_n: int, hidden: set[tu
     return problems
 
 
-def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.DataFrame | None = None) -> None:
+def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.DataFrame | None = None,
+                   exclude: Iterable[str] = ()) -> None:
     """Read back every published file and fail the run if anything in it may not be published.
 
     Checks every file of ``folder`` (recursively): only
@@ -240,7 +249,9 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
     no script, remote resource or link to notebooks, parquet or the audit
     area; and, given ``suppressed_cells`` (the run's protected cell table
     with ``suppressed``, from the audit area), no estimate of a suppressed
-    cell in any published table.
+    cell in any published table. ``exclude``: top-level names inside
+    ``folder`` not to scan (only for a run whose pipeline still stages its
+    executed notebooks there; they are not published).
 
     Raises
     ------
@@ -255,8 +266,11 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
         sc = suppressed_cells[suppressed_cells["suppressed"].astype(bool)]
         hidden = set(map(tuple, sc[["group", "attribute", "category", "question"]].astype(str).to_numpy()))
     problems: list[str] = []
+    skip = set(exclude)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
+        if rel.split("/", 1)[0] in skip:
+            continue
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             continue
         if path.suffix.lower() not in PUBLISHED_SUFFIXES:
@@ -294,7 +308,9 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
                            "published: " + "; ".join(problems[:20]) + more)
 
 
-def published_files(folder: str | Path) -> list[str]:
-    """Every file of the published folder, relative, sorted (for the report's note)."""
+def published_files(folder: str | Path, exclude: Iterable[str] = ()) -> list[str]:
+    """Every file of the published folder, relative, sorted (``exclude``: top-level names left out)."""
     folder = Path(folder)
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    skip = set(exclude)
+    rels = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(r for r in rels if r.split("/", 1)[0] not in skip and not r.endswith(".tmp"))
