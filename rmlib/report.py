@@ -14,6 +14,7 @@ parquet), never linked to it.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -342,11 +343,15 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
     return block
 
 
-def _read(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame:
-    """An intermediate table of stages 01-04 from the audit area (``<audit>/<name>.parquet``)."""
+def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame:
+    """An intermediate table of stages 01-04 from the audit area (``<audit>/<name>.parquet``;
+    in the older layout ``<out>/tables/<name>.csv``)."""
     path = audit / f"{name}.parquet"
     if path.is_file():
         return pd.read_parquet(path)
+    legacy = out / "tables" / f"{name}.csv" if out is not None and audit == out / "data" else None
+    if legacy is not None and legacy.is_file():
+        return pd.read_csv(legacy)
     return pd.DataFrame()
 
 
@@ -362,9 +367,15 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     from .stats import LARGE_SAMPLE_N, MIN_BOOT_N
 
     out = Path(out_dir)
-    audit = Path(audit_dir) if audit_dir is not None else audit_data(params)
+    if audit_dir is not None:
+        audit = Path(audit_dir)
+    elif (out / "data" / "cells_tested.parquet").is_file():
+        audit = out / "data"   # the layout before the audit area (benchmarks/workload.py still writes it)
+    else:
+        audit = audit_data(params)
     k = params.min_cell_n
     cells = pd.read_parquet(audit / "cells_tested.parquet")
+    _read = functools.partial(_read_audit, out=out)
     head = _read(audit, "headline")
     fnd = _read(audit, "findings")
     cav = _read(audit, "caveats")
@@ -459,9 +470,22 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     final = staging_target(out)  # the pipeline runs into a staging folder; report where the run lands
     root = repo_root()
     shown["output_dir"] = str(final.relative_to(root) if final.is_relative_to(root) else final)
-    ctx["provenance"] = {"inputs": input_hashes(params), "git": git_commit(), "packages": package_versions(),
+    shown = {k: _no_machine_path(v, root) for k, v in shown.items()}
+    inputs = {_no_machine_path(f, root): h for f, h in input_hashes(params).items()}
+    ctx["provenance"] = {"inputs": inputs, "git": git_commit(), "packages": package_versions(),
                          "params": shown}
     return ctx
+
+
+def _no_machine_path(value: Any, root: Path) -> Any:
+    """A path parameter as published: relative to the repository, or only its last two parts if
+    outside it (a machine's folder layout is not published)."""
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        return value
+    p = Path(value)
+    if p.is_relative_to(root):
+        return str(p.relative_to(root))
+    return "(outside the repository)/" + "/".join(p.parts[-2:])
 
 
 def _env() -> Environment:
