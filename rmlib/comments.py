@@ -118,6 +118,7 @@ __all__ = [
     "RedactionLists",
     "Theme",
     "normalise_text",
+    "mask_personal",
     "name_lexicon",
     "redact",
     "redact_with_counts",
@@ -327,8 +328,8 @@ _SELF_NAME = re.compile(
     r"(?P<run>[^\W\d_][\w'’-]{0,40}(?: [^\W\d_][\w'’-]{0,40})?)"
 )
 # any word (Unicode letters), not inside a placeholder, possessive outside "w"
-_LEX_WORD = re.compile(r"(?<![\w'’\[-])(?P<w>[^\W\d_][^\W\d_'’-]{0,40}(?:[-'’][^\W\d_]{1,40}){0,2})"
-                       r"(?:['’]s)?(?![\w'’\]])")
+_LEX_WORD = re.compile(r"(?<![\w\[-])(?P<w>[^\W\d_][^\W\d_'’-]{0,40}(?:[-'’][^\W\d_]{1,40}){0,2})"
+                       r"(?:['’]s)?(?![\w\]])")
 # A sentence-initial word with these endings is taken for a common noun
 # ("Delays from the team"), not a name.
 _NOUNLIKE = re.compile(r"(?:s|ing|tion|sion|ment|ness|ity|ance|ence|ship|ive|ful|less)$")
@@ -811,6 +812,33 @@ def _as_tuple(values: Iterable[str] | str | None, what: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=32)
 def _get_redactor(deny_names: tuple[str, ...], allow_words: tuple[str, ...]) -> _Redactor:
     return _Redactor(deny_names, allow_words)
+
+
+def mask_personal(text: Any) -> Any:
+    """Mask what looks like personal data in a short value quoted in a diagnostic message.
+
+    For validation listings (:mod:`rmlib.clean`): e-mails (also spelled
+    out), URLs, NI numbers, phone numbers, postcodes, and names found by the
+    name lexicon, a title or "my name is"; unlike :func:`redact` it does not
+    use the capitalised-pair rule, so option labels ("Service Placement
+    Team") quoted in the message stay readable. Non-strings are returned
+    unchanged.
+
+    Examples
+    --------
+    >>> mask_personal("unknown role option 'John Smith 07700 900123'")
+    "unknown role option '[name] [phone]'"
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    r = _get_redactor((), ())
+    counts: Counter = Counter()
+    norm = normalise_text(text)
+    out = r.structured(norm, counts)
+    out = _TITLE.sub(lambda m: PLACEHOLDERS["name"], out)
+    out = r.self_named(out, counts)
+    out = r.lexicon(out, counts)
+    return text if out == norm else out   # nothing found: the message keeps its own spacing
 
 
 def redact_with_counts(text: str, deny_names: Iterable[str] = (),

@@ -296,7 +296,8 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
     df["caution"] = (n >= min_cell_n) & (n < caution_n)
     est = estimate_columns(df.columns, extra_estimate_columns)
     n_other = [c for c in df.columns if str(c).endswith("_n_other")]
-    _blank(df, suppressed, [*est, *n_other, *_BASE_COUNTS])
+    # last year's value has its own layer: it stays when only this year's cell is hidden
+    _blank(df, suppressed, [*(c for c in est if c != "mean_last"), *n_other, *_BASE_COUNTS])
     last_cols = [c for c in df.columns if c == "mean_last" or str(c).startswith(("change_", "last_year_"))]
     _blank(df, supp_last, last_cols)
     # comparisons against hidden cells

@@ -151,7 +151,10 @@ def test_estimate_columns_blanked_counts_kept():
     assert {"mean", "ci_low", "ci_method", "maturity_level", "rest_significant", "rest_p_method",
             "rest_mean_other", "change_pct"} <= set(est)
     assert not {"n", "ratings", "rest_n_other", "n_last", "flag"} & set(est)
-    assert hidden[est].isna().all().all()
+    assert hidden[[c for c in est if c != "mean_last"]].isna().all().all()
+    # last year's value is its own layer (n_last = 20 here): it stays, but no change is shown beside it
+    assert (hidden["mean_last"] == 2.0).all() and hidden["change_pts"].isna().all()
+    assert hidden[["ratings", "rest_n_other"]].isna().all().all()     # they would give the base back
     assert (hidden["n"] == [3, 8]).all()
     shown = out[~out["suppressed"]]
     assert shown[est].notna().all().all()
