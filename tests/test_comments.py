@@ -631,3 +631,26 @@ def test_module_docstring_states_the_limits():
     doc = cm.__doc__ or ""
     assert re.search(r"no NER|no named-entity", doc)
     assert "deny-list" in doc and "sentence" in doc
+
+
+def test_redaction_runs_in_linear_time_on_a_128_kb_comment():
+    """Every pattern on user text is linear: the phone pattern was quadratic (64 KB: 134 s).
+    The full timings are in benchmarks/redaction_speed.py; here: 128 KB well within seconds, and
+    8 x the text takes far less than 64 x the time."""
+    import time
+
+    redact("warm up Sarah Jones 07700 900123")
+    for unit in ("0 1 ", "01-2-", "https:// ", "john dot smith at ", "Sarah Jones Essex "):
+        times = {}
+        for kb in (16, 128):
+            text = (unit * (kb * 1024 // len(unit) + 1))[: kb * 1024]
+            t0 = time.perf_counter()
+            redact(text)
+            times[kb] = time.perf_counter() - t0
+        assert times[128] < 5.0, (unit, times)
+        assert times[128] < 24 * max(times[16], 0.01), (unit, times)
+
+
+def test_https_followed_by_a_space_is_redacted_not_an_error():
+    assert redact("see https:// for details") == "see [url] for details"
+    assert redact("https://") == "[url]"
