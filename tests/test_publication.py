@@ -288,3 +288,39 @@ def test_validation_listing_masks_personal_data(repo_copy):
     for item in ("John", "Smith", "900123", "jane.doe", "essex.gov.uk"):
         assert item not in text, text
     assert "[phone]" in text and "[email]" in text and "What is your role?" in text
+
+
+@pytest.mark.parametrize("k", [5, 10])
+def test_caveats_and_headlines_carry_no_small_count(k):
+    cav = pd.DataFrame({"table": "officer_by_role", "kind": ["single_respondent", "multi_select", "not_asked",
+                                                            "single_respondent_last_year"],
+                        "text": ["Only 1 respondent in 'Head of Service' in 2018: the scores are one person's",
+                                 "Scores are from officers who chose only one quadrant: the 3 of 85 who chose "
+                                 "more than one are not reflected.", "'X' was not asked before 2018.",
+                                 "'Y' had only 1 respondent in 2017"]})
+    out = disclosure.publishable_caveats(cav, k).frame
+    assert out["kind"].tolist() == ["multi_select", "not_asked"]
+    assert f"fewer than {k} of the 85" in out["text"].iloc[0] and " 3 of " not in out["text"].iloc[0]
+    doc = {"groups": {"officer": {"questions": {"trust": {"mean": None, "n": 3, "suppressed": "x"},
+                                                "share": {"mean": 2.5, "n": 40}}}}}
+    pub = disclosure.publishable_headlines(doc, k)["groups"]["officer"]["questions"]
+    assert pub["trust"]["n"] == f"fewer than {k}" and pub["share"]["n"] == 40
+    assert doc["groups"]["officer"]["questions"]["trust"]["n"] == 3      # input untouched
+
+
+def test_merges_relabel_before_tables_and_are_validated():
+    from rmlib.params import ParamsError, validate
+
+    m = pd.DataFrame({"respondent_id": ["O1", "O2", "O3", "O3", "O4"], "attribute": ["role"] * 4 + ["quadrant"],
+                      "category": ["Head of Service", "Manager", "Manager", "Head of Service", "Manager"]})
+    out = disclosure.merge_categories(m, {"role": {"Head of Service or Manager": ["Head of Service", "Manager"]}})
+    assert out[out.attribute == "role"]["category"].tolist() == ["Head of Service or Manager"] * 3   # O3 once
+    assert out[out.attribute == "quadrant"]["category"].tolist() == ["Manager"]       # other attributes untouched
+    base = {"year": 2018, "compare_year": 2017, "codebook": "c", "raw_dir": "r"}
+    for bad in ({"role": ["a", "b"]}, {"role": {"X": ["a"]}}, {"role": {"X": ["a", "b"], "Y": ["b", "c"]}}, "role"):
+        with pytest.raises(ParamsError, match="merges"):
+            validate({**base, "merges": bad})
+    assert validate({**base, "merges": None}).merges is None
+    notes = disclosure.merge_note({"role": {"Head of Service or Manager": ["Head of Service", "Manager"]}})
+    assert notes == ["Role: 'Head of Service' and 'Manager' are reported together as 'Head of Service or Manager' "
+                     "so that no group is too small to show."]
