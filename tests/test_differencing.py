@@ -62,7 +62,7 @@ def attack(published: pd.DataFrame, min_cell_n: int) -> list[str]:
         if mean_col not in pub.columns:
             continue
         m, n = _num(pub[mean_col]), _num(pub[n_col])
-        informative = ~(pub[n_col].astype(str).isin(["0", "", "nan"]))
+        informative = pub[n_col].notna() & ~(pub[n_col].astype(str).isin(["0", "", "nan"]))
         hidden = informative & m.isna()
         # partition of a breakdown against its whole-group row
         totals = pub[pub["attribute"] == "all"].drop_duplicates(["group", "question"]).set_index(["group", "question"])

@@ -72,7 +72,7 @@ def test_suppressed_cells_show_no_mean(pipeline_run):
     assert len(small) and small["mean"].isna().all()
     for table, rows in small.groupby("table"):
         csv = pd.read_csv(out / "tables" / f"{table}.csv", dtype=str, keep_default_na=False)
-        pub = csv.merge(rows[["category", "question"]].astype(str), on=["category", "question"])
+        pub = csv.merge(rows[["group", "category", "question"]].astype(str), on=["group", "category", "question"])
         assert (pub["mean"] == "").all() and (pub["n"] == "fewer than 5").all(), table
     h = json.loads((out / "headlines.json").read_text())
     assert all(q["mean"] is not None for g in h["groups"].values() for q in g["questions"].values())
