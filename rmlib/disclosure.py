@@ -399,10 +399,11 @@ _TOKEN = object()
 
 #: Columns of a published cell table, in order (the rest stay in the audit area).
 PUBLISHED_CELL_COLUMNS = (
-    "table", "group", "attribute", "category", "question", "status", "mean", "n", "ci_low", "ci_high",
-    "caution", "mean_last", "n_last", "status_last", "change_pts", "change_pct",
-    "rest_diff", "rest_p_adj", "rest_significant", "last_year_p_adj", "last_year_significant",
-    "groups_diff", "groups_p_adj", "groups_significant", "no_contact",
+    "table", "group", "attribute", "category", "question", "status", "mean", "n", "ratings", "no_contact",
+    "ci_low", "ci_high", "ci_method", "caution", "mean_last", "n_last", "status_last", "change_pts", "change_pct",
+    *(f"{k}_{c}" for k in ("rest", "last_year", "groups")
+      for c in ("diff", "diff_low", "diff_high", "p", "p_adj", "significant", "welch_p", "bm_p", "prob_sup",
+                "p_method")),
 )
 
 

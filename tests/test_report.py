@@ -96,7 +96,9 @@ def test_published_folder_passes_the_scan_and_the_differencing_attack(pipeline_r
     pub = pd.concat(tables, ignore_index=True).replace("", float("nan"))
     assert attack(pub, 5) == []
     html = (out / "report.html").read_text()
-    assert "notebooks/html" not in html and ".ipynb" not in html and "audit/" not in html
+    links = re.findall(r'(?:href|src)\s*=\s*["\']([^"\']*)', html)
+    assert not [x for x in links if re.search(r"notebooks/|\.ipynb|audit/|\.parquet", x)]
+    assert "notebooks/html" not in html and ".ipynb" not in html   # not even named
     power = pd.read_csv(out / "tables" / "power.csv", dtype=str, keep_default_na=False)
     assert not pd.to_numeric(power["n"], errors="coerce").lt(5).any()
     assert "Only 1 respondent" not in (out / "tables" / "caveats.csv").read_text()
