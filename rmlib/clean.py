@@ -119,7 +119,12 @@ def log_summary(log: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- problems
 def _problem(file: str, row, column: str, value, problem: str) -> dict:
-    return {"file": file, "row": row, "column": column, "value": "" if value is None else str(value), "problem": problem}
+    """One validation problem. The value and the message are masked (rmlib.comments.mask_personal):
+    a listing must not copy personal data typed into a wrong column or a column without a header."""
+    from .comments import mask_personal
+
+    value = "" if value is None else mask_personal(str(value))
+    return {"file": file, "row": row, "column": column, "value": value, "problem": mask_personal(problem)}
 
 
 def _shown_path(path: Path) -> str:
@@ -404,6 +409,8 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
     value = "" if value is None else str(value)
     check = str(case["check"])
     spec = next((c for c in codebook.columns[group] if c.header == col), None)
+    if spec is not None and spec.kind in ("personal", "key", "comment"):   # never quoted, whatever it holds
+        value = f"(not shown: a {spec.kind} column)"
     cb_name = codebook.path.name
     if check == "score":
         labels = codebook.score_label_list

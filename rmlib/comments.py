@@ -11,18 +11,24 @@ outputs. The rule of this module is therefore simple:
 
 Redaction
 ---------
-:func:`redact` replaces personal data with typed placeholders, in this order
+:func:`redact` first normalises the text (:func:`normalise_text`: Unicode NFKC,
+zero-width and other invisible characters removed, every run of whitespace one
+space) and never changes it after redaction, so the patterns see exactly the
+text that is published. It then replaces personal data with typed placeholders, in this order
 (the order matters: an e-mail address contains a domain, a URL can contain a
 name, a name cue can precede a phone number):
 
-1. ``[email]``      e-mail addresses (plus-addressing, sub-domains).
+1. ``[email]``      e-mail addresses (plus-addressing, sub-domains, accented
+   letters), and addresses spelled out ("john dot smith at essex dot gov dot
+   uk", "j.smith (at) essex [dot] gov [dot] uk").
 2. ``[url]``        ``http(s)://...``, ``www....`` and bare domains ending in
    a common TLD (``example.co.uk/path``, ``essex.gov.uk``).
 3. ``[NI number]``  National Insurance numbers (``AB 12 34 56 C``,
-   ``AB123456C``; valid prefix letters, suffix A-D required).
+   ``AB123456C``, ``AB 12 34 56``; valid prefix letters, suffix A-D optional).
 4. ``[phone]``      UK numbers: ``01xxx``/``02x``/``03xx``/``07xxx``/``08xx``/
    ``09xx``, ``+44``/``0044`` (optionally ``(0)``), ``(01245) 123456``, with
-   spaces, dots or dashes; 9 or 10 digits after the trunk ``0``.
+   spaces, dots, hyphens, any dash or slashes; 9 or 10 digits after the trunk
+   ``0``; a mobile written without its ``0`` (``7700 900123``).
 5. ``[postcode]``   UK postcodes in any case, with or without the space
    (``CM1 1QH``, ``cm11qh``, ``GIR 0AA``); an all-lower-case candidate whose
    inward part reads as an ordinal (``m25 2nd``) is left alone.
@@ -66,15 +72,25 @@ name, a name cue can precede a phone number):
    list of common English words, question words, days and months
    (:data:`BUILTIN_ALLOW_WORDS`).
 
+   f. **self-naming**: "my name is", "my name's", "I am called", "signed",
+      "regards" and the like, followed by one or two words in any case.
+   g. **name lexicon** (:func:`name_lexicon`, from the Faker package): a
+      known given name followed by a surname in any case (``JOHN SMITH``,
+      ``john smith``) or by a capitalised word, and a known given name on its
+      own in title or upper case (``Sarah was great``, ``thanks to KEVIN``),
+      anywhere in a sentence; never a word of the allow-lists.
+
+Every pattern runs in linear time (bounded repetition, bounded look-back):
+a 128 KB comment takes well under a second (``benchmarks/redaction_speed.py``).
+
 Known limits (stated in the report's methods):
 
-* there is no NER: a lone first name with no cue (``Sarah was great``), a
-  name typed in lower case or in capitals, or a two-word name opening a
-  sentence, line or bullet (``Sarah Jones was helpful.``) is caught only if
-  it is in the deny-list; so is a sentence-initial name ending like a noun
-  (``James from Finance``, ``Florence at the hub``: rule d);
-* a first name that is also a built-in word (``May``, ``June``, ``Jan``,
-  ``Will``) is never caught by rules (c)-(e);
+* there is no NER: a name in neither the deny-list nor the name lexicon with
+  no cue (an unusual first name alone, a nickname), a lower-case first name
+  alone (``sarah was great``), or a surname alone opening a sentence is not
+  caught;
+* a first name that is also a built-in or everyday word (``May``, ``June``,
+  ``Will``, ``Grace``, ``Hope``) is never caught by rules (c)-(g);
 * deny-list matching is case-insensitive, so a deny-listed name that is also
   an English word (``Rose``, ``Will``) is redacted wherever the word occurs;
 * an allow-listed word that is also a surname (``Harlow``) protects that
@@ -100,6 +116,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -116,6 +133,9 @@ __all__ = [
     "CommentsConfigError",
     "RedactionLists",
     "Theme",
+    "normalise_text",
+    "mask_personal",
+    "name_lexicon",
     "redact",
     "redact_with_counts",
     "redact_series",
@@ -225,41 +245,59 @@ def _compile_keywords(keywords: tuple[str, ...]) -> re.Pattern[str]:
 # redaction: patterns
 # ---------------------------------------------------------------------------
 
+# Every pattern below is applied to user text, so every one runs in linear time:
+# no nested unbounded repetition, every repeated group bounded (a 128 KB comment
+# is redacted in well under a second: benchmarks/redaction_speed.py).
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@"
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"\.[A-Za-z]{2,}\b"
+    r"(?<![\w.+-])\w[\w.%+-]{0,63}@"
+    r"\w(?:[\w-]{0,62}\w)?(?:\.\w(?:[\w-]{0,62}\w)?){0,8}"
+    r"\.[^\W\d_]{2,24}(?![\w])"
+)
+# An address spelled out: "john dot smith at essex dot gov dot uk",
+# "j.smith (at) essex [dot] gov [dot] uk". The domain must end in a common TLD.
+_AT = r"(?:\s?[\(\[\{<]\s?at\s?[\)\]\}>]\s?|\s(?i:at)\s)"
+_DOT = r"(?:\s?[\(\[\{<]\s?dot\s?[\)\]\}>]\s?|\s(?i:dot)\s|\.)"
+_SPELT_TLDS = r"(?i:com|org|net|uk|gov|nhs|ac|co|info|biz|io|eu)"
+_EMAIL_SPELT = re.compile(
+    r"(?<![\w.])\w{1,40}(?:" + _DOT + r"\w{1,40}){0,3}" + _AT
+    + r"(?!(?i:www)\b)\w{1,40}(?:" + _DOT + r"\w{1,40}){0,4}" + _DOT + _SPELT_TLDS + r"(?![\w])"
 )
 
 _TLDS = r"(?:com|org|net|info|biz|io|eu|uk)"
 _URL = re.compile(
-    r"(?:\bhttps?://[^\s<>\"']+"
+    r"(?:\bhttps?://[^\s<>\"']*"
     r"|\bwww\.[^\s<>\"']+"
-    r"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+" + _TLDS + r"\b(?:/[^\s<>\"']*)?)",
+    r"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.){1,8}" + _TLDS + r"\b(?:/[^\s<>\"']*)?)",
     re.IGNORECASE,
 )
 _URL_TRAILING = ".,;:!?)]}'\""
 
 # National Insurance: two prefix letters (not D F I Q U V; second not O),
-# six digits (optionally in pairs), suffix A-D.
+# six digits (optionally in pairs), suffix A-D (optional: "AB 12 34 56" is
+# redacted too).
 _NI = re.compile(
-    r"(?<![\w])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:[ \t-]?\d{2}){3}[ \t-]?[A-D](?![\w])",
+    r"(?<![\w])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:[ -]?\d{2}){3}(?:[ -]?[A-D])?(?![\w])",
     re.IGNORECASE,
 )
 
-_SEP = r"[ \t.-]?"
+# Separators inside a phone number: space, dot, hyphen, any dash, slash
+# (text is normalised first: tabs and no-break spaces are spaces by then).
+_SEP = r"[ .\-/\u2010-\u2015\u2212]?"
+_DIGITS = r"\d(?:" + _SEP + r"\d){5,13}"   # bounded: linear time
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"(?:\+|00)44[ \t.-]?(?:\(0\)[ \t.-]?)?\d(?:" + _SEP + r"\d)*"
-    r"|\(0\d{2,5}\)[ \t.-]?\d(?:" + _SEP + r"\d)*"
-    r"|0\d(?:" + _SEP + r"\d)*"
-    r")(?![\w])"
+    r"(?:\+|00)44" + _SEP + r"(?:\(0\)" + _SEP + r")?" + _DIGITS
+    + r"|\(0\d{2,5}\)" + _SEP + _DIGITS
+    + r"|0" + _DIGITS
+    + r"|7\d{3}" + _SEP + r"\d{3}" + _SEP + r"\d{3}"   # a mobile without its trunk 0
+    + r")(?![\w])"
 )
+_PHONE_SEPS = set(" .-/\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 
 _POSTCODE = re.compile(
-    r"(?<![\w])(?:GIR[ \t]?0AA|"
+    r"(?<![\w])(?:GIR ?0AA|"
     r"[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?)"
-    r"[ \t]?\d[ABD-HJLNP-UW-Z]{2})(?![\w])",
+    r" ?\d[ABD-HJLNP-UW-Z]{2})(?![\w])",
     re.IGNORECASE,
 )
 _ORDINAL_INWARD = re.compile(r"\d(?:st|nd|rd|th)$", re.IGNORECASE)
@@ -279,6 +317,7 @@ _TITLE = re.compile(
 )
 
 _CUE = re.compile(
+    r"(?=[mMnNsStTcCpPrReEaAdDhHwWoOlL])"  # cheap first-letter filter (speed only)
     r"(?:(?i:\b(?:my[ \t]+name[ \t]+is|name[ \t]+is"
     r"|speak(?:ing)?[ \t]+(?:to|with)|spoken?[ \t]+(?:to|with)|spoke[ \t]+(?:to|with)"
     r"|talk(?:ed|ing)?[ \t]+(?:to|with)"
@@ -297,6 +336,16 @@ _AFFIL = re.compile(
     r"[ \t]+(?:from|at|in)[ \t]+(?:(?:the|our|your|ECC)[ \t]+)?"
     r"(?P<next>[A-Za-z][A-Za-z'’-]*)"
 )
+# "my name is john smith", "my name's", "I am called", "signed", "regards": the
+# next one or two words in any case (rule c only takes capitalised words).
+_SELF_NAME = re.compile(
+    r"(?=[mMiIsSkKrRbBy])(?P<cue>\b(?i:my name is|my name's|my name’s|i am called|i'm called|i’m called|signed|"
+    r"kind regards|regards|best wishes|many thanks|yours sincerely|yours faithfully)[,:]? )"
+    r"(?P<run>[^\W\d_][\w'’-]{0,40}(?: [^\W\d_][\w'’-]{0,40})?)"
+)
+# any word (Unicode letters), not inside a placeholder, possessive outside "w"
+_LEX_WORD = re.compile(r"(?<![\w\[-])(?P<w>[^\W\d_][^\W\d_'’-]{0,40}(?:[-'’][^\W\d_]{1,40}){0,2})"
+                       r"(?:['’]s)?(?![\w\]])")
 # A sentence-initial word with these endings is taken for a common noun
 # ("Delays from the team"), not a name.
 _NOUNLIKE = re.compile(r"(?:s|ing|tion|sion|ment|ness|ity|ance|ence|ship|ive|ful|less)$")
@@ -348,6 +397,83 @@ _EMPTY_COMMENT = re.compile(
     r"|no comment at this time)?\W*$",
     re.IGNORECASE,
 )
+
+
+# ---------------------------------------------------------------------------
+# normalisation: applied before any pattern, and nothing transforms the text after
+# ---------------------------------------------------------------------------
+
+_ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                         "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """The form of a comment that is redacted and then published unchanged.
+
+    Unicode NFKC (full-width digits and letters, ligatures, no-break and
+    other compatibility spaces become their plain forms), zero-width and
+    other invisible format characters removed (so ``077\u200b00 900123`` is
+    a phone number), every run of whitespace of any kind (tab, CR/LF,
+    no-break space, line/paragraph separator) made one space, ends stripped.
+    :func:`redact` calls it first; nothing changes the text after redaction,
+    so the patterns see exactly what is published.
+
+    Examples
+    --------
+    >>> normalise_text("07700\u00a0900123\tcall  me\u200b")
+    '07700 900123 call me'
+    """
+    t = unicodedata.normalize("NFKC", text)
+    t = _ZERO_WIDTH.sub("", t)
+    return _ANY_SPACE.sub(" ", t).strip()
+
+
+#: Given names that are also everyday English words: never redacted on the
+#: name lexicon's word alone (a cue, title or deny-list still catches them).
+_NAME_WORD_EXCEPTIONS = frozenset("""
+    mark grace hope joy faith rose bill sue pat art dawn summer autumn april june will may ray
+    jack bob rob frank sandy amber ruby holly ivy lily daisy heather iris jade crystal destiny
+    honor patience chase hunter mason cash major king prince duke earl sterling royal guy don
+    jean lane dean dale glen cliff gene sky river angel star miles ash carol chance christian
+    page paige price reed rich sunny gay joe bud buck bishop carter cole cook drew ellis
+    forest grant hall harper ken lee long madison major marshall millie nick norman parker
+    penny pearl porter sage shelby stone taylor tucker wade ward young august
+    essex london paris florence sydney victoria chelsea ireland jersey israel georgia
+    virginia carolina dakota trinity unique precious genesis harmony liberty justice
+    """.split())
+
+
+@functools.lru_cache(maxsize=1)
+def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """Lower-case (given names, surnames) from the Faker package's person data.
+
+    Faker (a maintained PyPI package) ships name lists per locale; the
+    British, Irish, American, Indian-English and Nigerian-English lists are
+    combined (the survey's respondents are UK care staff). Used by the
+    lexicon rule of :func:`redact` for names the cue rules miss: names in
+    capitals or lower case, a first name on its own, a name opening a
+    sentence. Words that are also common English words
+    (:data:`BUILTIN_ALLOW_WORDS`, a short list of word-like given names) and
+    the allow-list (places, departments) are never redacted by it.
+    """
+    import importlib
+
+    given: set[str] = set()
+    family: set[str] = set()
+    for loc in ("en_GB", "en_IE", "en_US", "en_IN", "en_NG", "en_NZ", "en_AU", "en_CA"):
+        try:
+            prov = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except ImportError:
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            given.update(str(n).lower() for n in getattr(prov, attr, ()) or ())
+        family.update(str(n).lower() for n in getattr(prov, "last_names", ()) or ())
+    if not given:
+        raise ImportError("the name lexicon needs the 'faker' package (pip install faker); "
+                          "it is a dependency in pyproject.toml")
+    clean = lambda names: frozenset(n for n in names if n.isalpha() and len(n) > 1)  # noqa: E731
+    return clean(given), clean(family)
 
 
 # ---------------------------------------------------------------------------
@@ -422,6 +548,7 @@ class _Redactor:
     # -- structured patterns -------------------------------------------------
     def structured(self, text: str, counts: Counter) -> str:
         text = self._sub(_EMAIL, "email", text, counts)
+        text = self._sub(_EMAIL_SPELT, "email", text, counts)
 
         def url(m: re.Match[str]) -> str:
             s = m.group(0)
@@ -437,7 +564,7 @@ class _Redactor:
             # Try the whole match, then shorter prefixes cut at separators,
             # so "01245 123456 2 times" still yields "[phone] 2 times".
             cuts = [len(s)] + [i for i in range(len(s) - 1, 0, -1)
-                               if s[i] in " \t.-" and s[i - 1].isdigit()]
+                               if s[i] in _PHONE_SEPS and s[i - 1].isdigit()]
             for cut in cuts:
                 if _valid_uk_phone(s[:cut]):
                     counts["phone"] += 1
@@ -552,10 +679,102 @@ class _Redactor:
         out.append(text[pos:])
         return "".join(out)
 
+    def self_named(self, text: str, counts: Counter) -> str:
+        """"my name is john smith", "signed: jane doe": the words after the cue, any case."""
+        def repl(m: re.Match[str]) -> str:
+            words = m.group("run").split(" ")
+            taken = []
+            for w in words:
+                if _normalise_word(w) in BUILTIN_ALLOW_WORDS or self.allowed(w):
+                    break
+                taken.append(w)
+            if not taken:
+                return m.group(0)
+            counts["name"] += 1
+            rest = " ".join(words[len(taken):])
+            return m.group("cue") + PLACEHOLDERS["name"] + (" " + rest if rest else "")
+
+        return _SELF_NAME.sub(repl, text)
+
+    def lexicon(self, text: str, counts: Counter) -> str:
+        """Names the cue rules miss, by the name lexicon (:func:`name_lexicon`).
+
+        A known given name followed by a surname (or, in title or upper case,
+        by any capitalised word that is not allow-listed), in any case
+        (``JOHN SMITH``, ``john smith``, ``Sarah Jones`` opening a
+        sentence), and a known given name on its own in title or upper case
+        (``Sarah was great``, ``thanks to KEVIN``). Allow-listed words,
+        common English words and word-like given names are never taken.
+        """
+        given, family = name_lexicon()
+        toks = list(_LEX_WORD.finditer(text))
+        if not toks:
+            return text
+
+        def kind(m):
+            w = m.group("w")
+            if w.isupper() and len(w) > 1:
+                return "upper"
+            if w[0].isupper() and (len(w) == 1 or not w[1:].isupper()):
+                return "title"
+            return "lower" if w.islower() else "other"
+
+        def usable(m) -> bool:
+            w = m.group("w")
+            return not (self.allowed(w) or _normalise_word(w) in BUILTIN_ALLOW_WORDS)
+
+        def is_given(m) -> bool:
+            lw = m.group("w").lower()
+            if lw not in given:
+                return False
+            return lw in given and lw not in _NAME_WORD_EXCEPTIONS and usable(m)
+
+        def is_family(m) -> bool:
+            return _normalise_word(m.group("w")) in family and usable(m)
+
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if not is_given(t):
+                i += 1
+                continue
+            k = kind(t)
+            if k == "other":
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(toks) and j - i < 2 and text[toks[j].end():toks[j + 1].start()] == " ":
+                nxt = toks[j + 1]
+                nk = kind(nxt)
+                if k == "lower":
+                    ok = nk == "lower" and is_family(nxt)
+                else:
+                    ok = nk in ("title", "upper") and (is_family(nxt) or usable(nxt))
+                if not ok:
+                    break
+                j += 1
+            if j > i or k in ("title", "upper"):
+                spans.append((t.start(), toks[j].end("w")))
+            i = j + 1
+        if not spans:
+            return text
+        out, pos = [], 0
+        for a, b in spans:
+            out.append(text[pos:a])
+            out.append(PLACEHOLDERS["name"])
+            counts["name"] += 1
+            pos = b
+        out.append(text[pos:])
+        return "".join(out)
+
     def __call__(self, text: str) -> tuple[str, Counter]:
         counts: Counter = Counter()
+        text = normalise_text(text)          # first, and nothing transforms the text after
         text = self.structured(text, counts)
         text = self.names(text, counts)
+        text = self.self_named(text, counts)
+        text = self.lexicon(text, counts)
         return text, counts
 
 
@@ -567,6 +786,8 @@ def _valid_uk_phone(s: str) -> bool:
         digits = digits[2:]
     elif digits.startswith("0"):
         digits = digits[1:]
+    elif digits.startswith("7") and len(digits) == 10:
+        pass  # a mobile written without its trunk 0
     else:
         return False
     if digits.startswith("0"):  # +44 (0)...
@@ -576,10 +797,11 @@ def _valid_uk_phone(s: str) -> bool:
 
 def _sentence_initial(text: str, start: int) -> bool:
     """True if position ``start`` begins a sentence, line or bullet."""
-    before = text[:start]
+    lo = max(0, start - 64)  # a bounded look-back: linear time over a long comment
+    before = text[lo:start]
     stripped = before.rstrip(" \t\"'“‘([")
     if not stripped:
-        return True
+        return lo == 0
     if "\n" in before[len(stripped):] or "\r" in before[len(stripped):]:
         return True
     last = stripped[-1]
@@ -606,6 +828,33 @@ def _as_tuple(values: Iterable[str] | str | None, what: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=32)
 def _get_redactor(deny_names: tuple[str, ...], allow_words: tuple[str, ...]) -> _Redactor:
     return _Redactor(deny_names, allow_words)
+
+
+def mask_personal(text: Any) -> Any:
+    """Mask what looks like personal data in a short value quoted in a diagnostic message.
+
+    For validation listings (:mod:`rmlib.clean`): e-mails (also spelled
+    out), URLs, NI numbers, phone numbers, postcodes, and names found by the
+    name lexicon, a title or "my name is"; unlike :func:`redact` it does not
+    use the capitalised-pair rule, so option labels ("Service Placement
+    Team") quoted in the message stay readable. Non-strings are returned
+    unchanged.
+
+    Examples
+    --------
+    >>> mask_personal("unknown role option 'John Smith 07700 900123'")
+    "unknown role option '[name] [phone]'"
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    r = _get_redactor((), ())
+    counts: Counter = Counter()
+    norm = normalise_text(text)
+    out = r.structured(norm, counts)
+    out = _TITLE.sub(lambda m: PLACEHOLDERS["name"], out)
+    out = r.self_named(out, counts)
+    out = r.lexicon(out, counts)
+    return text if out == norm else out   # nothing found: the message keeps its own spacing
 
 
 def redact_with_counts(text: str, deny_names: Iterable[str] = (),
@@ -967,7 +1216,7 @@ def example_quotes(coded: pd.DataFrame, redacted_comments: pd.DataFrame, per_the
                 continue
             seen.add(rec.respondent_id)
             rank += 1
-            quote = " ".join(rec.text.split())
+            quote = rec.text   # normalised before redaction: published exactly as redacted
             ws = quote.split(" ")
             if len(ws) > max_words:
                 quote = " ".join(ws[:max_words]) + " ..."

@@ -48,6 +48,8 @@ class Params:
     themes: str = "params/themes.yaml"
     redaction: str = "params/redaction.yaml"
     synthetic: bool = True
+    #: category merges applied before any table: {attribute: {merged label: [category, ...]}}
+    merges: Any = None
 
     # ----------------------------------------------------------------- helpers
     def path(self, name: str) -> Path:
@@ -92,6 +94,29 @@ def _as_date(value: Any) -> dt.date | None:
 def _check(problems: list[str], ok: bool, name: str, expected: str, given: Any) -> None:
     if not ok:
         problems.append(f"'{name}' must be {expected}, got {given!r}")
+
+
+def _check_merges(problems: list[str], merges: Any) -> None:
+    """``merges``: {attribute: {merged label: [two or more categories]}}, each category merged once."""
+    expected = "a mapping {attribute: {merged label: [category, category, ...]}}"
+    if not isinstance(merges, Mapping):
+        problems.append(f"'merges' must be {expected}, got {merges!r}")
+        return
+    for attr, spec in merges.items():
+        if not isinstance(attr, str) or not isinstance(spec, Mapping):
+            problems.append(f"'merges' entry {attr!r} must map merged labels to lists of categories, got {spec!r}")
+            continue
+        seen: set[str] = set()
+        for label, members in spec.items():
+            ok = (isinstance(label, str) and label.strip() and isinstance(members, (list, tuple)) and len(members) >= 2
+                  and all(isinstance(m, str) and m.strip() for m in members))
+            if not ok:
+                problems.append(f"'merges.{attr}.{label}' must be a list of at least two category names, got {members!r}")
+                continue
+            twice = sorted(seen & set(members))
+            if twice:
+                problems.append(f"'merges.{attr}': categories {twice} are merged into more than one label")
+            seen |= set(members)
 
 
 def validate(values: Mapping[str, Any], source: str = "parameters") -> Params:
@@ -153,6 +178,8 @@ def validate(values: Mapping[str, Any], source: str = "parameters") -> Params:
                 problems.append(f"'{name}' must be a date written YYYY-MM-DD, got {v!r}")
     if len(dates) == 2 and dates["fieldwork_start"] > dates["fieldwork_end"]:
         problems.append(f"'fieldwork_start' ({dates['fieldwork_start']}) is after 'fieldwork_end' ({dates['fieldwork_end']})")
+    if values.get("merges") is not None:
+        _check_merges(problems, values["merges"])
     if problems:
         raise ParamsError(f"{source}: " + "; ".join(problems))
     clean = {k: (str(v) if k in ("fieldwork_start", "fieldwork_end") and v is not None else v)

@@ -18,8 +18,9 @@ One function per figure type. Every function
 
 Disclosure rules: a cell with ``suppressed`` True is never plotted as a value,
 whatever its estimate columns hold (they are blanked here again, defensively);
-it is shown blank and labelled "fewer than 5" (``"<5"`` inside heat-map cells)
-and its ``n`` is never printed. ``caution`` cells are marked with a dagger.
+it is shown blank and labelled "fewer than N" (``"<N"`` inside heat-map cells;
+N is the run's ``min_cell_n``, set with :func:`disclosure_threshold`), or "hidden"
+when it was hidden to protect a smaller neighbour, and its ``n`` is never printed. ``caution`` cells are marked with a dagger.
 
 Print: colours come from colour-blind-safe palettes, and every colour
 distinction is doubled by a marker shape, line style, glyph or direct label so
@@ -36,6 +37,7 @@ import io
 import math
 import textwrap
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -49,6 +51,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from .disclosure import DEFAULT_MIN_CELL_N
 from .constants import ATTRIBUTE_LABEL, GROUP_LABEL, GROUPS, QUESTION_LABEL, QUESTIONS
 
 __all__ = [
@@ -76,8 +79,41 @@ __all__ = [
 SCALE: tuple[int, int] = (1, 4)
 SCALE_LABEL = "Average score (1 = poor, 4 = good)"
 OVERALL_LABEL = "Overall score"
-SUPPRESSED_LABEL = "fewer than 5"
-SUPPRESSED_SHORT = "<5"
+#: The small-cell threshold the labels quote: the run's ``min_cell_n``, set for a block of
+#: figures with :func:`disclosure_threshold` (the report does); default Params' default.
+_THRESHOLD: ContextVar[int] = ContextVar("min_cell_n", default=DEFAULT_MIN_CELL_N)
+
+
+@contextmanager
+def disclosure_threshold(min_cell_n: int) -> Iterator[None]:
+    """Draw and describe figures with labels quoting ``min_cell_n`` ("fewer than 10")."""
+    token = _THRESHOLD.set(int(min_cell_n))
+    try:
+        yield
+    finally:
+        _THRESHOLD.reset(token)
+
+
+def _k() -> int:
+    return _THRESHOLD.get()
+
+
+def _sup_label() -> str:
+    return f"fewer than {_k()}"
+
+
+def _sup_short() -> str:
+    return f"<{_k()}"
+
+
+def _sup_note() -> str:
+    return (f"'{_sup_label()}': figure withheld to protect small groups (fewer than {_k()} respondents); "
+            f"'{HIDDEN_SHORT}': hidden so that a small group's answers cannot be worked out.")
+
+
+SUPPRESSED_LABEL = f"fewer than {DEFAULT_MIN_CELL_N}"   # at the default threshold (see _sup_label)
+SUPPRESSED_SHORT = f"<{DEFAULT_MIN_CELL_N}"
+HIDDEN_SHORT = "hidden"
 NO_DATA_LABEL = "no data"
 NOT_ASKED_LABEL = "not asked last year"
 CAUTION_MARK = "\u2020"      # dagger
@@ -87,8 +123,6 @@ SIG_MARK = "*"
 MINUS = "\u2212"
 
 CAUTION_NOTE = f"{CAUTION_MARK} few respondents: interpret with caution."
-SUPPRESSED_NOTE = (f"'{SUPPRESSED_LABEL}': figure withheld to protect small groups (fewer than 5 "
-                   "respondents, or hidden so that a small group's answers cannot be worked out).")
 
 #: Estimate columns blanked for suppressed cells (contract: every estimate).
 _ESTIMATE_COLUMNS = (
@@ -255,7 +289,7 @@ def _fmt_n(n: Any) -> str:
     if n is None or not np.isfinite(n):
         return "?"
     n = int(round(float(n)))
-    return SUPPRESSED_SHORT if n < 5 else str(n)
+    return _sup_short() if n < _k() else str(n)
 
 
 def _fmt_change(v: float, value: str, unicode_minus: bool = True) -> str:
@@ -423,7 +457,8 @@ def _draw_dots(p: _Dots, *, title: str | None, default_title: str,
                 continue
             if rec["suppressed"]:
                 any_sup = True
-                ax.text(1.03, yy, prefix + SUPPRESSED_LABEL, va="center", ha="left", fontsize=8,
+                ax.text(1.03, yy, prefix + (HIDDEN_SHORT if rec.get("suppression") == "complementary"
+                                            else _sup_label()), va="center", ha="left", fontsize=8,
                         style="italic", color=_NOTE_COLOUR)
                 continue
             m = rec["mean"]
@@ -476,7 +511,7 @@ def _draw_dots(p: _Dots, *, title: str | None, default_title: str,
     if any_caution:
         notes.append(CAUTION_NOTE)
     if any_sup:
-        notes.append(SUPPRESSED_NOTE)
+        notes.append(_sup_note())
     _add_note(fig, ax, notes)
     _title(fig, title, default_title)
     return fig
@@ -573,7 +608,7 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap") -> _He
 
 
 def _heat_row_label(cat: Any, n: Any) -> str:
-    n_text = "hidden" if n == "hidden" else f"n={_fmt_n(n)}" if n is not None else f"n{SUPPRESSED_SHORT}"
+    n_text = "hidden" if n == "hidden" else f"n={_fmt_n(n)}" if n is not None else f"n{_sup_short()}"
     return f"{_wrap(str(cat), 30)} ({n_text})"
 
 
@@ -585,7 +620,7 @@ def subgroup_heatmap(data: pd.DataFrame, *, table: str | None = None,
 
     ``data``: cell-table rows of one table (or pass ``table=``) with columns
     ``category``, ``question``, ``mean``, ``n``; optional ``suppressed``
-    (blank grey cell, text "<5"), ``caution`` (dagger), ``rest_significant``
+    (blank grey cell, text "<N", or "hidden" for complementary suppression), ``caution`` (dagger), ``rest_significant``
     with ``rest_diff`` (up/down triangle and bold text), ``group`` and
     ``attribute`` (for the title). Columns: the eight questions, plus
     "overall" when present. Rows: categories in data order ("All" first);
@@ -624,8 +659,9 @@ def subgroup_heatmap(data: pd.DataFrame, *, table: str | None = None,
                 any_missing |= not sup
                 ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="white",
                                        lw=1.5, hatch="///" if sup else None, zorder=0.5))
-                ax.text(cx, cy, SUPPRESSED_SHORT if sup else "\u2013", ha="center",
-                        va="center", fontsize=9, color="#333333",
+                comp = sup and rec.get("suppression") == "complementary"
+                ax.text(cx, cy, (HIDDEN_SHORT if comp else _sup_short()) if sup else "\u2013", ha="center",
+                        va="center", fontsize=7 if comp else 9, color="#333333",
                         bbox=dict(boxstyle="round,pad=0.15", fc="#eeeeee", ec="none"))
                 continue
             m = rec["mean"]
@@ -661,7 +697,8 @@ def subgroup_heatmap(data: pd.DataFrame, *, table: str | None = None,
     if any_caution:
         notes.append(CAUTION_NOTE)
     if any_sup:
-        notes.append(f"{SUPPRESSED_SHORT} (hatched): " + SUPPRESSED_NOTE.split(": ", 1)[1])
+        notes.append(f"{_sup_short()} (hatched): fewer than {_k()} respondents, not shown; "
+                     f"{HIDDEN_SHORT}: hidden so that a small group's answers cannot be worked out.")
     if any_missing:
         notes.append("\u2013 no answers in this cell.")
     _add_note(fig, ax, notes)
@@ -686,11 +723,18 @@ class _Change:
     omitted: list
 
 
+def _flag_true(v: Any) -> bool:
+    try:
+        return bool(v) and not pd.isna(v)
+    except (TypeError, ValueError):
+        return bool(v)
+
+
 def _status(rec: dict | None, value: str) -> str:
     """'ok', 'suppressed', 'not_asked' or 'no_data'."""
     if rec is None:
         return "no_data"
-    if rec["suppressed"]:
+    if rec["suppressed"] or _flag_true(rec.get("suppressed_last")):
         return "suppressed"
     if _finite(rec.get(value)):
         return "ok"
@@ -767,7 +811,8 @@ def change_bars(data: pd.DataFrame, value: str = "change_pct", *, y: str = "ques
             st = _status(rec, value)
             prefix = f"{hue_label}: " if k > 1 else ""
             if st != "ok":
-                text = {"suppressed": SUPPRESSED_LABEL, "not_asked": NOT_ASKED_LABEL,
+                text = {"suppressed": (HIDDEN_SHORT if rec is not None and rec.get("suppression") == "complementary"
+                                       else _sup_label()), "not_asked": NOT_ASKED_LABEL,
                         "no_data": NO_DATA_LABEL}[st]
                 any_sup |= st == "suppressed"
                 any_not_asked |= st == "not_asked"
@@ -804,7 +849,8 @@ def change_bars(data: pd.DataFrame, value: str = "change_pct", *, y: str = "ques
                 last = _fmt_n(rec["n_last"]) if _finite(rec["n_last"]) else "\u2013"
                 text += f"\n(n={_fmt_n(rec['n'])} / {last})"
             elif rec is not None:
-                text += f"\n(n {SUPPRESSED_LABEL})"
+                text += (f"\n(n {HIDDEN_SHORT})" if rec.get("suppression") == "complementary"
+                         else f"\n(n {_sup_label()})")
         labels.append(text)
     ax.set_yticks(range(n_rows), labels=labels)
     ax.set_ylim(max(n_rows, 1) - 0.5, -0.5)
@@ -833,7 +879,7 @@ def change_bars(data: pd.DataFrame, value: str = "change_pct", *, y: str = "ques
         notes.append("Not asked last year, so not shown: "
                      + ", ".join(_label(y, o) for o in p.omitted) + ".")
     if any_sup:
-        notes.append(SUPPRESSED_NOTE)
+        notes.append(_sup_note())
     _add_note(fig, ax, notes)
     ctx = _context_label(p.df.drop(columns=[hue]) if hue else p.df, y)
     _title(fig, title, f"Change on last year by {_what(p.df, y)}" + (f": {ctx}" if ctx else ""))
@@ -959,7 +1005,7 @@ def trend_lines(data: pd.DataFrame, *, x: str = "year", hue: str = "question",
     if any_caution:
         notes.append("Hollow markers: few respondents, interpret with caution.")
     if any_gap:
-        notes.append("Gaps: fewer than 5 respondents that year, not shown.")
+        notes.append(f"Gaps: fewer than {_k()} respondents that year, not shown.")
     if not few:
         notes.insert(0, "n under each year: most respondents to any one question.")
     if notes:
@@ -1035,10 +1081,16 @@ def _alt_dots(p: _Dots, chart: str, sig_text: str | None) -> str:
                        f"{_fmt_mean(g[2])}, {_label(p.hue, p.hues[1])} {_fmt_mean(g[3])}).")
     if sig_text is not None and p.sig_rows:
         out.append(sig_text + ", ".join(_label(p.y, r) for r in p.rows if r in p.sig_rows) + ".")
-    if suppressed:
-        out.append("Not shown (fewer than 5 respondents): " + ", ".join(
-            (f"{_label(p.hue, h)} " if p.hue and len(p.hues) > 1 else "") + _label(p.y, lvl)
-            for lvl, h in suppressed) + ".")
+    def _names(pairs):
+        return ", ".join((f"{_label(p.hue, h)} " if p.hue and len(p.hues) > 1 else "") + _label(p.y, lvl)
+                         for lvl, h in pairs)
+
+    small = [(lvl, h) for lvl, h in suppressed if p.lookup[(lvl, h)].get("suppression") != "complementary"]
+    comp = [(lvl, h) for lvl, h in suppressed if p.lookup[(lvl, h)].get("suppression") == "complementary"]
+    if small:
+        out.append(f"Not shown (fewer than {_k()} respondents): " + _names(small) + ".")
+    if comp:
+        out.append("Hidden so that a smaller group's answers cannot be worked out: " + _names(comp) + ".")
     return " ".join(out)
 
 
@@ -1071,9 +1123,13 @@ def _alt_heat(p: _Heat) -> str:
             + ("higher" if _finite(r.get("rest_diff")) and r["rest_diff"] > 0 else
                "lower" if _finite(r.get("rest_diff")) else "different")
             for r in sig) + ".")
-    n_sup = sum(1 for r in p.lookup.values() if r["suppressed"])
+    n_sup = sum(1 for r in p.lookup.values() if r["suppressed"] and r.get("suppression") != "complementary")
+    n_comp = sum(1 for r in p.lookup.values() if r["suppressed"] and r.get("suppression") == "complementary")
     if n_sup:
-        out.append(f"{n_sup} cell{'s' if n_sup != 1 else ''} not shown (fewer than 5 respondents).")
+        out.append(f"{n_sup} cell{'s' if n_sup != 1 else ''} not shown (fewer than {_k()} respondents).")
+    if n_comp:
+        out.append(f"{n_comp} cell{'s' if n_comp != 1 else ''} hidden so that a smaller group's answers "
+                   "cannot be worked out.")
     return " ".join(out)
 
 
@@ -1120,7 +1176,8 @@ def _alt_change(p: _Change) -> str:
         out.append("Not asked last year: " + ", ".join(_label(p.y, m) for m in missing) + ".")
     n_sup = sum(1 for r in p.lookup.values() if r["suppressed"])
     if n_sup:
-        out.append(f"{n_sup} change{'s' if n_sup != 1 else ''} not shown (fewer than 5 respondents).")
+        out.append(f"{n_sup} change{'s' if n_sup != 1 else ''} not shown (fewer than {_k()} respondents, "
+                   "or hidden to protect a smaller group).")
     return " ".join(out)
 
 

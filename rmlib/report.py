@@ -5,9 +5,16 @@ rather than by exporting a notebook: it holds no code, no script and no remote
 resource at all (figures are embedded as data URIs), so it renders offline and
 prints cleanly. Tables are written as CSV (one per table) and one XLSX
 workbook; ``headlines.json`` follows the contract in DESIGN.md section 5.
+
+Everything published is written through :mod:`rmlib.publish` from frames
+that passed :mod:`rmlib.disclosure` (:func:`publish_table`,
+:func:`export_tables`, :func:`write_headlines`, :func:`write_report`); the
+report is built from the run's audit area (``audit_dir``: intermediate
+parquet), never linked to it.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -16,15 +23,18 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from . import disclosure, publish
 from .constants import GROUP_LABEL, QUESTION_LABEL, QUESTIONS
-from .io import atomic_path, atomic_write_text, staging_target
+from .disclosure import DEFAULT_MIN_CELL_N, HIDDEN_LABEL, fewer_than
+from .io import atomic_path, staging_target
 from .params import Params
 from .paths import repo_root
 from .scoring import DEFINITIONS
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write one table atomically; the format follows the suffix (.csv or .parquet)."""
+    """Write one *audit* table atomically (.parquet, or .csv); never into the published folder:
+    published tables go through :func:`publish_table` / :func:`export_tables`."""
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":
@@ -36,27 +46,65 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def export_tables(cells: pd.DataFrame, folder: str | Path) -> list[Path]:
-    """One CSV per report table plus ``tables.xlsx`` with a sheet per table (suppressed cells blank)."""
+def audit_data(params: Params) -> Path:
+    """The run's intermediate data folder, ``<audit_dir>/data`` (never published)."""
+    return params.path("audit_dir") / "data"
+
+
+#: published count tables -> the columns whose small values read "fewer than N"
+COUNT_TABLES = {
+    "headline": ("n", "n_last"), "responses_by_year": ("n", "respondents", "providers", "officers"),
+    "cleaning_summary": (), "maturity": ("n", "n_last"), "trend_by_question": ("n",),
+    "provider_no_contact": (), "comments_summary": (), "comments_counts": (), "comments_quotes": (),
+    "findings": (),
+}
+
+
+def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str | Path,
+                  cells: pd.DataFrame | None = None) -> Path:
+    """Publish one table as ``<out_dir>/tables/<name>.csv`` through the gate.
+
+    ``power`` needs ``cells`` (the protected cell table) to hide the bases of
+    hidden cells; ``caveats`` loses small counts; a protected cell table
+    (with ``suppressed``) is published in its display form; the count tables
+    of :data:`COUNT_TABLES` hold no respondent-level estimate.
+    """
+    k = params.min_cell_n
+    if name == "power":
+        if cells is None:
+            raise ValueError("publish_table('power') needs cells= (the protected cell table)")
+        cleared = disclosure.publishable_power(frame, cells, k)
+    elif name == "caveats":
+        cleared = disclosure.publishable_caveats(frame, k)
+    elif "suppressed" in frame.columns:
+        cleared = disclosure.publishable_cells(frame, k)
+    elif name in COUNT_TABLES:
+        cleared = disclosure.clear(frame, name, k, COUNT_TABLES[name])
+    else:
+        raise publish.PublishError(f"publish_table: no disclosure rule for a table named {name!r}; "
+                                   f"add it to rmlib.report.COUNT_TABLES only if it holds no estimate of a subgroup")
+    return publish.write_csv(cleared, Path(out_dir) / "tables" / f"{name}.csv")
+
+
+def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> list[Path]:
+    """One CSV per report table plus ``tables.xlsx`` with a sheet per table, in their published
+    form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text)."""
     folder = Path(folder)
     written = []
     sheets = {}
     for table, frame in cells.groupby("table", sort=False):
-        frame = frame.drop(columns="table").reset_index(drop=True)
-        written.append(write_table(frame, folder / f"{table}.csv"))
-        sheets[table[:31]] = frame
-    with atomic_path(folder / "tables.xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for name, frame in sheets.items():
-                frame.to_excel(xl, sheet_name=name, index=False)
-    written.append(folder / "tables.xlsx")
+        cleared = disclosure.publishable_cells(frame.reset_index(drop=True), min_cell_n)
+        written.append(publish.write_csv(cleared, folder / f"{table}.csv"))
+        sheets[str(table)[:31]] = cleared
+    written.append(publish.write_xlsx(sheets, folder / "tables.xlsx"))
     return written
 
 
 FINDING_KINDS = {"rest": "subgroup vs rest of group", "last_year": "change on last year", "groups": "providers vs officers"}
 
 
-def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS), min_cell_n: int = 5) -> pd.DataFrame:
+def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS),
+             min_cell_n: int = DEFAULT_MIN_CELL_N) -> pd.DataFrame:
     """Every significant comparison (after correction) as a plain-language sentence.
 
     A ``groups`` comparison appears in a table once per group; it is reported
@@ -109,8 +157,11 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
             r = row.iloc[0]
             entry = {"mean": _num(r["mean"]), "n": int(r["n"]), "ci95": [_num(r.get("ci_low")), _num(r.get("ci_high"))]}
             if bool(r.get("suppressed", False)):
-                entry = {"mean": None, "n": int(r["n"]), "ci95": [None, None],
-                         "suppressed": f"fewer than {params.min_cell_n} respondents"}
+                small = r.get("suppression") != "complementary"
+                entry = {"mean": None, "n": fewer_than(params.min_cell_n) if small else HIDDEN_LABEL,
+                         "ci95": [None, None],
+                         "suppressed": (f"fewer than {params.min_cell_n} respondents" if small
+                                        else "hidden so that a smaller group cannot be worked out")}
             questions[q] = entry
         n_last = _num(h["n_last"])
         ov = tab[tab["question"] == "overall"]
@@ -130,8 +181,9 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
 
 
 def write_headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params, path: str | Path) -> Path:
-    atomic_write_text(path, json.dumps(headlines(cells, head, params), indent=2, sort_keys=False) + "\n")
-    return Path(path)
+    """Publish ``headlines.json`` (through :func:`rmlib.publish.write_json`: no small base in it)."""
+    doc = disclosure.publishable_headlines(headlines(cells, head, params), params.min_cell_n)
+    return publish.write_json(doc, path, params.min_cell_n)
 
 
 # ----------------------------------------------------------------------------- comments
@@ -208,6 +260,9 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
     else:
         v = r.get(value)
         if _missing(r.get("mean_last")):
+            if r.get("suppression_last") == "complementary":
+                return {"text": "hidden last year", "n": str(int(r["n"])), "cls": "new",
+                        "title": "last year's value hidden so that a smaller group's cannot be worked out"}
             if _missing(r.get("n_last")) or int(r["n_last"]) == 0:
                 return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
             return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
@@ -217,14 +272,16 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
             marks += "*"
             cls.append("sig-change")
             title.append(f"significant change on last year (adjusted p = {r['last_year_p_adj']:.3f})")
-        title.append(f"{r['mean_last']:.2f} last year (n = {int(r['n_last'])})" if not _missing(r.get("n_last")) else "")
+        title.append(f"{r['mean_last']:.2f} last year (n = {int(r['n_last'])})"
+                     if not _missing(r.get("n_last")) and int(r["n_last"]) >= min_cell_n else "")
     if _flag(r.get("caution")):
         marks += "†"
         cls.append("caution")
     return {"text": text + marks, "n": str(int(r["n"])), "cls": " ".join(cls), "title": "; ".join(t for t in title if t)}
 
 
-def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total: pd.DataFrame | None = None) -> dict:
+def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_MIN_CELL_N,
+           total: pd.DataFrame | None = None) -> dict:
     """A breakdown as rows (categories, per group) x columns (questions + overall) of display cells.
 
     ``total`` (the group's by-question rows) is shown first as the reference row. A table of
@@ -251,9 +308,9 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total:
         if ov is None:
             n = ""
         elif int(ov["n"]) < min_cell_n:
-            n = f"fewer than {min_cell_n}"
+            n = fewer_than(min_cell_n)
         elif _flag(ov.get("suppressed")):
-            n = "hidden"  # complementary: its n would give away the small neighbour's n
+            n = HIDDEN_LABEL  # complementary: its n would give away the small neighbour's n
         else:
             n = str(int(ov["n"]))
         rows.append({"label": label, "n": n, "total": category == "All",
@@ -261,11 +318,12 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = 5, total:
     return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
 
 
-def _figure(kind: str, data: pd.DataFrame, **kw) -> dict:
+def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, **kw) -> dict:
     from . import plots
 
-    fig = getattr(plots, kind)(data=data, **kw)
-    return {"uri": plots.figure_to_data_uri(fig), "alt": plots.alt_text(kind, data, **kw)}
+    with plots.disclosure_threshold(min_cell_n):
+        fig = getattr(plots, kind)(data=data, **kw)
+        return {"uri": plots.figure_to_data_uri(fig), "alt": plots.alt_text(kind, data, **kw)}
 
 
 def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
@@ -281,27 +339,50 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
              "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
              "figure": None}
     if figure and t["group"].nunique() == 1 and len(t):
-        block["figure"] = _figure("subgroup_heatmap", t)
+        block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n)
     return block
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame:
-    path = folder / "tables" / f"{name}.csv"
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame:
+    """An intermediate table of stages 01-04 from the audit area (``<audit>/<name>.parquet``;
+    in the older layout ``<out>/tables/<name>.csv``)."""
+    path = audit / f"{name}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    legacy = out / "tables" / f"{name}.csv" if out is not None and audit == out / "data" else None
+    if legacy is not None and legacy.is_file():
+        return pd.read_csv(legacy)
+    return pd.DataFrame()
 
 
-def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None) -> dict:
-    """Everything the template needs, read from the run's output folder (stages 01-04)."""
+def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
+                  audit_dir: str | Path | None = None) -> dict:
+    """Everything the template needs, read from the run's audit area (stages 01-04).
+
+    ``audit_dir`` is the folder of intermediate data (default
+    ``<params.audit_dir>/data``); ``out_dir`` is where the report is
+    published (shown in the provenance section).
+    """
     from .provenance import git_commit, input_hashes, package_versions
     from .stats import LARGE_SAMPLE_N, MIN_BOOT_N
 
     out = Path(out_dir)
-    cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
-    head = _read(out, "headline")
-    fnd = _read(out, "findings")
-    cav = _read(out, "caveats")
-    trend = _read(out, "trend_by_question")
-    power = _read(out, "power")
+    if audit_dir is not None:
+        audit = Path(audit_dir)
+    elif (out / "data" / "cells_tested.parquet").is_file():
+        audit = out / "data"   # the layout before the audit area (benchmarks/workload.py still writes it)
+    else:
+        audit = audit_data(params)
+    k = params.min_cell_n
+    cells = pd.read_parquet(audit / "cells_tested.parquet")
+    _read = functools.partial(_read_audit, out=out)
+    head = _read(audit, "headline")
+    fnd = _read(audit, "findings")
+    cav = _read(audit, "caveats")
+    if not cav.empty:
+        cav = disclosure.publishable_caveats(cav, k).frame
+    trend = _read(audit, "trend_by_question")
+    power = _read(audit, "power")
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
     ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
                            "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg",
@@ -330,9 +411,9 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     # by question, per group
     q = pd.concat(totals.values(), ignore_index=True)
     qq = q[q["question"].isin(QUESTIONS)]
-    ctx["fig_questions"] = _figure("question_means", qq, hue="group")
-    ctx["fig_compare"] = _figure("providers_vs_officers", qq)
-    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], hue="group")
+    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, hue="group")
+    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n)
+    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, hue="group")
                          if params.compare_year and q["mean_last"].notna().any() else None)
     ctx["groups"] = {}
     for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
@@ -342,7 +423,7 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
             "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g]) for t in breakdowns
                            if (cells["table"] == t).any()],
         }
-    nc = _read(out, "provider_no_contact")
+    nc = _read(audit, "provider_no_contact")
     ctx["no_contact"] = nc.round(1).to_dict("records") if not nc.empty else []
     ctx["comparison"] = [_table_block(cells, "compare_by_question", fnd, cav, params, figure=False)] + [
         _table_block(cells, t, fnd, cav, params, figure=False) for t in COMPARISON_TABLES if (cells["table"] == t).any()]
@@ -362,33 +443,49 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     ctx["trend"] = None
     if not trend.empty:
         ov = trend[(trend["question"] == "overall")]
-        ctx["trend"] = {"fig": _figure("trend_lines", ov, hue="group"),
-                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)]),
-                        "responses": _read(out, "responses_by_year").to_dict("records"),
+        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, hue="group"),
+                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n),
+                        "responses": _read(audit, "responses_by_year").to_dict("records"),
                         "years": sorted(trend["year"].unique().tolist()),
                         "rows": ov.sort_values(["group", "year"]).to_dict("records")}
 
     # maturity
-    mat = _read(out, "maturity")
+    mat = _read(audit, "maturity")
     ctx["maturity"] = mat.to_dict("records") if not mat.empty else []
 
     # power: one row per breakdown category (overall score), plus the worst case per table
     if not power.empty:
         pw = power[power["question"] == "overall"] if "overall" in set(power["question"]) else power
         pw = pw.groupby(["table", "group", "attribute", "category"], sort=False).agg(
-            n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"), n_needed=("n_needed", "max")).reset_index()
-        ctx["power"] = pw.to_dict("records")
+            question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
+            n_needed=("n_needed", "max")).reset_index()
+        # bases of hidden cells and small rests are not given away (85 - 81 = 4)
+        ctx["power"] = disclosure.publishable_power(pw, cells, k).frame.to_dict("records")
     else:
         ctx["power"] = []
     ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
-    ctx["cleaning"] = _read(out, "cleaning_summary").to_dict("records")
+    ctx["cleaning"] = _read(audit, "cleaning_summary").to_dict("records")
+    ctx["merges"] = disclosure.merge_note(getattr(params, "merges", None))
     shown = params.to_dict()
     final = staging_target(out)  # the pipeline runs into a staging folder; report where the run lands
     root = repo_root()
     shown["output_dir"] = str(final.relative_to(root) if final.is_relative_to(root) else final)
-    ctx["provenance"] = {"inputs": input_hashes(params), "git": git_commit(), "packages": package_versions(),
+    shown = {k: _no_machine_path(v, root) for k, v in shown.items()}
+    inputs = {_no_machine_path(f, root): h for f, h in input_hashes(params).items()}
+    ctx["provenance"] = {"inputs": inputs, "git": git_commit(), "packages": package_versions(),
                          "params": shown}
     return ctx
+
+
+def _no_machine_path(value: Any, root: Path) -> Any:
+    """A path parameter as published: relative to the repository, or only its last two parts if
+    outside it (a machine's folder layout is not published)."""
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        return value
+    p = Path(value)
+    if p.is_relative_to(root):
+        return str(p.relative_to(root))
+    return "(outside the repository)/" + "/".join(p.parts[-2:])
 
 
 def _env() -> Environment:
@@ -408,6 +505,6 @@ def render_report(context: dict) -> str:
     return _env().get_template("report.html.j2").render(**context)
 
 
-def write_report(html: str, path: str | Path) -> Path:
-    atomic_write_text(path, html)
-    return Path(path)
+def write_report(html: str, path: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Path:
+    """Publish ``report.html`` through :func:`rmlib.publish.write_html` (checked before it is written)."""
+    return publish.write_html(html, path, min_cell_n)

@@ -151,7 +151,10 @@ def test_estimate_columns_blanked_counts_kept():
     assert {"mean", "ci_low", "ci_method", "maturity_level", "rest_significant", "rest_p_method",
             "rest_mean_other", "change_pct"} <= set(est)
     assert not {"n", "ratings", "rest_n_other", "n_last", "flag"} & set(est)
-    assert hidden[est].isna().all().all()
+    assert hidden[[c for c in est if c != "mean_last"]].isna().all().all()
+    # last year's value is its own layer (n_last = 20 here): it stays, but no change is shown beside it
+    assert (hidden["mean_last"] == 2.0).all() and hidden["change_pts"].isna().all()
+    assert hidden[["ratings", "rest_n_other"]].isna().all().all()     # they would give the base back
     assert (hidden["n"] == [3, 8]).all()
     shown = out[~out["suppressed"]]
     assert shown[est].notna().all().all()
@@ -181,7 +184,11 @@ def test_comparisons_against_hidden_cells_are_blanked():
     assert np.isnan(p.loc["B", "groups_diff"]) and p.loc["C", "groups_diff"] == 0.2
     # last year's cell had 4 respondents: its mean and the change are not shown
     assert np.isnan(p.loc["B", "mean_last"]) and np.isnan(p.loc["B", "change_pts"])
-    assert np.isnan(p.loc["B", "last_year_diff"]) and p.loc["A", "mean_last"] == 2.0
+    assert np.isnan(p.loc["B", "last_year_diff"])
+    # ... and last year's breakdown gets its own complementary cell (A, first of the tied 20s)
+    assert p.loc["B", "suppression_last"] == "primary" and p.loc["A", "suppression_last"] == "complementary"
+    assert np.isnan(p.loc["A", "mean_last"]) and p.loc["C", "mean_last"] == 2.0
+    assert not p.loc["A", "suppressed"]              # this year's value of A is still shown
     # the rest of the group had 3 respondents
     assert np.isnan(p.loc["C", "rest_diff"]) and p.loc["B", "rest_diff"] == 0.5
 

@@ -204,8 +204,8 @@ def test_heatmap_structure_and_disclosure(quadrant_table):
     assert cols == [QUESTION_LABEL[q] for q in QUESTIONS] + ["Overall score"]
     cell_texts = [t.get_text() for t in ax.texts if not isinstance(t, Annotation)]
     assert len(cell_texts) == 5 * 9
-    # West row (9 cells) + one complementary cell: "<5", no number
-    assert cell_texts.count("<5") == 10
+    # West row (9 cells): "<5"; the complementary cell says "hidden" (it is not small), no number
+    assert cell_texts.count("<5") == 9 and cell_texts.count("hidden") == 1
     assert not any("3.94" in t for t in all_texts(fig))
     # significance markers exactly where flagged
     assert [t for t in cell_texts if "\u25b2" in t] == ["3.83\u25b2"]
@@ -330,7 +330,11 @@ def test_alt_text_question_means(whole_groups):
 def test_alt_text_other_kinds(whole_groups, quadrant_table, trend_frame):
     heat = plots.alt_text(plots.subgroup_heatmap, quadrant_table)
     assert "Highest: North, Trust 3.83" in heat and "Lowest: South, Manage conflicts 1.64" in heat
-    assert "10 cells not shown" in heat and "3.94" not in heat
+    assert "9 cells not shown (fewer than 5 respondents)" in heat and "3.94" not in heat
+    assert "1 cell hidden so that a smaller group's answers cannot be worked out" in heat
+    with plots.disclosure_threshold(10):          # the label quotes the run's threshold
+        assert "9 cells not shown (fewer than 10 respondents)" in plots.alt_text(plots.subgroup_heatmap,
+                                                                                  quadrant_table)
     prov = whole_groups[whole_groups.group == "provider"]
     ch = plots.alt_text("change_bars", prov, value="change_pts")
     assert "Largest rise: " in ch and "2 significant changes" in ch

@@ -64,15 +64,45 @@ def test_report_is_self_contained_and_small(pipeline_run):
 
 
 def test_suppressed_cells_show_no_mean(pipeline_run):
-    out = pipeline_run / "outputs" / "2018"
     import pandas as pd
-    cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
-    hos = cells[(cells.table == "officer_by_role") & (cells.category == "Head of Service")]
-    assert len(hos) and hos["suppressed"].all() and hos["mean"].isna().all()
-    csv = pd.read_csv(out / "tables" / "officer_by_role.csv")
-    assert csv.loc[csv.category == "Head of Service", "mean"].isna().all()
+
+    out = pipeline_run / "outputs" / "2018"
+    cells = pd.read_parquet(pipeline_run / "audit" / "2018" / "data" / "cells_tested.parquet")
+    small = cells[(cells["suppression"] == "primary") & (cells["n"] > 0) & (cells["attribute"] != "all")]
+    assert len(small) and small["mean"].isna().all()
+    for table, rows in small.groupby("table"):
+        csv = pd.read_csv(out / "tables" / f"{table}.csv", dtype=str, keep_default_na=False)
+        pub = csv.merge(rows[["group", "category", "question"]].astype(str), on=["group", "category", "question"])
+        assert (pub["mean"] == "").all() and (pub["n"] == "fewer than 5").all(), table
     h = json.loads((out / "headlines.json").read_text())
     assert all(q["mean"] is not None for g in h["groups"].values() for q in g["questions"].values())
+
+
+def test_published_folder_passes_the_scan_and_the_differencing_attack(pipeline_run):
+    """Only publishable files in outputs/2018; the attacker of test_differencing, given every published
+    cell table, recovers nothing; intermediate data and listings are in the audit area."""
+    import pandas as pd
+
+    from rmlib import publish
+    from test_differencing import attack
+
+    out = pipeline_run / "outputs" / "2018"
+    audit = pipeline_run / "audit" / "2018"
+    cells = pd.read_parquet(audit / "data" / "cells_tested.parquet")
+    publish.scan_published(out, 5, suppressed_cells=cells, exclude=("notebooks",))
+    assert not (out / "data").exists() and (audit / "data" / "cells.parquet").is_file()
+    assert not (out / "tables" / "cleaning_log.csv").exists()
+    tables = [pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()]
+    pub = pd.concat(tables, ignore_index=True).replace("", float("nan"))
+    assert attack(pub, 5) == []
+    html = (out / "report.html").read_text()
+    links = re.findall(r'(?:href|src)\s*=\s*["\']([^"\']*)', html)
+    assert not [x for x in links if re.search(r"notebooks/|\.ipynb|audit/|\.parquet", x)]
+    assert "notebooks/html" not in html and ".ipynb" not in html   # not even named
+    power = pd.read_csv(out / "tables" / "power.csv", dtype=str, keep_default_na=False)
+    assert not pd.to_numeric(power["n"], errors="coerce").lt(5).any()
+    assert "Only 1 respondent" not in (out / "tables" / "caveats.csv").read_text()
+    assert "Head of Service or Manager" in html       # the merge is applied and stated
 
 
 @pytest.mark.browser
