@@ -234,13 +234,28 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def staging_target(path: str | os.PathLike) -> Path:
-    """The folder a :func:`staged_dir` staging folder will become (any other path unchanged).
+    """The folder a staging folder will become (any other path unchanged).
+
+    Knows the pipeline's staging folders (``.<name>.staging``, and the
+    redirection it gives its kernels, see :func:`rmlib.paths.staged`) and
+    :func:`staged_dir`'s (``.<name>.staging-<8 hex digits>``).
 
     >>> staging_target("/x/outputs/.2018.staging-0a1b2c3d")
     PosixPath('/x/outputs/2018')
+    >>> staging_target("/x/outputs/.2018.staging")
+    PosixPath('/x/outputs/2018')
     """
+    import json
+
+    from .paths import REDIRECT_ENV
     path = Path(path)
-    m = re.fullmatch(r"\.(.+)\.staging-[0-9a-f]{8}", path.name)
+    spec = os.environ.get(REDIRECT_ENV)
+    if spec:
+        for final, stage in json.loads(spec).items():
+            s = Path(stage)
+            if path == s or s in path.parents:
+                return Path(final) / path.relative_to(s)
+    m = re.fullmatch(r"\.(.+)\.staging(?:-[0-9a-f]{8})?", path.name)
     return path.parent / m.group(1) if m else path
 
 

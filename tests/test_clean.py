@@ -29,6 +29,7 @@ from rmlib.codebook import load_codebook
 from rmlib.io import MANIFEST, write_manifest
 from rmlib.params import load_params
 from rmlib.pipeline import PipelineError, preflight
+from rmlib.safety import failed_dir
 
 OFF = "officer_survey_2018.csv"
 PROV = "provider_survey_2018.csv"
@@ -119,7 +120,7 @@ def expect_failure(repo: Path, params_file: str = "params/2018.yaml") -> pd.Data
     assert snapshot(repo, ("data/raw",)) == raw_before, "a run changed the raw data"
     problems = vf.value.problems
     assert list(problems.columns) == PROBLEM_COLUMNS and len(problems) > 0
-    written = pd.read_csv(params.path("output_dir") / "validation_errors.csv", dtype=str, keep_default_na=False)
+    written = pd.read_csv(failed_dir(params) / "validation_errors.csv", dtype=str, keep_default_na=False)
     assert list(written.columns) == PROBLEM_COLUMNS
     assert len(written) == len(problems)
     assert "problem(s) in the raw exports" in str(pe.value)
