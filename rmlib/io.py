@@ -208,7 +208,13 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
 
     If the block raises, ``target`` is left exactly as it was and the staging
     folder is removed: a failed run never leaves a mix of old and new files.
+    The swap is one atomic exchange where the system has it (Linux
+    ``renameat2``), so ``target`` is never missing, not even for an instant;
+    elsewhere it is two renames. (The pipeline stages whole runs with
+    :mod:`rmlib.transaction`; this is for a single folder.)
     """
+    from .transaction import exchange
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = target.parent / f".{target.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -218,6 +224,9 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if target.is_dir() and not target.is_symlink() and exchange(stage, target):
+        shutil.rmtree(stage, ignore_errors=True)  # now holds the old folder
+        return
     old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
     moved = False
     try:

@@ -31,6 +31,7 @@ refuses to combine its stages with earlier stages made from other inputs.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -131,8 +132,21 @@ def write_provenance(params: Params, params_path: Path, folder: Path, started: d
 
 def record_failure(params: Params, message: str, files: Iterable[Path] = (),
                    tables: dict[str, "object"] | None = None) -> Path:
-    """Replace ``<audit_dir>.failed/`` with this failure's diagnostics (the one place for them)."""
+    """Replace ``<audit_dir>.failed/`` with this failure's diagnostics (the one place for them).
+
+    If even that cannot be written (read-only or full disk), the failure's
+    own message still reaches the user: the diagnostics are skipped.
+    """
     target = safety.failed_dir(params)
+    try:
+        return _write_failure(target, params, message, files, tables)
+    except OSError:
+        with contextlib.suppress(OSError):
+            transaction._rmtree(staging_path(target))
+        return target
+
+
+def _write_failure(target: Path, params: Params, message: str, files, tables) -> Path:
     stage = staging_path(target)
     transaction._rmtree(stage)
     stage.mkdir(parents=True)
@@ -224,7 +238,7 @@ def recover(params: Params, say: Callable[[str], None] = print) -> None:
     """Take the year's locks and finish or clean up what an interrupted run left (what every run does first)."""
     baselines = baseline_params(params)
     with YearLocks() as locks:
-        for y in sorted({params.year, *(b.year for b in baselines)}):
+        for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
             locks.acquire(y, "recover")
         for p in (params, *baselines):
             transaction.recover(p.year, _recover_candidates(p), say)
@@ -286,7 +300,7 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
         f"(compare with {params.compare_year or 'no earlier year'})")
     t0 = time.perf_counter()
     with YearLocks() as locks, transaction.sigterm_raises():
-        for y in sorted({params.year, *(b.year for b in baselines)}):
+        for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
             locks.acquire(y)
         for p in (params, *baselines):
             transaction.recover(p.year, _recover_candidates(p), say)

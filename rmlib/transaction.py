@@ -259,10 +259,11 @@ def recover(year: int, staged_candidates: list[Path], say: Callable[[str], None]
         say(f"  recovered: finished the commit of an interrupted {year} run"
             + (f" ({shown} now hold that run's results)" if done else ""))
     removed = []
+    root = repo_root()
     for p in staged_candidates:
         if p.exists() or p.is_symlink():
             _rmtree(p)
-            removed.append(p.name)
+            removed.append(str(p.relative_to(root)) if p.is_relative_to(root) else str(p))
     if removed:
         say(f"  recovered: removed an interrupted {year} run's staging folders ({', '.join(sorted(removed))}); "
             "the last good results were never touched")

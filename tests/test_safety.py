@@ -127,12 +127,17 @@ CONTAINMENT = [
 
 
 @pytest.mark.parametrize("case, change, words", CONTAINMENT, ids=[c[0] for c in CONTAINMENT])
-@pytest.mark.parametrize("command", ["run", "validate"])
-def test_path_settings_that_would_hurt_are_refused(repo, capsys, case, change, words, command):
-    args = [command, params_file(repo, **change)]
-    if case == "processed-is-raw" and command == "run":
+def test_path_settings_that_would_hurt_are_refused(repo, capsys, case, change, words):
+    args = ["run", params_file(repo, **change)]
+    if case == "processed-is-raw":
         args += ["--stages", "01_clean"]
     assert_refused(repo, capsys, args, words)
+
+
+def test_validate_reports_every_unsafe_path_setting_at_once(repo, capsys):
+    pf = params_file(repo, output_dir="data/raw/{year}", audit_dir="audit", processed_dir="params")
+    assert_refused(repo, capsys, ["validate", pf], ["'output_dir'", "raw data", "'audit_dir'", "one year's folder",
+                                                    "'processed_dir'", "parameters"])
 
 
 def test_allow_root_names_a_folder_outside_explicitly(repo, capsys, tmp_path):
