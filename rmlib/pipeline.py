@@ -239,7 +239,7 @@ def recover(params: Params, say: Callable[[str], None] = print) -> None:
     baselines = baseline_params(params)
     with YearLocks() as locks:
         for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
-            locks.acquire(y, "recover")
+            locks.acquire(y, f"recovering {params.year}")
         for p in (params, *baselines):
             transaction.recover(p.year, _recover_candidates(p), say)
 
@@ -301,7 +301,7 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
     t0 = time.perf_counter()
     with YearLocks() as locks, transaction.sigterm_raises():
         for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
-            locks.acquire(y)
+            locks.acquire(y, f"the {params.year} run" + (" rebuilding this baseline" if y != params.year else ""))
         for p in (params, *baselines):
             transaction.recover(p.year, _recover_candidates(p), say)
         say("[0/5] checking the settings and the raw exports")

@@ -133,13 +133,14 @@ class YearLocks:
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 os.close(fd)
                 raise
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip().split("\t")
             os.close(fd)
-            pid = holder[0] if holder else "unknown"
-            raise RunLocked(f"another run for {year} is in progress (pid {pid}); wait for it to finish or stop it "
-                            f"(lock file {path.relative_to(repo_root())})") from None
+            pid = holder[0] or "unknown"
+            doing = f", {holder[1]}" if len(holder) > 1 else ""
+            raise RunLocked(f"another run for {year} is in progress (pid {pid}{doing}); wait for it to finish or "
+                            f"stop it (lock file {path.relative_to(repo_root())})") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {what} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode(), 0)
+        os.pwrite(fd, f"{os.getpid()}\t{what}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode(), 0)
         self.held[year] = fd
 
     def release(self) -> None:
@@ -273,14 +274,17 @@ def recover(year: int, staged_candidates: list[Path], say: Callable[[str], None]
 
 
 # ----------------------------------------------------------------------------- kernels
-def _kernel_prefix(year: int) -> str:
-    return f"rmlib-kernels-{year}-"
+def kernel_prefix(year: int) -> str:
+    """Name prefix of a run's kernel folder: the year and the repository (runs of other copies are not ours)."""
+    import hashlib
+    repo = hashlib.sha256(str(repo_root()).encode()).hexdigest()[:8]
+    return f"rmlib-kernels-{repo}-{year}-"
 
 
 @contextlib.contextmanager
 def kernel_dir(year: int) -> Iterator[Path]:
     """A private temporary folder for kernel connection files and sockets; kernels still running are stopped."""
-    d = Path(tempfile.mkdtemp(prefix=_kernel_prefix(year)))
+    d = Path(tempfile.mkdtemp(prefix=kernel_prefix(year)))
     try:
         yield d
     finally:
@@ -312,7 +316,7 @@ def _stop_kernels(folder: Path) -> None:
 def cleanup_kernel_dirs(year: int) -> int:
     """Remove kernel folders of earlier runs of ``year`` (call with the year's lock held)."""
     n = 0
-    for d in Path(tempfile.gettempdir()).glob(_kernel_prefix(year) + "*"):
+    for d in Path(tempfile.gettempdir()).glob(kernel_prefix(year) + "*"):
         if d.is_dir() and not d.is_symlink():
             _stop_kernels(d)
             shutil.rmtree(d, ignore_errors=True)

@@ -332,7 +332,7 @@ def test_second_run_fails_at_once_naming_the_pid(repo, capsys, year):
     holder = _hold_lock(repo, year)
     try:
         assert_refused(repo, capsys, ["run", "params/2018.yaml"],
-                       [f"another run for {year} is in progress (pid {holder.pid})"], seconds=5)
+                       [f"another run for {year} is in progress (pid {holder.pid}"], seconds=5)
     finally:
         holder.kill()
         holder.wait()
@@ -421,11 +421,15 @@ def test_next_start_removes_staging_and_kernel_leftovers_and_says_so(repo, capsy
                 "outputs/.2018.staging-0a1b2c3d"):
         (repo / rel).mkdir(parents=True)
         (repo / rel / "half.csv").write_text("half written")
-    kdir = Path(tempfile.mkdtemp(prefix="rmlib-kernels-2018-"))
+    from rmlib.transaction import kernel_prefix
+    other = Path(tempfile.mkdtemp(prefix="rmlib-kernels-0othercp-2018-"))  # another copy's live run: not ours
+    kdir = Path(tempfile.mkdtemp(prefix=kernel_prefix(2018)))
     (kdir / "kernel-x.json").write_text("{}")
     code, msg = cli(capsys, "recover", "params/2018.yaml")
     assert code == 0 and "removed an interrupted 2018 run's staging folders" in msg and "kernel folder" in msg
     assert tree(repo) == before and not kdir.exists()
+    assert other.is_dir()
+    other.rmdir()
 
 
 def test_environment_errors_are_one_line_naming_the_path(repo, capsys, monkeypatch):

@@ -143,7 +143,7 @@ def test_second_run_fails_at_once_and_sigterm_cleans_up(last_good):
         t = time.perf_counter()
         b = _run(repo, env, "run", "params/2018.yaml", timeout=60)
         assert time.perf_counter() - t < 10
-        assert b.returncode == 1 and f"another run for 2018 is in progress (pid {a.pid})" in b.stderr, b.stderr
+        assert b.returncode == 1 and f"another run for 2018 is in progress (pid {a.pid}, the 2018 run)" in b.stderr, b.stderr
         _wait_for(a, "[2/2]")
         time.sleep(1.0)
         a.send_signal(signal.SIGTERM)
