@@ -229,7 +229,9 @@ def _recover_candidates(p: Params) -> list[Path]:
         out += [staging_path(t.path), transaction.old_path(t.path)]
         if t.path.parent.is_dir():
             out += [q for q in t.path.parent.iterdir()
-                    if re.fullmatch(rf"\.{re.escape(t.path.name)}\.(staging|old)-[0-9a-f]{{8}}", q.name)]
+                    if re.fullmatch(rf"\.{re.escape(t.path.name)}\.(staging|old)-[0-9a-f]{{8}}", q.name)
+                    or (t.kind == "outputs" and q.is_file()  # failed notebooks earlier versions left beside outputs
+                        and re.fullmatch(rf"{re.escape(t.path.name)}\.failed-\d\d_\w+\.ipynb", q.name))]
     out.append(p.path("processed_dir") / f".staging-{p.year}")
     return out
 

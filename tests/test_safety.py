@@ -421,6 +421,7 @@ def test_next_start_removes_staging_and_kernel_leftovers_and_says_so(repo, capsy
                 "outputs/.2018.staging-0a1b2c3d"):
         (repo / rel).mkdir(parents=True)
         (repo / rel / "half.csv").write_text("half written")
+    (repo / "outputs" / "2018.failed-02_score.ipynb").write_text("{}")  # an earlier version's diagnostics
     from rmlib.transaction import kernel_prefix
     other = Path(tempfile.mkdtemp(prefix="rmlib-kernels-0othercp-2018-"))  # another copy's live run: not ours
     kdir = Path(tempfile.mkdtemp(prefix=kernel_prefix(2018)))
