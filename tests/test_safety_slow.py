@@ -33,7 +33,8 @@ AREAS = ("data/raw", "data/processed", "outputs", "audit")
 
 
 def tree(root: Path) -> dict[str, str]:
-    """sha256 of every file under the data areas; provenance without its timings; diagnostics left out."""
+    """sha256 of every file under the data areas; diagnostics left out; provenance without its timings and
+    without the flag a partial run sets on the stages it kept (their records are otherwise unchanged)."""
     out = {}
     for area in AREAS:
         for f in sorted((root / area).rglob("*")) if (root / area).exists() else ():
@@ -50,6 +51,7 @@ def tree(root: Path) -> dict[str, str]:
                     prov.pop(k, None)
                 for s in prov.get("stages", []):
                     s.pop("seconds", None)
+                    s.pop("reused", None)  # a partial run marks the stages it kept
                 data = json.dumps(prov, sort_keys=True).encode()
             out[key] = hashlib.sha256(data).hexdigest()
     return out
