@@ -806,7 +806,8 @@ def test_adding_a_new_year_runs_the_clean_stage_of_the_pipeline(repo_copy):
         (repo_copy / "rmlib").rmdir()
     _add_2019(repo_copy)
     out = run("params/2019.yaml", stages=("01_clean",), say=lambda s: None)
-    assert (out / "notebooks" / "01_clean.ipynb").is_file()
+    assert (repo_copy / "audit" / "2019" / "notebooks" / "01_clean.ipynb").is_file()  # executed notebooks: audit area
+    assert out == repo_copy / "outputs" / "2019" and not (out / "notebooks").exists()
     assert (repo_copy / "data" / "processed" / "2019" / "ratings.parquet").is_file()
     log = pd.read_csv(repo_copy / "data" / "processed" / "2019" / "cleaning_log.csv", keep_default_na=False)
     assert set(log.file) == {"data/raw/2019/provider_export_2019.csv", "data/raw/2019/officer_export_2019.csv"}
