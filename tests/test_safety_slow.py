@@ -160,11 +160,11 @@ def test_second_run_fails_at_once_and_sigterm_cleans_up(last_good):
     assert _kernels_of(tmp) == [], "a kernel outlived the run"
 
 
-def _kill_loop(repo, env, tmp, digests, duration, start_run, kills=10):
+def _kill_loop(repo, env, tmp, digests, duration, start_run, state, kills=10):
     """SIGKILL a run at ``kills`` random moments; after the next start (recover) every folder must be exactly
     the last good run's or exactly the new run's - never a mix, never missing; nothing left behind."""
     assert _part(digests["a"], "outputs") != _part(digests["b"], "outputs"), "the two configurations must differ"
-    state = "a"
+    assert tree(repo) == digests[state]
     rng = random.Random(12)
     moments = sorted(rng.uniform(0.2, duration * 1.05) for _ in range(kills))
     rng.shuffle(moments)
@@ -214,7 +214,7 @@ def test_sigkill_at_ten_random_moments_leaves_old_or_new_whole(last_good):
         duration = time.perf_counter() - t0
         digests["b"] = tree(repo)
         assert _part(digests["a"], "audit") != _part(digests["b"], "audit")
-        state = _kill_loop(repo, env, tmp, digests, duration, start_run)
+        state = _kill_loop(repo, env, tmp, digests, duration, start_run, state="b")
         if state == "b":  # leave the session's copy as the original notebooks made it
             done = start_run("a")
             assert done.wait(timeout=300) == 0
@@ -235,4 +235,5 @@ def test_sigkill_full_runs_at_ten_random_moments(small_repo):
         digests[name] = tree(repo)
     duration = (time.perf_counter() - t0) / 2
     assert _part(digests["a"], "outputs") != _part(digests["b"], "outputs"), "the two configurations must differ"
-    _kill_loop(repo, env, tmp, digests, duration, lambda name: _start(repo, env, "run", f"params/{name}.yaml"))
+    _kill_loop(repo, env, tmp, digests, duration, lambda name: _start(repo, env, "run", f"params/{name}.yaml"),
+               state="a")
