@@ -1,15 +1,35 @@
-"""Command line: ``python -m rmlib run params/2018.yaml`` and friends (``--help``)."""
+"""Command line: ``python -m rmlib run params/2018.yaml`` and friends (``--help``).
+
+Every failure a user can cause or meet - a bad setting, bad raw data, a
+locked year, a read-only folder, a full disk, a file where a folder should
+be - ends in one line (or a short table) on stderr and exit code 1; never a
+traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
+
+_OS_HINTS = {errno.EACCES: "permission denied (read-only folder?)", errno.EPERM: "operation not permitted",
+             errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the disk",
+             errno.EDQUOT: "disk quota exceeded", errno.ENOTDIR: "a file is where a folder should be",
+             errno.EEXIST: "something is already there", errno.EISDIR: "a folder is where a file should be",
+             errno.ENOENT: "no such file or folder", errno.EFBIG: "file too large"}
 
 
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import run
-    stages = tuple(args.stages.split(",")) if args.stages else None
-    run(args.params, stages=stages)
+    stages = tuple(s.strip() for s in args.stages.split(",")) if args.stages else None
+    run(args.params, stages=stages, allowed_roots=args.allow_root or ())
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from .params import load_params
+    from .pipeline import recover
+    recover(load_params(args.params))
     return 0
 
 
@@ -29,29 +49,54 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .clean import format_problem, read_and_validate
+    from .clean import format_problem
     from .params import load_params
-    validated, problems = read_and_validate(load_params(args.params))
-    for note in (n for v in validated for n in v.notes if ": warning: " in n):
-        print(note, file=sys.stderr)
-    if problems.empty:
+    from .pipeline import check
+    _, problems, errors, warnings = check(load_params(args.params), args.allow_root or ())
+    for w in warnings:
+        print(w if ": warning: " in w else f"warning: {w}")
+    if problems.empty and not errors:
         print("no problems found")
         return 0
-    print(f"{len(problems)} problem(s):")
-    print("\n".join(format_problem(p) for p in problems.to_dict("records")))
+    lines = errors + [format_problem(p) for p in problems.to_dict("records")]
+    print(f"{len(lines)} problem(s):")
+    print("\n".join(lines))
     return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an environment error: what went wrong, and the path."""
+    what = _OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
+    path = exc.filename if exc.filename is not None else ""
+    try:
+        from .paths import repo_root
+        p = Path(path)
+        if p.is_absolute() and p.is_relative_to(repo_root()):
+            path = str(p.relative_to(repo_root()))
+    except (RuntimeError, ValueError, TypeError):
+        pass
+    extra = f" and {exc.filename2}" if getattr(exc, "filename2", None) else ""
+    return f"cannot write or read {path}{extra}: {what}" if path else f"{what} ({exc})"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rmlib", description="Relationship Management Survey pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
+    allow = dict(action="append", metavar="DIR",
+                 help="a folder outside the repository where path settings may point (repeatable)")
     p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> significance -> report)")
     p.add_argument("params", help="parameter file, e.g. params/2018.yaml")
     p.add_argument("--stages", help="comma-separated subset of stages, e.g. 01_clean,02_score (default: all)")
+    p.add_argument("--allow-root", **allow)
     p.set_defaults(func=_run)
-    p = sub.add_parser("validate", help="check a year's raw exports against its codebook and list every problem")
+    p = sub.add_parser("validate", help="check a year's settings and raw exports and list every problem")
     p.add_argument("params")
+    p.add_argument("--allow-root", **allow)
     p.set_defaults(func=_validate)
+    p = sub.add_parser("recover", help="finish or clean up what an interrupted run of the year left "
+                                       "(every run does this first)")
+    p.add_argument("params")
+    p.set_defaults(func=_recover)
     p = sub.add_parser("synth", help="regenerate the synthetic example exports in data/raw/")
     p.add_argument("--out", default="data/raw")
     p.add_argument("--years", type=int, nargs="+", default=[2016, 2017, 2018])
@@ -69,19 +114,34 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=lambda a: __import__("rmlib.draft", fromlist=["run_draft"]).run_draft(
         a.folder, a.previous, out=a.out, force=a.force, year=a.year))
     args = parser.parse_args(argv)
+    from .transaction import Terminated
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated: the last good results are untouched", file=sys.stderr)
+        return 143
     except Exception as exc:  # one line (or a short table) a user can act on, non-zero exit
         from .clean import ValidationFailed
         from .codebook import CodebookError
         from .params import ParamsError
         from .pipeline import PipelineError
+        from .safety import DataGateFailed, UnsafeSettings
+        from .transaction import RunLocked, TransactionError
+        from .yamlsafe import UnsafeYAML
         from .draft import DraftError
-        if isinstance(exc, (PipelineError, ParamsError, CodebookError, ValidationFailed, FileNotFoundError, DraftError)):
+        known = (PipelineError, ParamsError, CodebookError, ValidationFailed, UnsafeSettings, DataGateFailed,
+                 RunLocked, TransactionError, UnsafeYAML, DraftError)
+        if isinstance(exc, known):
             print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, OSError):
+            print(f"error: {os_error_line(exc)}", file=sys.stderr)
+            return 1
+        if isinstance(exc, MemoryError):
+            print("error: out of memory; lower n_resamples or run on a larger machine", file=sys.stderr)
             return 1
         raise
 

@@ -210,7 +210,13 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
 
     If the block raises, ``target`` is left exactly as it was and the staging
     folder is removed: a failed run never leaves a mix of old and new files.
+    The swap is one atomic exchange where the system has it (Linux
+    ``renameat2``), so ``target`` is never missing, not even for an instant;
+    elsewhere it is two renames. (The pipeline stages whole runs with
+    :mod:`rmlib.transaction`; this is for a single folder.)
     """
+    from .transaction import exchange
+
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = target.parent / f".{target.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -220,6 +226,9 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if target.is_dir() and not target.is_symlink() and exchange(stage, target):
+        shutil.rmtree(stage, ignore_errors=True)  # now holds the old folder
+        return
     old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
     moved = False
     try:
@@ -236,13 +245,28 @@ def staged_dir(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def staging_target(path: str | os.PathLike) -> Path:
-    """The folder a :func:`staged_dir` staging folder will become (any other path unchanged).
+    """The folder a staging folder will become (any other path unchanged).
+
+    Knows the pipeline's staging folders (``.<name>.staging``, and the
+    redirection it gives its kernels, see :func:`rmlib.paths.staged`) and
+    :func:`staged_dir`'s (``.<name>.staging-<8 hex digits>``).
 
     >>> staging_target("/x/outputs/.2018.staging-0a1b2c3d")
     PosixPath('/x/outputs/2018')
+    >>> staging_target("/x/outputs/.2018.staging")
+    PosixPath('/x/outputs/2018')
     """
+    import json
+
+    from .paths import REDIRECT_ENV
     path = Path(path)
-    m = re.fullmatch(r"\.(.+)\.staging-[0-9a-f]{8}", path.name)
+    spec = os.environ.get(REDIRECT_ENV)
+    if spec:
+        for final, stage in json.loads(spec).items():
+            s = Path(stage)
+            if path == s or s in path.parents:
+                return Path(final) / path.relative_to(s)
+    m = re.fullmatch(r"\.(.+)\.staging(?:-[0-9a-f]{8})?", path.name)
     return path.parent / m.group(1) if m else path
 
 

@@ -1,24 +1,37 @@
-"""The one definition of a run's parameter set: load, validate, resolve paths.
+"""The one definition of a run's parameter set: declared once as data, loaded, validated, resolved.
 
-Every notebook's ``parameters`` cell declares exactly these names (a test
-checks it), ``params/<year>.yaml`` gives their values, and papermill injects
-them. Validation happens here and nowhere else, with messages that say which
-parameter, what was expected and what was given.
+:data:`PARAMETERS` declares every parameter once - name, type, range or
+choices, default and a one-line description - and everything else is derived
+from it: the :class:`Params` fields (a test checks they agree), validation
+(:func:`validate`, every problem at once, each as "'name': expected ...,
+got ..."), and (for other tools) the notebooks' ``parameters`` cells, the
+command line help and the documentation. Every notebook's ``parameters``
+cell declares exactly these names (a test checks it), ``params/<year>.yaml``
+gives their values, and papermill injects them.
+
+Parameter files are read with :mod:`rmlib.yamlsafe`: UTF-8 only, duplicate
+keys and unbounded alias expansion refused. Whether paths stay inside the
+repository and away from the raw data is checked by :mod:`rmlib.safety`
+(it needs the file system; this module does not).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from .paths import repo_root, resolve
+from .yamlsafe import UnsafeYAML, load_yaml
 
 CORRECTIONS = ("holm", "fdr_bh")
 MULTI_SELECT_RULES = ("solely_one", "any")
+#: the only placeholder a path parameter may hold
+PATH_PLACEHOLDERS = ("year",)
+#: marks a parameter without a default (it must be given)
+REQUIRED = object()
 
 
 class ParamsError(ValueError):
@@ -26,8 +39,105 @@ class ParamsError(ValueError):
 
 
 @dataclass(frozen=True)
+class ParamSpec:
+    """How one parameter is declared: the single source for validation, notebooks, CLI help and docs.
+
+    ``type`` is one of ``int``, ``float``, ``bool``, ``str`` (one of
+    ``choices``), ``date`` (YYYY-MM-DD) or ``path`` (relative to the
+    repository root; ``{year}`` is the only placeholder). ``minimum`` and
+    ``maximum`` bound numbers (inclusive unless ``exclusive``). ``nullable``
+    allows ``null``. ``path_kind`` says what a path names: ``file``, ``dir``
+    (an input folder), ``data_root`` (a folder that holds one folder per
+    year) or ``year_dir`` (one year's folder, written by the pipeline).
+    """
+
+    name: str
+    type: str
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+    path_kind: str | None = None
+    wording: str | None = None  # overrides the generated "expected ..." text
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, in words (the "expected ..." of a message)."""
+        if self.wording:
+            text = self.wording
+        elif self.type == "int":
+            text = f"a whole number from {self.minimum} to {self.maximum}"
+        elif self.type == "float":
+            text = (f"a number between {self.minimum:g} and {self.maximum:g}"
+                    + (" (exclusive)" if self.exclusive else ""))
+        elif self.type == "bool":
+            text = "true or false"
+        elif self.type == "str":
+            text = f"one of {', '.join(self.choices)}"
+        elif self.type == "date":
+            text = "a date written YYYY-MM-DD"
+        else:
+            text = {"file": "a path to a file", "dir": "a path to a folder",
+                    "data_root": "a path to the folder that holds one folder per year",
+                    "year_dir": "a path to one year's folder, e.g. outputs/{year}"}[self.path_kind or "file"]
+        return text + (", or null" if self.nullable else "")
+
+
+#: every parameter, in the order notebooks declare them
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec("year", "int", REQUIRED, "the survey year this run reports on", 2000, 2100,
+              wording="a four-digit year such as 2018 (2000 to 2100)"),
+    ParamSpec("compare_year", "int", REQUIRED, "the earlier year compared with (null: none); its processed "
+              "data are the comparison base", 2000, 2100, nullable=True,
+              wording="an earlier four-digit year (2000 to 2100)"),
+    ParamSpec("codebook", "path", REQUIRED, "the year's codebook: export headers and labels -> variables and codes",
+              path_kind="file"),
+    ParamSpec("raw_dir", "path", REQUIRED, "the year's raw exports (never modified; checked against MANIFEST.sha256)",
+              path_kind="dir"),
+    ParamSpec("processed_dir", "path", "data/processed", "tidy tables land in <processed_dir>/<year>/",
+              path_kind="data_root"),
+    ParamSpec("output_dir", "path", "outputs/{year}", "the published outputs of the year (report, tables)",
+              path_kind="year_dir"),
+    ParamSpec("audit_dir", "path", "audit/{year}", "auditors only: executed notebooks, intermediate data, logs, "
+              "failure diagnostics (never published)", path_kind="year_dir"),
+    ParamSpec("fieldwork_start", "date", None, "first day of fieldwork; earlier submissions are excluded",
+              nullable=True),
+    ParamSpec("fieldwork_end", "date", None, "last day of fieldwork; later submissions are excluded", nullable=True),
+    ParamSpec("multi_select_rule", "str", "solely_one", "which multi-select respondents count in a category",
+              choices=MULTI_SELECT_RULES),
+    ParamSpec("min_cell_n", "int", 5, "fewer respondents: no mean shown, no test", 1, 1000),
+    ParamSpec("caution_n", "int", 10, "fewer respondents: estimate marked with a caution sign (>= min_cell_n)",
+              1, 1000),
+    ParamSpec("correction", "str", "holm", "multiple-comparison correction; each table is one family",
+              choices=CORRECTIONS),
+    ParamSpec("alpha", "float", 0.05, "significance level after correction", 0.0, 1.0, exclusive=True),
+    ParamSpec("n_resamples", "int", 9999, "Monte Carlo permutations / bootstrap draws", 999, 100_000),
+    ParamSpec("seed", "int", 2018, "random seed of every resampling (same seed, same numbers)", 0, 2**32 - 1),
+    ParamSpec("themes", "path", "params/themes.yaml", "theme dictionary for the comments", path_kind="file"),
+    ParamSpec("redaction", "path", "params/redaction.yaml", "names and words the comment redaction removes or keeps",
+              path_kind="file"),
+    ParamSpec("synthetic", "bool", True, "the data are generated examples (the report says so)"),
+    ParamSpec("merges", "mapping", None, "category merges applied before any table, stated in the report: "
+              "{attribute: {merged label: [category, ...]}}", nullable=True,
+              wording="a mapping {attribute: {merged label: [category, category, ...]}}"),
+)
+SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
+#: path parameters the pipeline writes into (the others are read only)
+WRITTEN_PATHS = tuple(s.name for s in PARAMETERS if s.path_kind in ("data_root", "year_dir"))
+#: path parameters that are inputs
+INPUT_PATHS = tuple(s.name for s in PARAMETERS if s.type == "path" and s.name not in WRITTEN_PATHS)
+
+
+@dataclass(frozen=True)
 class Params:
-    """One year's run parameters (see ``params/2018.yaml`` for a documented example)."""
+    """One year's run parameters (see :data:`PARAMETERS` and ``params/2018.yaml``)."""
 
     year: int
     compare_year: int | None
@@ -78,22 +188,77 @@ class Params:
 
 #: Names a notebook's ``parameters`` cell must declare, in order.
 PARAM_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Params))
+assert PARAM_NAMES == tuple(SPECS), "Params fields and PARAMETERS must list the same names in the same order"
+assert all(f.default == SPECS[f.name].default for f in dataclasses.fields(Params)
+           if f.default is not dataclasses.MISSING), "Params defaults must equal PARAMETERS defaults"
 
-
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Params)}
+_DEFAULTS = {s.name: s.default for s in PARAMETERS}
 
 
 def _as_date(value: Any) -> dt.date | None:
     if value in (None, ""):
         return None
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
 
 
-def _check(problems: list[str], ok: bool, name: str, expected: str, given: Any) -> None:
-    if not ok:
-        problems.append(f"'{name}' must be {expected}, got {given!r}")
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def placeholders(template: str) -> list[str]:
+    """Names of the ``{...}`` placeholders in a path template; ValueError if the braces are unbalanced."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+
+
+def check_value(spec: ParamSpec, value: Any) -> str | None:
+    """The problem with one value of one parameter (None if it is valid), as "'name': expected ..., got ..."."""
+    bad = f"'{spec.name}': expected {spec.expected}, got {_shown(value)}"
+    if value is None or (value == "" and spec.type in ("date", "path")):
+        if spec.nullable:
+            return None
+        return f"'{spec.name}' is required" if spec.required else bad
+    if spec.type == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or not spec.minimum <= value <= spec.maximum:
+            return bad
+    elif spec.type == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return bad
+        lo, hi = spec.minimum, spec.maximum
+        if not ((lo < value < hi) if spec.exclusive else (lo <= value <= hi)):
+            return bad
+    elif spec.type == "bool":
+        if not isinstance(value, bool):
+            return bad
+    elif spec.type == "str":
+        if not isinstance(value, str) or value not in spec.choices:
+            return bad
+    elif spec.type == "date":
+        try:
+            _as_date(value)
+        except (TypeError, ValueError):
+            return bad
+    elif spec.type == "mapping":
+        if not isinstance(value, Mapping):
+            return bad
+    elif spec.type == "path":
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            return bad
+        try:
+            names = placeholders(value)
+        except ValueError:
+            return f"'{spec.name}': unbalanced braces in {value!r}; the only placeholder is {{year}}"
+        unknown = [n for n in names if n not in PATH_PLACEHOLDERS]
+        if unknown:
+            return (f"'{spec.name}': unknown placeholder {{{unknown[0]}}} in {value!r}; "
+                    f"the only placeholder is {{year}}")
+        if any(n != "year" or conv or spec_ for _, n, spec_, conv in string.Formatter().parse(value) if n):
+            return f"'{spec.name}': write the placeholder as plain {{year}} in {value!r}"
+    return None
 
 
 def _check_merges(problems: list[str], merges: Any) -> None:
@@ -120,9 +285,10 @@ def _check_merges(problems: list[str], merges: Any) -> None:
 
 
 def validate(values: Mapping[str, Any], source: str = "parameters") -> Params:
-    """Validate a mapping of parameters and return a :class:`Params`.
+    """Validate a mapping of parameters against :data:`PARAMETERS` and return a :class:`Params`.
 
-    All problems are reported at once.
+    All problems are reported at once, each naming the parameter, what was
+    expected and what was given.
 
     Examples
     --------
@@ -131,74 +297,61 @@ def validate(values: Mapping[str, Any], source: str = "parameters") -> Params:
     """
     problems: list[str] = []
     values = dict(values)
-    unknown = sorted(set(values) - set(PARAM_NAMES))
+    unknown = sorted(map(str, set(values) - set(PARAM_NAMES)))
     if unknown:
         problems.append(f"unknown parameter(s) {unknown}; expected only {list(PARAM_NAMES)}")
-    for required in ("year", "codebook", "raw_dir"):
-        if values.get(required) in (None, ""):
-            problems.append(f"'{required}' is required")
     if "compare_year" not in values:
         problems.append("'compare_year' is required (use null when there is no earlier year)")
-    year = values.get("year")
-    _check(problems, isinstance(year, int) and not isinstance(year, bool) and 2000 <= year <= 2100,
-           "year", "a four-digit year such as 2018", year)
-    cy = values.get("compare_year")
-    if cy is not None:
-        _check(problems, isinstance(cy, int) and not isinstance(cy, bool) and isinstance(year, int) and cy < year,
-               "compare_year", f"an earlier year than year={year!r}, or null", cy)
-    for name in ("min_cell_n", "caution_n", "n_resamples", "seed"):
-        if name in values:
-            v = values[name]
-            _check(problems, isinstance(v, int) and not isinstance(v, bool) and v >= (0 if name == "seed" else 1),
-                   name, "a positive whole number", v)
+    for spec in PARAMETERS:
+        if spec.name not in values:
+            if spec.required and spec.name != "compare_year":
+                problems.append(f"'{spec.name}' is required")
+            continue
+        problem = check_value(spec, values[spec.name])
+        if problem:
+            problems.append(problem)
+    bad = {p.split("'")[1] for p in problems if p.startswith("'")}
+    year, cy = values.get("year"), values.get("compare_year")
+    if cy is not None and not {"year", "compare_year"} & bad and "year" in values and cy >= year:
+        problems.append(f"'compare_year': expected an earlier year than year={year!r}, or null, got {cy!r}")
     min_n = values.get("min_cell_n", _DEFAULTS["min_cell_n"])
     caution = values.get("caution_n", _DEFAULTS["caution_n"])
-    if isinstance(min_n, int) and isinstance(caution, int):
-        _check(problems, caution >= min_n, "caution_n", f"at least min_cell_n ({min_n})", caution)
-    if "n_resamples" in values and isinstance(values["n_resamples"], int):
-        _check(problems, values["n_resamples"] >= 999, "n_resamples", "at least 999", values["n_resamples"])
-    if "alpha" in values:
-        a = values["alpha"]
-        _check(problems, isinstance(a, (int, float)) and not isinstance(a, bool) and 0 < a < 1, "alpha",
-               "a number between 0 and 1", a)
-    if "correction" in values:
-        _check(problems, values["correction"] in CORRECTIONS, "correction", f"one of {CORRECTIONS}", values["correction"])
-    if "multi_select_rule" in values:
-        _check(problems, values["multi_select_rule"] in MULTI_SELECT_RULES, "multi_select_rule",
-               f"one of {MULTI_SELECT_RULES}", values["multi_select_rule"])
-    if "synthetic" in values:
-        _check(problems, isinstance(values["synthetic"], bool), "synthetic", "true or false", values["synthetic"])
-    dates = {}
-    for name in ("fieldwork_start", "fieldwork_end"):
-        v = values.get(name)
-        if v not in (None, ""):
-            try:
-                dates[name] = _as_date(v)
-            except ValueError:
-                problems.append(f"'{name}' must be a date written YYYY-MM-DD, got {v!r}")
-    if len(dates) == 2 and dates["fieldwork_start"] > dates["fieldwork_end"]:
-        problems.append(f"'fieldwork_start' ({dates['fieldwork_start']}) is after 'fieldwork_end' ({dates['fieldwork_end']})")
-    if values.get("merges") is not None:
+    if not {"min_cell_n", "caution_n"} & bad and caution < min_n:
+        problems.append(f"'caution_n': expected at least min_cell_n ({min_n}), got {caution!r}")
+    if not {"fieldwork_start", "fieldwork_end"} & bad:
+        start, end = _as_date(values.get("fieldwork_start")), _as_date(values.get("fieldwork_end"))
+        if start and end and start > end:
+            problems.append(f"'fieldwork_start' ({start}) is after 'fieldwork_end' ({end})")
+    if values.get("merges") is not None and "merges" not in bad:
         _check_merges(problems, values["merges"])
     if problems:
         raise ParamsError(f"{source}: " + "; ".join(problems))
-    clean = {k: (str(v) if k in ("fieldwork_start", "fieldwork_end") and v is not None else v)
-             for k, v in values.items() if k in PARAM_NAMES}
+    clean = {}
+    for k, v in values.items():
+        if SPECS[k].type == "date":
+            d = _as_date(v)
+            v = d.isoformat() if d else None
+        elif SPECS[k].type == "float":
+            v = float(v)
+        clean[k] = v
     return Params(**clean)
 
 
 def load_params(path: str | Path) -> Params:
-    """Read and validate ``params/<year>.yaml``."""
+    """Read and validate ``params/<year>.yaml`` (UTF-8 YAML, unique keys, bounded; see :mod:`rmlib.yamlsafe`)."""
     p = resolve(path)
+    shown = str(p.relative_to(repo_root()) if p.is_relative_to(repo_root()) else p)
     if not p.is_file():
-        raise ParamsError(f"parameter file not found: {p}")
+        raise ParamsError(f"parameter file not found: {p}" if not p.exists() else f"parameter file {p} is not a file")
     try:
-        values = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{p}: not valid YAML: {exc}") from exc
+        values = load_yaml(p, "parameter file", shown=shown)
+    except UnsafeYAML as exc:
+        raise ParamsError(str(exc)) from None
+    if values is None:
+        values = {}
     if not isinstance(values, dict):
-        raise ParamsError(f"{p}: expected a mapping of parameter names to values, got {type(values).__name__}")
-    return validate(values, source=str(p.relative_to(repo_root()) if p.is_relative_to(repo_root()) else p))
+        raise ParamsError(f"{shown}: expected a mapping of parameter names to values, got {type(values).__name__}")
+    return validate(values, source=shown)
 
 
 def from_notebook(namespace: Mapping[str, Any]) -> Params:

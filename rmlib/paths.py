@@ -29,6 +29,31 @@ def repo_root() -> Path:
 
 
 def resolve(path: str | os.PathLike, root: Path | None = None) -> Path:
-    """Resolve ``path`` against the repository root unless it is absolute."""
+    """Resolve ``path`` against the repository root unless it is absolute (and see :func:`staged`)."""
     p = Path(path)
-    return p if p.is_absolute() else (root or repo_root()) / p
+    return staged(p if p.is_absolute() else (root or repo_root()) / p)
+
+
+#: environment variable the pipeline sets for its notebook kernels: {final folder: staging folder} as JSON
+REDIRECT_ENV = "RMLIB_STAGING"
+
+
+def staged(path: Path) -> Path:
+    """``path`` moved into its staging folder while a pipeline run builds it (else unchanged).
+
+    The pipeline runs the notebooks with the parameters exactly as the user
+    wrote them (so the notebooks and the report show ``outputs/{year}``, not
+    a staging folder) and tells the kernel through :data:`REDIRECT_ENV`
+    where each folder it writes is being staged; every path the package
+    resolves goes through here.
+    """
+    spec = os.environ.get(REDIRECT_ENV)
+    if not spec:
+        return path
+    import json
+    norm = Path(os.path.normpath(path))
+    for final, stage in json.loads(spec).items():
+        f = Path(final)
+        if norm == f or f in norm.parents:
+            return Path(stage) / norm.relative_to(f)
+    return path

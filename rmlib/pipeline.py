@@ -1,32 +1,53 @@
-"""Run a year's notebooks in order with papermill, atomically, and record provenance.
+"""Run a year's notebooks in order with papermill, as one transaction, and record provenance.
 
 ``run(params_path)``:
 
-1. validates the parameters and the raw exports *before* any kernel starts:
-   every problem is written to ``outputs/<year>/validation_errors.csv`` and the
-   run stops (nothing else in ``outputs/`` or ``data/processed/`` changes);
-2. (re)builds the processed data of earlier years that have parameter files,
-   so that year-on-year change and the trend have their baselines;
-3. executes ``notebooks/01..05`` with papermill into a staging folder, exports
-   each executed notebook to HTML (with code, for auditors), writes
-   ``provenance.json``, and only then swaps the staging folder in for
-   ``outputs/<year>/``: a failed run leaves the last good report intact.
+1. checks, before any kernel starts and before anything is written: the
+   parameters (:mod:`rmlib.params`), where the run would write
+   (:func:`rmlib.safety.check_paths`), the codebook/theme/redaction files
+   and the report tables' attributes (:func:`rmlib.safety.check_inputs`),
+   the raw exports against the codebook, and what cleaning would keep
+   (:func:`rmlib.safety.data_gates`). Any problem stops the run; the
+   diagnostics go to ``<audit_dir>.failed/`` (e.g. ``audit/2018.failed/``),
+   the one place for failure diagnostics, which the next good run removes;
+2. takes the year's lock (and the lock of every earlier year whose processed
+   data it rebuilds as baselines): a second run fails at once naming the PID;
+   finishes or cleans up what an interrupted run left (:func:`rmlib.transaction.recover`);
+3. stages everything it will replace - ``outputs/<year>`` (published files),
+   ``audit/<year>`` (executed notebooks and their HTML, kernel logs),
+   ``data/processed/<year>`` and the rebuilt baselines - and runs the
+   notebooks with those staging folders injected as ``output_dir``,
+   ``audit_dir`` and ``processed_dir``; kernel connection files and sockets
+   live in a private temporary folder;
+4. when every stage has succeeded, removes run timings and machine paths
+   from the notebooks and workbook, writes ``provenance.json`` (per stage,
+   the fingerprint of inputs, parameters, code and notebook it used) and
+   commits: all staged folders become visible together
+   (:class:`rmlib.transaction.Transaction`). A failure or kill before that
+   leaves every target exactly as it was.
+
+A partial run (``stages=``) starts from copies of the current folders and
+refuses to combine its stages with earlier stages made from other inputs.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from . import clean
-from .io import atomic_write_text, sha256_file, staged_dir, write_csv
-from .provenance import git_commit, input_hashes, package_versions
+from .io import atomic_write_text, sha256_file, write_csv
 from .params import Params, load_params
-from .paths import repo_root
+from .paths import REDIRECT_ENV, repo_root
+from .provenance import differences, fingerprint, git_commit, input_hashes, package_versions, stage_fingerprint
+from . import safety, transaction
+from .transaction import Transaction, YearLocks, staging_path
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("01_clean", "clean: validate and tidy the raw exports"),
@@ -37,23 +58,41 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _ipc_kernel_manager(log_path: Path):
-    """A kernel manager that talks to the kernel over local IPC sockets and logs its stderr to a file.
+def _ipc_kernel_manager(log_path: Path, conn_dir: Path, env: dict[str, str] | None = None):
+    """A kernel manager that talks to the kernel over IPC sockets in ``conn_dir`` and logs its stderr to a file.
 
     The kernel never listens on a network port (ipykernel otherwise warns, on
-    every start, that it runs over TCP without encryption), and its own log
-    lines (e.g. the interrupt message at shutdown) go to ``log_path`` instead
-    of the user's terminal; cell errors still come back through papermill.
+    every start, that it runs over TCP without encryption); its connection
+    file and sockets are in the run's private folder ``conn_dir`` (by
+    default they get fixed names in the working directory, and two runs at
+    once then talk to each other's kernels: "Invalid Signature"); its own log
+    lines go to ``log_path``; cell errors still come back through papermill.
+    ``env`` is added to the kernel's environment.
     """
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc")
 
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            name = f"kernel-{uuid.uuid4().hex[:8]}"
+            self.connection_file = str(conn_dir / f"{name}.json")
+            self.ip = str(conn_dir / f"{name}-ipc")
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log_path.parent.mkdir(parents=True, exist_ok=True)
             kw["stderr"] = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            if env:
+                kw["env"] = {**(kw.get("env") or os.environ), **env}
+            out = await super()._async_launch_kernel(kernel_cmd, **kw)
+            pid = getattr(getattr(self, "provisioner", None), "pid", None)
+            if pid:
+                transaction.record_kernel(conn_dir, pid)
+            return out
 
     return IPCKernelManager
 
@@ -62,14 +101,22 @@ class PipelineError(RuntimeError):
     """A stage failed; the message is one line a user can act on."""
 
 
-def write_provenance(params: Params, params_path: Path, folder: Path, started: dt.datetime, stages: list[dict]) -> Path:
+def _rel(path: Path) -> str:
+    root = repo_root()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def write_provenance(params: Params, params_path: Path, folder: Path, started: dt.datetime, stages: list[dict],
+                     run_fingerprint: dict | None = None) -> Path:
+    """``provenance.json``: what the run was made from, per stage what it used; no machine paths."""
     root = repo_root()
     record = {
         "year": params.year,
-        "params_file": str(params_path.relative_to(root) if params_path.is_relative_to(root) else params_path),
+        "params_file": _rel(params_path) if params_path.is_relative_to(root) else params_path.name,
         "params_sha256": sha256_file(params_path) if params_path.is_file() else None,
         "params": params.to_dict(),
         "inputs_sha256": input_hashes(params),
+        "fingerprint": run_fingerprint,
         "git": git_commit(root),
         "packages": package_versions(),
         "platform": platform.platform(),
@@ -83,30 +130,98 @@ def write_provenance(params: Params, params_path: Path, folder: Path, started: d
     return path
 
 
+def record_failure(params: Params, message: str, files: Iterable[Path] = (),
+                   tables: dict[str, "object"] | None = None) -> Path:
+    """Replace ``<audit_dir>.failed/`` with this failure's diagnostics (the one place for them).
+
+    If even that cannot be written (read-only or full disk), the failure's
+    own message still reaches the user: the diagnostics are skipped.
+    """
+    target = safety.failed_dir(params)
+    try:
+        return _write_failure(target, params, message, files, tables)
+    except OSError:
+        with contextlib.suppress(OSError):
+            transaction._rmtree(staging_path(target))
+        return target
+
+
+def _write_failure(target: Path, params: Params, message: str, files, tables) -> Path:
+    stage = staging_path(target)
+    transaction._rmtree(stage)
+    stage.mkdir(parents=True)
+    safety.write_marker(stage, "failed", params.year)
+    atomic_write_text(stage / "error.txt", message.rstrip() + "\n")
+    for f in files:
+        if Path(f).is_file():
+            shutil.copyfile(f, stage / Path(f).name)
+    for name, frame in (tables or {}).items():
+        write_csv(frame, stage / name)
+    txn = Transaction(params.year)
+    txn.swaps.append((stage, target))
+    txn.commit()
+    return target
+
+
 def preflight(params: Params) -> None:
-    """Validate the raw exports before any kernel starts; write validation_errors.csv on failure."""
+    """Validate the raw exports before any kernel starts; on failure write ``<audit_dir>.failed/validation_errors.csv``."""
     _, problems = clean.read_and_validate(params)
-    target = params.path("output_dir") / "validation_errors.csv"
     if not problems.empty:
-        write_csv(problems, target)
-        raise PipelineError(f"{len(problems)} problem(s) in the raw exports for {params.year}; "
-                            f"see {target}\n{clean.ValidationFailed(problems)}")
+        failed = record_failure(params, str(clean.ValidationFailed(problems)), tables={"validation_errors.csv": problems})
+        raise PipelineError(f"{len(problems)} problem(s) in the raw exports for {params.year}; see "
+                            f"{_rel(failed / 'validation_errors.csv')}\n{clean.ValidationFailed(problems)}")
 
 
-def prepare_earlier_years(params: Params, say: Callable[[str], None]) -> list[int]:
-    """Clean every earlier year that has a parameter file (baselines for change and trend)."""
-    done = []
+def baseline_params(params: Params) -> list[Params]:
+    """Parameters of every earlier year that has a parameter file (baselines for change and trend)."""
+    out = []
     for path in sorted((repo_root() / "params").glob("[0-9][0-9][0-9][0-9].yaml")):
-        year = int(path.stem)
-        if year >= params.year:
-            continue
-        p = load_params(path)
-        t = time.perf_counter()
-        result = clean.clean_year(p)
-        clean.write_processed(result, p.processed_year_dir)
-        say(f"  baseline {year}: {len(result.respondents)} respondents cleaned ({time.perf_counter() - t:.1f}s)")
-        done.append(year)
-    return done
+        if int(path.stem) < params.year:
+            out.append(load_params(path))
+    return out
+
+
+def check(params: Params, allowed_roots: Iterable[str] = (), baselines: list[Params] | None = None
+          ) -> tuple[clean.CleanResult | None, "object", list[str], list[str]]:
+    """Every check a run makes before it starts: (clean result, problem table, errors, warnings).
+
+    Used by ``python -m rmlib validate`` and by :func:`run`, so they agree.
+    """
+    import pandas as pd
+    baselines = baseline_params(params) if baselines is None else baselines
+    errors = safety.check_paths(params, allowed_roots, [b.year for b in baselines])
+    if errors:
+        return None, pd.DataFrame(), errors, []
+    errors = safety.check_inputs(params)
+    if errors:
+        return None, pd.DataFrame(), errors, []
+    validated, problems = clean.read_and_validate(params)
+    # the codebook's own warnings (e.g. a key column ignored: duplicates can no longer be found)
+    notes = [n for v in validated for n in v.notes if ": warning: " in n]
+    if not problems.empty:
+        return None, problems, [], notes
+    result = clean.clean_year(params)
+    errors, warnings = safety.data_gates(result.log, params)
+    return result, problems, errors, notes + warnings
+
+
+def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], None]) -> None:
+    """The publication gate's last word: read every file the run would publish back before the swap.
+
+    ``rmlib.publish.scan_published`` fails on personal data, a small base, a
+    suppressed cell's value, an active cell, a machine path or a link to the
+    audit area; a failure here leaves the last good outputs in place.
+    """
+    import pandas as pd
+
+    from .publish import PublishError, scan_published
+    tested = audit / "data" / "cells_tested.parquet"
+    t = time.perf_counter()
+    try:
+        scan_published(out, params.min_cell_n, suppressed_cells=pd.read_parquet(tested) if tested.is_file() else None)
+    except PublishError as exc:
+        raise PipelineError(f"the publication scan refused this run's outputs (nothing was published): {exc}") from None
+    say(f"      publication scan: every published file checked ({time.perf_counter() - t:.1f}s)")
 
 
 def export_notebook_html(nb_path: Path, out_path: Path) -> None:
@@ -127,11 +242,71 @@ def export_notebook_html(nb_path: Path, out_path: Path) -> None:
     atomic_write_text(out_path, body)
 
 
-def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_name: str = "python3",
-        say: Callable[[str], None] = print) -> Path:
-    """Run the whole pipeline for one year; return ``outputs/<year>``. Raises PipelineError on failure."""
-    import papermill as pm
+def _recover_candidates(p: Params) -> list[Path]:
+    """Staging folders of ``p``'s year an interrupted run may have left (fixed names; older random ones too)."""
+    import re
+    out = []
+    for t in safety.targets(p):
+        out += [staging_path(t.path), transaction.old_path(t.path)]
+        if t.path.parent.is_dir():
+            out += [q for q in t.path.parent.iterdir()
+                    if re.fullmatch(rf"\.{re.escape(t.path.name)}\.(staging|old)-[0-9a-f]{{8}}", q.name)
+                    or (t.kind == "outputs" and q.is_file()  # failed notebooks earlier versions left beside outputs
+                        and re.fullmatch(rf"{re.escape(t.path.name)}\.failed-\d\d_\w+\.ipynb", q.name))]
+    out.append(p.path("processed_dir") / f".staging-{p.year}")
+    return out
 
+
+def recover(params: Params, say: Callable[[str], None] = print) -> None:
+    """Take the year's locks and finish or clean up what an interrupted run left (what every run does first)."""
+    baselines = baseline_params(params)
+    with YearLocks() as locks:
+        for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
+            locks.acquire(y, f"recovering {params.year}")
+        for p in (params, *baselines):
+            transaction.recover(p.year, _recover_candidates(p), say)
+
+
+def _existing_provenance(target: Path) -> dict:
+    try:
+        return json.loads((target / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _check_partial(wanted: list[str], target: Path, processed: Path, run_fp: dict, root: Path) -> dict[str, dict]:
+    """For a partial run: the earlier records of the stages it reuses, refusing any made from other inputs."""
+    names = [n for n, _ in STAGES]
+    records = {r.get("stage"): r for r in _existing_provenance(target).get("stages", []) if isinstance(r, dict)}
+    last = max(names.index(n) for n in wanted)
+    reused = {}
+    for name in names:
+        if name in wanted:
+            continue
+        rec = records.get(name)
+        if rec is None:
+            if names.index(name) < last:
+                raise PipelineError(f"--stages {','.join(wanted)} needs the outputs of {name}, which no earlier "
+                                    f"run in {_rel(target)} made; run every stage (leave out --stages)")
+            continue
+        diff = differences(rec.get("fingerprint"),
+                           stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb"))
+        if diff:
+            raise PipelineError(f"--stages {','.join(wanted)} would combine its results with {name}'s, made from "
+                                f"other {'; '.join(diff)}; run every stage (leave out --stages)")
+        reused[name] = {**rec, "reused": True}
+    if "01_clean" not in wanted:
+        mark = safety.read_marker(processed) or {}
+        diff = differences(mark.get("fingerprint"), run_fp)
+        if diff:
+            raise PipelineError(f"--stages {','.join(wanted)} would use {_rel(processed)}, made from other "
+                                f"{'; '.join(diff)}; run every stage (leave out --stages)")
+    return reused
+
+
+def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_name: str = "python3",
+        say: Callable[[str], None] = print, allowed_roots: Iterable[str] = ()) -> Path:
+    """Run the whole pipeline for one year; return ``outputs/<year>``. Raises PipelineError on failure."""
     root = repo_root()
     names = [name for name, _ in STAGES]
     unknown = sorted(set(stages or ()) - set(names))
@@ -139,42 +314,119 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
         raise PipelineError(f"unknown stage(s) {unknown}; the stages are {names}")
     params_path = Path(params_path) if Path(params_path).is_absolute() else root / params_path
     params = load_params(params_path)
+    allowed_roots = tuple(allowed_roots)
+    baselines = baseline_params(params)
+    safety.ensure_safe_paths(params, allowed_roots, [b.year for b in baselines])
     started = dt.datetime.now(dt.timezone.utc)
     target = params.path("output_dir")
-    say(f"rmlib: {params.year} report from {params.raw_dir} (compare with {params.compare_year or 'no earlier year'})")
+    say(f"rmlib: {params.year} report from {_rel(params.path('raw_dir'))} "
+        f"(compare with {params.compare_year or 'no earlier year'})")
     t0 = time.perf_counter()
-    say("[0/5] checking the raw exports")
-    preflight(params)
-    prepare_earlier_years(params, say)
-    wanted = [s for s in STAGES if stages is None or s[0] in stages]
-    records = []
-    with staged_dir(target) as stage:
-        if len(wanted) < len(STAGES) and target.is_dir():
-            # a partial run updates the last full run's outputs rather than replacing them
-            shutil.copytree(target, stage, dirs_exist_ok=True)
-        nb_out = stage / "notebooks"
-        nb_out.mkdir(exist_ok=True)
-        injected = {**params.to_dict(), "output_dir": str(stage)}
-        for k, (name, what) in enumerate(wanted, 1):
-            say(f"[{k}/{len(wanted)}] {what}")
-            t = time.perf_counter()
-            out_nb = nb_out / f"{name}.ipynb"
+    with YearLocks() as locks, transaction.sigterm_raises():
+        for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
+            locks.acquire(y, f"the {params.year} run" + (" rebuilding this baseline" if y != params.year else ""))
+        for p in (params, *baselines):
+            transaction.recover(p.year, _recover_candidates(p), say)
+        say("[0/5] checking the settings and the raw exports")
+        _, problems, errors, warnings = check(params, allowed_roots, baselines)
+        for w in warnings:
+            say(f"  warning: {w}")
+        if not problems.empty:
+            preflight(params)
+        if errors:
+            msg = "; ".join(errors)
+            record_failure(params, msg)
+            raise PipelineError(msg)
+        with transaction.kernel_dir(params.year) as kdir:
+            txn = Transaction(params.year)
             try:
-                pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
-                                    kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
-                                    kernel_manager_class=_ipc_kernel_manager(nb_out / "kernel.log"))
-            except pm.PapermillExecutionError as exc:
-                reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
-                # keep the failed notebook, with its traceback, beside (never inside) the last good outputs
-                failed = target.parent / f"{target.name}.failed-{name}.ipynb"
-                shutil.copyfile(out_nb, failed)
-                raise PipelineError(f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
-                                    f"\n{chr(10).join(reason[1:40])}\n(the last good report in {target} is untouched;"
-                                    f" the failed notebook, with its traceback, is {failed})") from None
-            export_notebook_html(out_nb, nb_out / "html" / f"{name}.html")
-            secs = time.perf_counter() - t
-            records.append({"stage": name, "seconds": round(secs, 2)})
-            say(f"      done in {secs:.1f}s")
-        write_provenance(params, params_path, stage, started, records)
-    say(f"report: {target / 'report.html'}  ({time.perf_counter() - t0:.0f}s)")
+                path = _run_stages(params, params_path, baselines, stages, kernel_name, say, txn, kdir, started)
+            except BaseException:
+                txn.abort()
+                raise
+    say(f"report: {_rel(path / 'report.html')}  ({time.perf_counter() - t0:.0f}s)")
+    return target
+
+
+def _run_stages(params: Params, params_path: Path, baselines: list[Params], stages, kernel_name: str,
+                say: Callable[[str], None], txn: Transaction, kdir: Path, started: dt.datetime) -> Path:
+    import papermill as pm
+
+    root = repo_root()
+    wanted = [s for s in STAGES if stages is None or s[0] in stages]
+    partial = len(wanted) < len(STAGES)
+    target, audit = params.path("output_dir"), params.path("audit_dir")
+    proc_root = params.path("processed_dir")
+    run_fp = fingerprint(params, baselines)
+    reused = _check_partial([n for n, _ in wanted], target, params.processed_year_dir, run_fp, root) if partial else {}
+
+    # staging: outputs, audit, and a processed root holding this year and the rebuilt baselines
+    stage_out = txn.stage(target, seed=partial)
+    stage_audit = txn.stage(audit, seed=partial)
+    stage_proc = proc_root / f".staging-{params.year}"
+    transaction._rmtree(stage_proc)
+    stage_proc.mkdir(parents=True)
+    txn.scratch.append(stage_proc)
+    txn.stage(params.processed_year_dir, stage_proc / str(params.year), seed=partial)
+    for b in baselines:
+        t = time.perf_counter()
+        result = clean.clean_year(b)
+        folder = txn.stage(proc_root / str(b.year), stage_proc / str(b.year))
+        clean.write_processed(result, folder)
+        safety.write_marker(folder, "processed", b.year, {"fingerprint": fingerprint(b)})
+        say(f"  baseline {b.year}: {len(result.respondents)} respondents cleaned ({time.perf_counter() - t:.1f}s)")
+    if proc_root.is_dir():  # other processed years the trend may read (not rebuilt, not replaced)
+        built = {params.year, *(b.year for b in baselines)}
+        for q in proc_root.iterdir():
+            if q.name.isdigit() and int(q.name) < params.year and int(q.name) not in built and q.is_dir():
+                shutil.copytree(q, stage_proc / q.name, symlinks=True)
+    for folder, kind in ((stage_out, "outputs"), (stage_audit, "audit")):
+        safety.write_marker(folder, kind, params.year)
+    failed = safety.failed_dir(params)
+    txn.removals.append(failed)
+
+    # the notebooks get the parameters as written; the package maps each final folder to its staging folder
+    injected = final = params.to_dict()
+    redirect = {str(target): str(stage_out), str(audit): str(stage_audit), str(proc_root): str(stage_proc)}
+    kernel_env = {REDIRECT_ENV: json.dumps(redirect)}
+    replacements = {**{v: _rel(Path(k)) for k, v in redirect.items()}, str(root) + "/": ""}
+    nb_out = stage_audit / "notebooks"
+    nb_out.mkdir(exist_ok=True)
+    records = []
+    for k, (name, what) in enumerate(wanted, 1):
+        say(f"[{k}/{len(wanted)}] {what}")
+        t = time.perf_counter()
+        out_nb = nb_out / f"{name}.ipynb"
+        log = stage_audit / "logs" / f"{name}.kernel.log"
+        try:
+            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
+                                kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
+                                kernel_manager_class=_ipc_kernel_manager(log, kdir, kernel_env))
+        except pm.PapermillExecutionError as exc:
+            reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
+            head = f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
+            from .reproducible import clean_notebook
+            clean_notebook(out_nb, replacements, final)
+            where = record_failure(params, head + "\n" + "\n".join(reason[1:40]), files=[out_nb, log])
+            raise PipelineError(f"{head}\n{chr(10).join(reason[1:40])}\n(the last good results in {_rel(target)} "
+                                f"are untouched; the failed notebook, with its traceback, is "
+                                f"{_rel(where / out_nb.name)})") from None
+        from .reproducible import clean_kernel_log, clean_notebook
+        clean_notebook(out_nb, replacements, final)
+        clean_kernel_log(log, replacements)
+        export_notebook_html(out_nb, nb_out / "html" / f"{name}.html")
+        secs = time.perf_counter() - t
+        records.append({"stage": name, "seconds": round(secs, 2),
+                        "fingerprint": stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb")})
+        if name == "01_clean":
+            safety.write_marker(stage_proc / str(params.year), "processed", params.year, {"fingerprint": run_fp})
+        say(f"      done in {secs:.1f}s")
+    from .reproducible import normalise_xlsx
+    for book in sorted(stage_out.rglob("*.xlsx")):
+        normalise_xlsx(book)
+    order = [n for n, _ in STAGES]
+    all_records = sorted([*records, *reused.values()], key=lambda r: order.index(r["stage"]))
+    write_provenance(params, params_path, stage_out, started, all_records, run_fp)
+    scan_outputs(params, stage_out, stage_audit, say)
+    txn.commit(say)
     return target

@@ -30,6 +30,7 @@ import pandas as pd
 
 from .disclosure import HIDDEN_LABEL, Cleared, fewer_than
 from .io import atomic_path, atomic_write_text
+from .safety import MARKER
 
 __all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json", "write_html",
            "scan_published", "PUBLISHED_SUFFIXES", "ACTIVE_PREFIXES"]
@@ -237,8 +238,7 @@ def _scan_frame(frame: pd.DataFrame, where: str, min_cell_n: int, hidden: set[tu
     return problems
 
 
-def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.DataFrame | None = None,
-                   exclude: Iterable[str] = ()) -> None:
+def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.DataFrame | None = None) -> None:
     """Read back every published file and fail the run if anything in it may not be published.
 
     Checks every file of ``folder`` (recursively): only
@@ -249,9 +249,7 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
     no script, remote resource or link to notebooks, parquet or the audit
     area; and, given ``suppressed_cells`` (the run's protected cell table
     with ``suppressed``, from the audit area), no estimate of a suppressed
-    cell in any published table. ``exclude``: top-level names inside
-    ``folder`` not to scan (only for a run whose pipeline still stages its
-    executed notebooks there; they are not published).
+    cell in any published table.
 
     Raises
     ------
@@ -266,12 +264,11 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
         sc = suppressed_cells[suppressed_cells["suppressed"].astype(bool)]
         hidden = set(map(tuple, sc[["group", "attribute", "category", "question"]].astype(str).to_numpy()))
     problems: list[str] = []
-    skip = set(exclude)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
-        if rel.split("/", 1)[0] in skip:
-            continue
         if path.name.startswith(".") and path.name.endswith(".tmp"):
+            continue
+        if path.name == MARKER:   # the pipeline's ownership marker (rmlib.safety): what made the folder
             continue
         if path.suffix.lower() not in PUBLISHED_SUFFIXES:
             problems.append(f"{rel}: not a publishable file type (audit material belongs in the audit area)")
@@ -311,6 +308,5 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
 def published_files(folder: str | Path, exclude: Iterable[str] = ()) -> list[str]:
     """Every file of the published folder, relative, sorted (``exclude``: top-level names left out)."""
     folder = Path(folder)
-    skip = set(exclude)
     rels = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     return sorted(r for r in rels if r.split("/", 1)[0] not in skip and not r.endswith(".tmp"))

@@ -29,6 +29,7 @@ from rmlib.codebook import load_codebook
 from rmlib.io import MANIFEST, write_manifest
 from rmlib.params import load_params
 from rmlib.pipeline import PipelineError, preflight
+from rmlib.safety import failed_dir
 
 OFF = "officer_survey_2018.csv"
 PROV = "provider_survey_2018.csv"
@@ -119,7 +120,7 @@ def expect_failure(repo: Path, params_file: str = "params/2018.yaml") -> pd.Data
     assert snapshot(repo, ("data/raw",)) == raw_before, "a run changed the raw data"
     problems = vf.value.problems
     assert list(problems.columns) == PROBLEM_COLUMNS and len(problems) > 0
-    written = pd.read_csv(params.path("output_dir") / "validation_errors.csv", dtype=str, keep_default_na=False)
+    written = pd.read_csv(failed_dir(params) / "validation_errors.csv", dtype=str, keep_default_na=False)
     assert list(written.columns) == PROBLEM_COLUMNS
     assert len(written) == len(problems)
     assert "problem(s) in the raw exports" in str(pe.value)
@@ -803,7 +804,8 @@ def test_adding_a_new_year_runs_the_clean_stage_of_the_pipeline(repo_copy):
         (repo_copy / "rmlib").rmdir()
     _add_2019(repo_copy)
     out = run("params/2019.yaml", stages=("01_clean",), say=lambda s: None)
-    assert (out / "notebooks" / "01_clean.ipynb").is_file()
+    assert (repo_copy / "audit" / "2019" / "notebooks" / "01_clean.ipynb").is_file()  # executed notebooks: audit area
+    assert out == repo_copy / "outputs" / "2019" and not (out / "notebooks").exists()
     assert (repo_copy / "data" / "processed" / "2019" / "ratings.parquet").is_file()
     log = pd.read_csv(repo_copy / "data" / "processed" / "2019" / "cleaning_log.csv", keep_default_na=False)
     assert set(log.file) == {"data/raw/2019/provider_export_2019.csv", "data/raw/2019/officer_export_2019.csv"}

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from rmlib import safety
 from rmlib.pipeline import PipelineError, run
 
 pytestmark = pytest.mark.slow
@@ -33,9 +34,12 @@ def test_headlines_reproduce_published_figures(pipeline_run, published):
 
 def test_outputs_layout_and_provenance(pipeline_run):
     out = pipeline_run / "outputs" / "2018"
+    audit = pipeline_run / "audit" / "2018"
+    assert not (out / "notebooks").exists(), "executed notebooks belong to the audit area"
     for name in ("01_clean", "02_score", "03_cross_analysis", "04_significance", "05_report"):
-        assert (out / "notebooks" / f"{name}.ipynb").is_file()
-        html = (out / "notebooks" / "html" / f"{name}.html").read_text()
+        nb = (audit / "notebooks" / f"{name}.ipynb").read_text()
+        assert "output_dir = 'outputs/{year}'" in nb and "staging" not in nb, "notebooks show the final folders"
+        html = (audit / "notebooks" / "html" / f"{name}.html").read_text()
         assert "from_notebook" in html, "the auditors' export keeps the code"
         assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), f"{name}.html loads a remote resource"
     assert (out / "tables" / "tables.xlsx").is_file()
@@ -44,7 +48,15 @@ def test_outputs_layout_and_provenance(pipeline_run):
     assert len(prov["inputs_sha256"]) >= 3 and all(len(v) == 64 for v in prov["inputs_sha256"].values())
     assert prov["params"]["year"] == 2018 and prov["packages"]["pandas"]
     assert [s["stage"] for s in prov["stages"]] == ["01_clean", "02_score", "03_cross_analysis", "04_significance", "05_report"]
-    assert not list(out.parent.glob(".2018.staging-*")), "staging folder left behind"
+    for s in prov["stages"]:  # per stage, the fingerprint it used: inputs, parameters, code, its notebook
+        fp = s["fingerprint"]
+        assert fp["inputs_sha256"] == prov["fingerprint"]["inputs_sha256"] and len(fp["notebook_sha256"]) == 64
+        assert "data/raw/2017/officer_survey_2017.csv" in fp["inputs_sha256"], "the baselines' raw data count too"
+    for area in ("outputs", "audit", "data/processed"):
+        assert not list((pipeline_run / area).glob(".*"))  , f"staging folder left behind in {area}"
+    for folder, kind in ((out, "outputs"), (audit, "audit"), (pipeline_run / "data/processed/2018", "processed")):
+        assert safety.read_marker(folder)["kind"] == kind
+    assert not list(pipeline_run.glob("kernel-*")), "kernel files in the repository root"
 
 
 def test_report_has_no_code_and_no_remote_resources(pipeline_run):
@@ -56,29 +68,46 @@ def test_report_has_no_code_and_no_remote_resources(pipeline_run):
 
 
 def test_no_personal_data_in_outputs(pipeline_run):
-    out = pipeline_run / "outputs"
-    for f in out.rglob("*"):
+    for f in [*(pipeline_run / "outputs").rglob("*"), *(pipeline_run / "audit").rglob("*")]:
         if f.is_file() and f.suffix in (".csv", ".json", ".html", ".ipynb"):
             text = f.read_text(errors="ignore")
             assert "@example.org" not in text, f
             assert "Example Care Home" not in text, f
 
 
-def test_rerun_gives_identical_tables_headlines_and_report(pipeline_run, monkeypatch):
-    """Same inputs + same params -> byte-identical tables, headlines.json and report.html (seeded resampling)."""
+def _tree(root):
+    """sha256 of every file under outputs/, audit/ and data/processed/ (provenance without its timings)."""
     import hashlib
+    out = {}
+    for area in ("outputs", "audit", "data/processed"):
+        for f in sorted((root / area).rglob("*")):
+            if not f.is_file():
+                continue
+            data = f.read_bytes()
+            if f.name == "provenance.json":
+                prov = json.loads(data)
+                for k in ("started_utc", "finished_utc"):
+                    prov.pop(k)
+                for s in prov["stages"]:
+                    s.pop("seconds")
+                data = json.dumps(prov, sort_keys=True).encode()
+            out[str(f.relative_to(root))] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+def test_rerun_gives_identical_files_everywhere_and_no_machine_paths(pipeline_run, monkeypatch):
+    """Same inputs + same params -> byte-identical files in outputs/, audit/ and data/processed/ (seeded
+    resampling; fixed workbook metadata; no run timings in the notebooks) except provenance's timings;
+    no file holds an absolute path of the machine."""
     monkeypatch.setenv("RMLIB_ROOT", str(pipeline_run))
-    out = pipeline_run / "outputs" / "2018"
-
-    def digests():
-        files = [*sorted((out / "tables").glob("*.csv")), out / "headlines.json", out / "report.html"]
-        return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
-
-    before = digests()
+    before = _tree(pipeline_run)
     run("params/2018.yaml", say=lambda s: None)
-    after = digests()
-    assert len(before) > 20
-    assert after == before, [k for k in before if before[k] != after.get(k)]
+    after = _tree(pipeline_run)
+    assert len(before) > 60 and any("tables.xlsx" in k for k in before) and any(".ipynb" in k for k in before)
+    assert after == before, [k for k in set(before) | set(after) if before.get(k) != after.get(k)]
+    for rel in before:
+        text = (pipeline_run / rel).read_bytes()
+        assert str(pipeline_run).encode() not in text and b".staging" not in text, rel
 
 
 def test_failed_run_leaves_last_good_report_intact(pipeline_run, monkeypatch):
@@ -94,7 +123,8 @@ def test_failed_run_leaves_last_good_report_intact(pipeline_run, monkeypatch):
     finally:
         raw.write_bytes(original)
     assert report.read_bytes() == before
-    assert (pipeline_run / "outputs" / "2018" / "validation_errors.csv").is_file()
+    assert (pipeline_run / "audit" / "2018.failed" / "validation_errors.csv").is_file()
+    assert not (pipeline_run / "outputs" / "2018" / "validation_errors.csv").exists()
 
 
 def test_failing_stage_keeps_report_and_the_failed_notebook(pipeline_run, monkeypatch):
@@ -112,8 +142,16 @@ def test_failing_stage_keeps_report_and_the_failed_notebook(pipeline_run, monkey
     finally:
         nb.write_text(original)
     assert (out / "report.html").read_bytes() == before
-    assert (out.parent / "2018.failed-02_score.ipynb").is_file()
-    assert not list(out.parent.glob(".2018.staging-*"))
+    failed = pipeline_run / "audit" / "2018.failed"
+    assert (failed / "02_score.ipynb").is_file() and "NameError" in (failed / "error.txt").read_text()
+    assert not list(out.parent.glob(".2018.staging*")) and not list(out.parent.glob("*.failed*"))
+    # a later good (partial, consistent) run clears the diagnostics and changes no published number
+    tables = {f.name: f.read_bytes() for f in (out / "tables").glob("*.csv")}
+    run("params/2018.yaml", stages=("05_report",), say=lambda s: None)
+    assert not failed.exists()
+    assert {f.name: f.read_bytes() for f in (out / "tables").glob("*.csv")} == tables
+    prov = json.loads((out / "provenance.json").read_text())
+    assert [s.get("reused", False) for s in prov["stages"]] == [True, True, True, True, False]
     with pytest.raises(PipelineError, match="unknown stage"):
         run("params/2018.yaml", stages=("03_crossanalysis",), say=lambda s: None)
 

@@ -89,7 +89,8 @@ def test_published_folder_passes_the_scan_and_the_differencing_attack(pipeline_r
     out = pipeline_run / "outputs" / "2018"
     audit = pipeline_run / "audit" / "2018"
     cells = pd.read_parquet(audit / "data" / "cells_tested.parquet")
-    publish.scan_published(out, 5, suppressed_cells=cells, exclude=("notebooks",))
+    publish.scan_published(out, 5, suppressed_cells=cells)
+    assert not (out / "notebooks").exists() and (audit / "notebooks" / "05_report.ipynb").is_file()
     assert not (out / "data").exists() and (audit / "data" / "cells.parquet").is_file()
     assert not (out / "tables" / "cleaning_log.csv").exists()
     tables = [pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()]
