@@ -305,8 +305,8 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
                            "published: " + "; ".join(problems[:20]) + more)
 
 
-def published_files(folder: str | Path, exclude: Iterable[str] = ()) -> list[str]:
-    """Every file of the published folder, relative, sorted (``exclude``: top-level names left out)."""
+def published_files(folder: str | Path) -> list[str]:
+    """Every file of the published folder, relative, sorted (not the ownership marker or temporary files)."""
     folder = Path(folder)
-    rels = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return sorted(r for r in rels if r.split("/", 1)[0] not in skip and not r.endswith(".tmp"))
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() and p.name != MARKER and not p.name.endswith(".tmp"))
