@@ -17,7 +17,7 @@ import yaml
 
 from .paths import repo_root, resolve
 
-CORRECTIONS = ("holm", "fdr_bh")
+CORRECTIONS = ("fdr_bh", "holm")
 MULTI_SELECT_RULES = ("solely_one", "any")
 
 
@@ -41,7 +41,7 @@ class Params:
     multi_select_rule: str = "solely_one"
     min_cell_n: int = 5
     caution_n: int = 10
-    correction: str = "holm"
+    correction: str = "fdr_bh"
     alpha: float = 0.05
     n_resamples: int = 9999
     seed: int = 2018
