@@ -190,13 +190,17 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--smoke", action="store_true", help="4 rows x 40 replications (seconds)")
     ap.add_argument("--out", help="write the table as CSV here")
+    ap.add_argument("--rows", default="", help="only rows i:j of the scenario list (to split a run)")
     args = ap.parse_args(argv)
     if args.smoke:
         args.reps, args.resamples = 40, 199
     S = load_stats(args.code)
     t0 = time.perf_counter()
     rows = []
+    lo, _, hi = args.rows.partition(":")
     for i, row in enumerate(scenarios()):
+        if args.rows and not (int(lo or 0) <= i < int(hi or 10**9)):
+            continue
         if args.smoke and (row["scenario"], row["setting"], row["n_a"], row["n_b"]) not in SMOKE:
             continue
         rows.append(run_row(S, row, args.reps, args.resamples, args.seed, i))

@@ -953,8 +953,8 @@ def test_compare_cells_switches_to_welch_t_only_when_both_sides_are_large(year_d
 
 def test_large_samples_without_variance_are_tested():
     # 1000 vs 1000 officers, every score 4 on one side and 3 on the other: no spread on either side.
-    # The plain Welch t would be undefined; with the two pseudo-respondents per side it is
-    # d / sqrt(2 * (1000/999) * 2 / 1000**2) = 1 / 0.00200 = 499.7 on about 2002 df: p ~ 0.
+    # The plain Welch t would be undefined; with the tests' pseudo pair (0.5 points^2) per side it is
+    # d / sqrt(2 * (1000/999) * 0.5 / 1000**2) = 1 / 0.0010005 on 2 x 999 df: p ~ 0.
     n = S.LARGE_SAMPLE_N
     ids = [f"O{i:04d}" for i in range(2 * n)]
     resp = pd.DataFrame({"respondent_id": ids, "group": "officer", "question": "share",
@@ -964,8 +964,8 @@ def test_large_samples_without_variance_are_tested():
                           "question": "share", "n": [n, n]})
     out = S.compare_cells(cells, resp, mem, kinds=["rest"], n_resamples=199)
     assert out["rest_p_method"].tolist() == ["welch_cluster_t"] * 2
-    v = 2 * (n / (n - 1)) * 2 / n**2
-    df = v * v / (2 * (v / 2) ** 2 / (n - 1 + 2))
+    v = 2 * (n / (n - 1)) * 0.5 / n**2
+    df = 2 * (n - 1)
     assert out["rest_p"].tolist() == pytest.approx([2 * st.t.sf(1 / np.sqrt(v), df)] * 2, abs=1e-300)
     assert out["rest_diff"].tolist() == [1.0, -1.0] and out["rest_significant"].all()
     assert (out["rest_diff_low"] * out["rest_diff_high"] > 0).all()

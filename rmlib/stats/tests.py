@@ -50,7 +50,7 @@ from scipy import stats as _st
 
 from ._base import (_MAX_KEEP, _MAX_MASK, _MAX_MATRIX, _REL_ZERO, _TIE_RTOL, _active, _as_2d, _check_level,
                     _respondent_means, _rng, _stat)
-from .intervals import PSEUDO_DF, PSEUDO_SS, _diff_t
+from .intervals import TEST_PSEUDO_SS, _diff_t
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ class _Features:
             scale = np.einsum("bi,bij,bj->b", aa, Gss, aa) + np.einsum("bi,bij,bj->b", bb, Gcc, bb)
         q = np.where(q <= _REL_ZERO * scale, 0.0, q)
         if self.pseudo and G >= 1:
-            q = q + PSEUDO_SS / (G * G)
+            q = q + TEST_PSEUDO_SS / (G * G)
         var = (G / (G - 1) * q) if G >= 2 else np.full(q.shape, np.nan)
         return est, var
 
@@ -430,14 +430,14 @@ def sign_flip_test(d, n_resamples: int = 9999, seed=0, exact_threshold: int = 20
     def t_of(m):
         q = ss - n * m * m
         q = np.where(q <= _REL_ZERO * max(ss, 1e-300), 0.0, q)
-        v = (q + PSEUDO_SS) / (n * (n - 1))
+        v = (q + TEST_PSEUDO_SS) / (n * (n - 1))
         return _t_of(m, v), v
 
     t_obs, v_obs = t_of(np.array([mean]))
     se = float(np.sqrt(v_obs[0]))
     if large_n is not None and n >= large_n:
-        p = float(2 * _st.t.sf(abs(mean) / se, n - 1 + PSEUDO_DF))
-        crit = float(_st.t.ppf(0.5 + level / 2, n - 1 + PSEUDO_DF))
+        p = float(2 * _st.t.sf(abs(mean) / se, n - 1))
+        crit = float(_st.t.ppf(0.5 + level / 2, n - 1))
         low, high = _inverted(mean, se, crit, p, level)
         return PermutationResult(mean, p, "t", n, n, 0, low, high, se, crit)
     if 2.0 ** n <= exact_threshold:
