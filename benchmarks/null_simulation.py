@@ -182,6 +182,31 @@ def run_row(S, row: dict, reps: int, resamples: int, seed: int, index: int) -> d
     return out
 
 
+def markdown(before: str, after: str) -> str:
+    """The before/after table of ``benchmarks/README.md`` from two ``--out`` CSV files (after may be several)."""
+    b = pd.read_csv(before)
+    a = pd.concat([pd.read_csv(f) for f in after.split(",")], ignore_index=True)
+    key = ["scenario", "setting", "n_a", "n_b"]
+    m = b.merge(a, on=key, suffixes=("_b", "_a"))
+    lines = ["| scenario | setting | n | vs | FPR before | FPR after | power before | power after | "
+             "cell cov. before (A / B) | cell cov. after (A / B) | zero-width before |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def pm(r, s):
+        flag = " **!**" if bool(r[f"over_{s}"]) else ""     # above 0.05 + 2 MC SE
+        return f"{r[f'fpr_{s}']:.3f} +- {r[f'mc_se_{s}']:.3f}{flag}"
+
+    def cov(r, s):
+        f = lambda v: "-" if pd.isna(v) else f"{v:.3f}"  # noqa: E731
+        return f"{f(r[f'cov_a_{s}'])} / {f(r[f'cov_b_{s}'])}"
+    for _, r in m.iterrows():
+        z = r["w0_a_b"]
+        lines.append(f"| {r['scenario']} | {r['setting']} | {r['n_a']} | {r['n_b']} | {pm(r, 'b')} | {pm(r, 'a')} | "
+                     f"{r['power_b']:.3f} | {r['power_a']:.3f} | {cov(r, 'b')} | {cov(r, 'a')} | "
+                     f"{'-' if pd.isna(z) else f'{z:.2f}'} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> pd.DataFrame:
     ap = argparse.ArgumentParser(description="Null simulation for rmlib.stats (before/after)")
     ap.add_argument("--code", choices=("before", "after"), default="after")
@@ -191,7 +216,12 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--smoke", action="store_true", help="4 rows x 40 replications (seconds)")
     ap.add_argument("--out", help="write the table as CSV here")
     ap.add_argument("--rows", default="", help="only rows i:j of the scenario list (to split a run)")
+    ap.add_argument("--table", nargs=2, metavar=("BEFORE_CSV", "AFTER_CSVS"),
+                    help="print the before/after markdown table of two --out files (after: comma-separated)")
     args = ap.parse_args(argv)
+    if args.table:
+        print(markdown(*args.table))
+        return None
     if args.smoke:
         args.reps, args.resamples = 40, 199
     S = load_stats(args.code)
