@@ -237,6 +237,18 @@ class _Features:
     def stats(self, F: np.ndarray, G: int, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(statistic, CR1 variance) of statistic j for rows of side sums F (b x features), G respondents."""
         si, ci, ss, sc, cc = self.plans[j]
+        if len(si) == 1:        # one question: 1-D arithmetic on column views (the common case, fast)
+            S1, C1 = F[:, si[0]], F[:, ci[0]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                m1 = np.where(C1 > 0, S1 / C1, np.nan)
+                inv2 = 1.0 / (C1 * C1)
+            Gss, Gsc, Gcc = F[:, ss[0, 0]], F[:, sc[0, 0]], F[:, cc[0, 0]]
+            q = (Gss - 2 * m1 * Gsc + m1 * m1 * Gcc) * inv2
+            q = np.where(q <= _REL_ZERO * (Gss + m1 * m1 * Gcc) * inv2, 0.0, q)
+            if self.pseudo and G >= 1:
+                q = q + TEST_PSEUDO_SS / (G * G)
+            var = (G / (G - 1) * q) if G >= 2 else np.full(q.shape, np.nan)
+            return m1, var
         Sq, Cq = F[:, si], F[:, ci]
         valid = Cq > 0
         k = valid.sum(1, keepdims=True)
