@@ -243,6 +243,9 @@ def main(argv=None) -> pd.DataFrame:
         if args.smoke and (row["scenario"], row["setting"], row["n_a"], row["n_b"]) not in SMOKE:
             continue
         rows.append(run_row(S, row, args.reps, args.resamples, args.seed, i))
+        if args.out:       # row by row, so a long run that is cut off keeps what it finished
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            pd.DataFrame(rows).assign(resamples=args.resamples).to_csv(args.out, index=False)
         print(f"  {row['scenario']:<10} {row['setting']:<18} {row['n_a']:>3} vs {row['n_b']:<3} "
               f"fpr {rows[-1]['fpr']:.3f}  power {rows[-1]['power']:.3f}  ({time.perf_counter() - t0:.0f} s)",
               file=sys.stderr, flush=True)
@@ -254,8 +257,7 @@ def main(argv=None) -> pd.DataFrame:
     print(out.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"({time.perf_counter() - t0:.0f} s)")
     if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        out.to_csv(args.out, index=False)
+        out.assign(resamples=args.resamples).to_csv(args.out, index=False)
     return out
 
 
