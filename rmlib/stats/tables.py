@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._coding import text_codes
 from ..constants import QUESTIONS
-from ._base import (ALL, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _check_level, _respondent_means, _seed_for,
+from ._base import (ALL, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _check_level, _seed_for,
                     _seed_int, _stat)
 from .intervals import _t_interval, overall_interval
 from .multiplicity import CORRECTIONS, adjust_comparisons, comparison_id
