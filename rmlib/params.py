@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from .paths import repo_root, resolve
 from .yamlsafe import UnsafeYAML, load_yaml
 
-CORRECTIONS = ("holm", "fdr_bh")
+CORRECTIONS = ("fdr_bh", "holm")
 MULTI_SELECT_RULES = ("solely_one", "any")
 #: the only placeholder a path parameter may hold
 PATH_PLACEHOLDERS = ("year",)
@@ -151,7 +151,7 @@ class Params:
     multi_select_rule: str = "solely_one"
     min_cell_n: int = 5
     caution_n: int = 10
-    correction: str = "holm"
+    correction: str = "fdr_bh"
     alpha: float = 0.05
     n_resamples: int = 9999
     seed: int = 2018

@@ -56,7 +56,7 @@ COUNT_TABLES = {
     "headline": ("n", "n_last"), "responses_by_year": ("n", "respondents", "providers", "officers"),
     "cleaning_summary": (), "maturity": ("n", "n_last"), "trend_by_question": ("n",),
     "provider_no_contact": (), "comments_summary": (), "comments_counts": (), "comments_quotes": (),
-    "findings": (),
+    "findings": (), "comparison_families": (),
 }
 
 
@@ -105,15 +105,18 @@ FINDING_KINDS = {"rest": "subgroup vs rest of group", "last_year": "change on la
 
 def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS),
              min_cell_n: int = DEFAULT_MIN_CELL_N) -> pd.DataFrame:
-    """Every significant comparison (after correction) as a plain-language sentence.
+    """Every significant comparison (after correction) as a plain-language sentence, once.
 
-    A ``groups`` comparison appears in a table once per group; it is reported
-    once (from the provider row). Rows are ordered by table, kind and the size
-    of the difference.
+    One row per *distinct* comparison (``comparison``: the ``{kind}_id`` of
+    ``stats.compare_cells``), however many tables show it: ``table`` is the
+    first of them, ``tables`` all of them ("; "-separated), and its p, adjusted
+    p and verdict are the same in each. A ``groups`` comparison is worded from
+    the provider row. Rows are ordered by table, kind and the size of the
+    difference.
     """
     from .stats import describe_finding
 
-    rows = []
+    rows: dict[str, dict] = {}
     for kind in kinds:
         col = f"{kind}_significant"
         if col not in cells.columns:
@@ -122,15 +125,33 @@ def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS),
         if kind == "groups":
             sig = sig[sig["group"] == "provider"]
         for _, r in sig.iterrows():
-            rows.append({"table": r["table"], "kind": kind, "group": r["group"], "attribute": r["attribute"],
-                         "category": r["category"], "question": r["question"], "diff": r[f"{kind}_diff"],
-                         "p_adj": r[f"{kind}_p_adj"],
-                         "text": describe_finding(r, kind=kind, min_cell_n=min_cell_n)})
-    out = pd.DataFrame(rows, columns=["table", "kind", "group", "attribute", "category", "question", "diff", "p_adj", "text"])
+            cid = r.get(f"{kind}_id")
+            cid = "|".join(map(str, (r["table"], kind, r["group"], r["attribute"], r["category"], r["question"]))) \
+                if _missing(cid) else str(cid)
+            if cid in rows:
+                if r["table"] not in rows[cid]["tables"]:
+                    rows[cid]["tables"].append(r["table"])
+                continue
+            rows[cid] = {"comparison": cid, "table": r["table"], "tables": [r["table"]], "kind": kind,
+                         "group": r["group"], "attribute": r["attribute"], "category": r["category"],
+                         "question": r["question"], "diff": r[f"{kind}_diff"], "p_adj": r[f"{kind}_p_adj"],
+                         "text": describe_finding(r, kind=kind, min_cell_n=min_cell_n)}
+    cols = ["comparison", "table", "tables", "kind", "group", "attribute", "category", "question", "diff", "p_adj",
+            "text"]
+    out = pd.DataFrame(list(rows.values()), columns=cols)
     if out.empty:
         return out
+    out["tables"] = out["tables"].map("; ".join)
     out["_abs"] = out["diff"].abs()
     return out.sort_values(["table", "kind", "_abs"], ascending=[True, True, False]).drop(columns="_abs").reset_index(drop=True)
+
+
+def _in_tables(fnd: pd.DataFrame, tables) -> pd.Series:
+    """Rows of a findings frame shown in any of ``tables`` (``tables`` column; older frames: ``table``)."""
+    wanted = {tables} if isinstance(tables, str) else set(tables)
+    if "tables" not in fnd.columns:
+        return fnd["table"].isin(wanted)
+    return fnd["tables"].astype(str).map(lambda t: bool(wanted & set(t.split("; "))))
 
 
 def _num(x: Any) -> float | None:
@@ -335,7 +356,7 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
     block = {"id": table, "title": spec.title if spec else table,
              "means": matrix(t, "mean", params.min_cell_n, total),
              "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
-             "findings": findings_.loc[findings_["table"] == table, "text"].tolist() if not findings_.empty else [],
+             "findings": findings_.loc[_in_tables(findings_, table), "text"].tolist() if not findings_.empty else [],
              "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
              "figure": None}
     if figure and t["group"].nunique() == 1 and len(t):
@@ -364,7 +385,7 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     published (shown in the provenance section).
     """
     from .provenance import git_commit, input_hashes, package_versions
-    from .stats import LARGE_SAMPLE_N, MIN_BOOT_N
+    from .stats import CORRECTION_NAME, FAMILY_TEXT, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
 
     out = Path(out_dir)
     if audit_dir is not None:
@@ -385,7 +406,8 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     power = _read(audit, "power")
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
     ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
-                           "correction_name": "Holm" if params.correction == "holm" else "Benjamini-Hochberg",
+                           "correction_name": CORRECTION_NAME.get(params.correction, params.correction),
+                           "family_text": FAMILY_TEXT.get(params.correction, ""), "pseudo_ss": PSEUDO_SS,
                            "min_boot_n": MIN_BOOT_N, "large_n": LARGE_SAMPLE_N}
 
     # headlines
@@ -402,11 +424,18 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
                       "change_significant": _flag(sig), "change_tested": not _missing(sig),
                       "change_p": None if ov is None else ov.get("last_year_p_adj")})
     ctx["heads"] = heads
-    whole = fnd[fnd["table"].isin(["compare_overall", "officer_by_question", "provider_by_question",
-                                   "compare_by_question"])] if not fnd.empty else fnd
-    ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []  # same test in several tables: once
-    ctx["n_findings"] = len(fnd)
-    ctx["n_tests"] = int(sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
+    whole = fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question",
+                                 "compare_by_question"])] if not fnd.empty else fnd
+    ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []
+    # distinct comparisons: one shown in several tables (or in both groups' rows) counts once
+    ctx["n_findings"] = int(fnd["comparison"].nunique()) if "comparison" in fnd.columns else len(fnd)
+    ids = [cells.loc[cells[f"{k}_p"].notna(), f"{k}_id"] for k in FINDING_KINDS if f"{k}_id" in cells.columns]
+    ctx["n_tests"] = int(pd.concat(ids).nunique()) if ids else int(
+        sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
+    fam = _read(audit, "comparison_families")
+    ctx["n_family"] = int(fam["m"].sum()) if not fam.empty else ctx["n_tests"]
+    ctx["families"] = fam.to_dict("records") if not fam.empty else []
+    ctx["n_families"] = len(fam)
 
     # by question, per group
     q = pd.concat(totals.values(), ignore_index=True)
@@ -461,8 +490,11 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
             n_needed=("n_needed", "max")).reset_index()
         # bases of hidden cells and small rests are not given away (85 - 81 = 4)
         ctx["power"] = disclosure.publishable_power(pw, cells, k).frame.to_dict("records")
+        ctx["power_alpha"] = (sorted(power["alpha"].dropna().unique().tolist()) if "alpha" in power.columns
+                              else [params.alpha])
     else:
         ctx["power"] = []
+        ctx["power_alpha"] = [params.alpha]
     ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
     ctx["cleaning"] = _read(audit, "cleaning_summary").to_dict("records")
     ctx["merges"] = disclosure.merge_note(getattr(params, "merges", None))

@@ -65,7 +65,7 @@ def test_cell_interval_officers_is_classical_t(seed, n):
     x = rng.integers(1, 5, n).astype(float)
     if np.ptp(x) == 0:
         x[0] = 1 + (x[0] % 4)
-    low, high, method = S.cell_interval(x, np.ones(n))
+    low, high, method = S.cell_interval(x, np.ones(n), pseudo=False)
     ref = st.t.interval(0.95, n - 1, loc=x.mean(), scale=st.sem(x))
     assert method == "cluster_t"
     assert low == pytest.approx(ref[0], abs=1e-10)
@@ -74,7 +74,7 @@ def test_cell_interval_officers_is_classical_t(seed, n):
 
 def test_cell_interval_level():
     x = np.array([1.0, 2, 2, 3, 4, 4, 3])
-    low, high, _ = S.cell_interval(x, np.ones(7), level=0.9)
+    low, high, _ = S.cell_interval(x, np.ones(7), level=0.9, pseudo=False)
     ref = st.t.interval(0.9, 6, loc=x.mean(), scale=st.sem(x))
     assert (low, high) == pytest.approx(ref, abs=1e-10)
 
@@ -87,11 +87,11 @@ def test_cell_interval_providers_matches_statsmodels_cluster_ols(seed, n):
     res = sm.OLS(y, np.ones_like(y)).fit(cov_type="cluster", cov_kwds={"groups": ids}, use_t=True)
     ref_low, ref_high = res.conf_int(alpha=0.05)[0]
     # df = n - 1 reproduces statsmodels' interval exactly
-    low, high, method = S.cell_interval(sums, counts, df_method="clusters")
+    low, high, method = S.cell_interval(sums, counts, df_method="clusters", pseudo=False)
     assert method == "cluster_t"
     assert low == pytest.approx(ref_low, abs=1e-10) and high == pytest.approx(ref_high, abs=1e-10)
     # the default uses the same standard error with Satterthwaite df
-    low2, high2, _ = S.cell_interval(sums, counts)
+    low2, high2, _ = S.cell_interval(sums, counts, pseudo=False)
     a2 = counts.astype(float) ** 2
     df = (n - 1) / n * a2.sum() ** 2 / (a2 ** 2).sum()
     half = st.t.ppf(0.975, df) * res.bse[0]
@@ -113,26 +113,26 @@ def test_satterthwaite_df_by_hand():
 
 
 def test_cell_interval_edge_cases():
-    low, high, m = S.cell_interval([3.0], [1])
+    low, high, m = S.cell_interval([3.0], [1], pseudo=False)
     assert m == "none" and np.isnan(low) and np.isnan(high)
     # respondents without a rating are not in the cell
-    low, high, m = S.cell_interval([3.0, 0.0], [1, 0])
+    low, high, m = S.cell_interval([3.0, 0.0], [1, 0], pseudo=False)
     assert m == "none"
     # zero variance: the point twice, labelled
-    assert S.cell_interval([6.0, 3.0, 9.0], [2, 1, 3]) == (3.0, 3.0, "zero_variance")
+    assert S.cell_interval([6.0, 3.0, 9.0], [2, 1, 3], pseudo=False) == (3.0, 3.0, "zero_variance")
     # zero-count rows do not change the result
-    a = S.cell_interval([3.0, 4.0, 2.0], [1, 1, 1])
-    b = S.cell_interval([3.0, 0.0, 4.0, 2.0], [1, 0, 1, 1])
+    a = S.cell_interval([3.0, 4.0, 2.0], [1, 1, 1], pseudo=False)
+    b = S.cell_interval([3.0, 0.0, 4.0, 2.0], [1, 0, 1, 1], pseudo=False)
     assert a == b
     # no clipping to the 1-4 scale
-    low, high, _ = S.cell_interval([4.0, 4.0, 3.0], [1, 1, 1])
+    low, high, _ = S.cell_interval([4.0, 4.0, 3.0], [1, 1, 1], pseudo=False)
     assert high > 4
     with pytest.raises(ValueError, match="same shape"):
-        S.cell_interval([1.0, 2.0], [1])
+        S.cell_interval([1.0, 2.0], [1], pseudo=False)
     with pytest.raises(ValueError, match="counts must be finite"):
-        S.cell_interval([1.0, 2.0], [1, -1])
+        S.cell_interval([1.0, 2.0], [1, -1], pseudo=False)
     with pytest.raises(ValueError, match="1-D"):
-        S.cell_interval(np.ones((3, 2)), np.ones((3, 2)))
+        S.cell_interval(np.ones((3, 2)), np.ones((3, 2)), pseudo=False)
     with pytest.raises(ValueError, match="level"):
         S.cell_interval([1.0, 2.0], [1, 1], level=95)
 
@@ -144,7 +144,7 @@ def test_overall_interval_small_n_is_t_on_respondent_overall_means():
     rng = np.random.default_rng(5)
     sums = rng.integers(1, 5, (12, 8)).astype(float)
     counts = np.ones((12, 8))
-    low, high, method = S.overall_interval(sums, counts)
+    low, high, method = S.overall_interval(sums, counts, pseudo=False)
     x = sums.mean(axis=1)              # each officer's own overall score
     ref = st.t.interval(0.95, 11, loc=x.mean(), scale=st.sem(x))
     assert method == "cluster_t"
@@ -157,7 +157,7 @@ def test_overall_interval_bootstrap_matches_naive_loop():
     counts[0, 3] = 0
     sums[0, 3] = 0                       # a respondent skipping a question
     B, seed = 500, 42
-    low, high, method = S.overall_interval(sums, counts, n_boot=B, seed=seed, min_boot_n=2)
+    low, high, method = S.overall_interval(sums, counts, n_boot=B, seed=seed, min_boot_n=2, pseudo=False)
     assert method == "bootstrap_percentile"
     # naive reference: the same random draws, one replicate at a time
     idx = np.random.default_rng(seed).integers(0, 30, size=(B, 30))
@@ -168,24 +168,24 @@ def test_overall_interval_bootstrap_matches_naive_loop():
     ref = np.quantile(reps, [0.025, 0.975])
     assert (low, high) == pytest.approx(tuple(ref), abs=1e-12)
     # reproducible, and seed-dependent
-    assert S.overall_interval(sums, counts, n_boot=B, seed=seed, min_boot_n=2) == (low, high, method)
-    assert S.overall_interval(sums, counts, n_boot=B, seed=seed + 1, min_boot_n=2) != (low, high, method)
+    assert S.overall_interval(sums, counts, n_boot=B, seed=seed, min_boot_n=2, pseudo=False) == (low, high, method)
+    assert S.overall_interval(sums, counts, n_boot=B, seed=seed + 1, min_boot_n=2, pseudo=False) != (low, high, method)
 
 
 def test_overall_interval_default_uses_bootstrap_from_min_boot_n():
     rng = np.random.default_rng(7)
     sums, counts = gen_design(rng, S.MIN_BOOT_N, "officer")
-    assert S.overall_interval(sums, counts, n_boot=199)[2] == "bootstrap_percentile"
-    assert S.overall_interval(sums[:-1], counts[:-1], n_boot=199)[2] == "cluster_t"
-    low, high, _ = S.overall_interval(sums, counts, n_boot=1999)
-    tl, th, _ = S.overall_interval(sums, counts, min_boot_n=10**9)
+    assert S.overall_interval(sums, counts, n_boot=199, pseudo=False)[2] == "bootstrap_percentile"
+    assert S.overall_interval(sums[:-1], counts[:-1], n_boot=199, pseudo=False)[2] == "cluster_t"
+    low, high, _ = S.overall_interval(sums, counts, n_boot=1999, pseudo=False)
+    tl, th, _ = S.overall_interval(sums, counts, min_boot_n=10**9, pseudo=False)
     assert abs(low - tl) < 0.03 and abs(high - th) < 0.03  # both valid at n = 100: they agree
 
 
 def test_overall_interval_edge_cases():
-    assert S.overall_interval(np.ones((1, 8)) * 3, np.ones((1, 8)))[2] == "none"
-    assert S.overall_interval(np.full((30, 8), 2.0), np.ones((30, 8)), min_boot_n=2)[:2] == (2.0, 2.0)
-    assert S.overall_interval(np.full((30, 8), 2.0), np.ones((30, 8)))[2] == "zero_variance"
+    assert S.overall_interval(np.ones((1, 8)) * 3, np.ones((1, 8)), pseudo=False)[2] == "none"
+    assert S.overall_interval(np.full((30, 8), 2.0), np.ones((30, 8)), min_boot_n=2, pseudo=False)[:2] == (2.0, 2.0)
+    assert S.overall_interval(np.full((30, 8), 2.0), np.ones((30, 8)), pseudo=False)[2] == "zero_variance"
     # respondents with no rating at all are dropped
     s = np.vstack([np.full((1, 8), 0.0), np.arange(16, dtype=float).reshape(2, 8) % 4 + 1])
     c = np.vstack([np.zeros((1, 8)), np.ones((2, 8))])
@@ -202,7 +202,7 @@ def test_permutation_exact_by_hand_3_vs_3():
     # so a group of sum s has mean s/3 and the other (21 - s)/3, and
     # |T*| = |2s - 21| / 3 >= 3 only when s = 6 ({1,2,3}) or s = 15 ({4,5,6}).
     # Each is one split, so p = 2 / 20 = 0.1.
-    r = S.permutation_test([1, 2, 3], [1, 1, 1], [4, 5, 6], [1, 1, 1])
+    r = S.permutation_test([1, 2, 3], [1, 1, 1], [4, 5, 6], [1, 1, 1], studentise=False)
     assert r.method == "exact" and r.n_perm == 20
     assert r.p == pytest.approx(2 / 20, abs=1e-15)
     assert r.diff == pytest.approx(-3.0)
@@ -214,7 +214,7 @@ def test_permutation_exact_by_hand_with_ties():
     # |T*| >= 4/3 <=> s <= 4 or s >= 8 for the first group's sum s.
     # Label the values 1a 1b 2a 2b 3a 3b. Sums <= 4: {1a,1b,2a}, {1a,1b,2b};
     # sums >= 8: {2a,3a,3b}, {2b,3a,3b}. 4 of the 20 splits -> p = 0.2.
-    r = S.permutation_test([1, 1, 2], [1, 1, 1], [2, 3, 3], [1, 1, 1])
+    r = S.permutation_test([1, 1, 2], [1, 1, 1], [2, 3, 3], [1, 1, 1], studentise=False)
     assert r.p == pytest.approx(4 / 20, abs=1e-15) and r.method == "exact"
 
 
@@ -240,7 +240,7 @@ def test_permutation_exact_clustered_matches_brute_force(seed):
     rng = np.random.default_rng(seed)
     ids, y = ratings_long(rng, 11, kmax=4)
     sums, counts = to_sums(ids, y, 11)
-    r = S.permutation_test(sums[:5], counts[:5], sums[5:], counts[5:])
+    r = S.permutation_test(sums[:5], counts[:5], sums[5:], counts[5:], studentise=False)
     assert r.method == "exact" and r.n_perm == math.comb(11, 5)
     assert r.p == pytest.approx(_brute_force_p(sums[:5], counts[:5], sums[5:], counts[5:]), abs=1e-15)
 
@@ -252,7 +252,7 @@ def test_permutation_float_ties_count():
     # plain >= finds only 3. The 1e-12 tolerance must find all 6.
     sa, ca = np.array([2.0, 7.0, 3.0]), np.array([1.0, 3.0, 1.0])
     sb, cb = np.array([4.0, 2.0, 4.0, 2.0]), np.array([2.0, 1.0, 3.0, 1.0])
-    r = S.permutation_test(sa, ca, sb, cb)
+    r = S.permutation_test(sa, ca, sb, cb, studentise=False)
     assert r.n_perm == 35
     assert _brute_force_p(sa, ca, sb, cb) == pytest.approx(6 / 35, abs=1e-15)
     assert r.p == pytest.approx(6 / 35, abs=1e-15)
@@ -269,7 +269,7 @@ def test_permutation_matches_scipy_exact(seed, na, nb):
 
     ref = st.permutation_test((a, b), stat, permutation_type="independent", alternative="greater",
                               n_resamples=np.inf, vectorized=True)
-    r = S.permutation_test(a, np.ones(na), b, np.ones(nb))
+    r = S.permutation_test(a, np.ones(na), b, np.ones(nb), studentise=False)
     assert r.method == "exact"
     assert r.p == pytest.approx(ref.pvalue, abs=1e-10)
 
@@ -278,20 +278,20 @@ def test_permutation_monte_carlo_close_to_exact_and_plus_one_formula():
     rng = np.random.default_rng(8)
     a = rng.integers(1, 5, 9).astype(float)
     b = (rng.integers(1, 5, 10) + (rng.random(10) < 0.4)).clip(1, 4).astype(float)
-    exact = S.permutation_test(a, np.ones(9), b, np.ones(10), exact_threshold=10**6)
-    mc = S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=4999, seed=1, exact_threshold=10)
+    exact = S.permutation_test(a, np.ones(9), b, np.ones(10), exact_threshold=10**6, studentise=False)
+    mc = S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=4999, seed=1, exact_threshold=10, studentise=False)
     assert exact.method == "exact" and exact.n_perm == math.comb(19, 9)
     assert mc.method == "monte carlo" and mc.n_perm == 4999
     se = math.sqrt(exact.p * (1 - exact.p) / 4999)
     assert abs(mc.p - exact.p) < 4 * se + 1 / 5000
     # the most extreme possible split (about 1 in 4e11): no resample reaches it,
     # so p = (1 + 0) / (B + 1)
-    r = S.permutation_test(np.full(10, 4.0), np.ones(10), np.full(60, 1.0), np.ones(60),
+    r = S.permutation_test(np.full(10, 4.0), np.ones(10), np.full(60, 1.0), np.ones(60), studentise=False,
                            n_resamples=999, seed=3)
     assert r.p == pytest.approx(1 / 1000, abs=1e-15)
     # repeatable with the same seed
-    assert S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10) == \
-        S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10)
+    assert S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10).p == \
+        S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10).p
 
 
 def test_random_subsets_are_uniform():
@@ -310,8 +310,8 @@ def test_splits_of_either_side_agree():
     # enumerating the smaller side (B here) must give the same exact p as A
     rng = np.random.default_rng(3)
     sums, counts = gen_design(rng, 13, "provider")
-    a = S.permutation_test(sums[:9, 2], counts[:9, 2], sums[9:, 2], counts[9:, 2])
-    b = S.permutation_test(sums[9:, 2], counts[9:, 2], sums[:9, 2], counts[:9, 2])
+    a = S.permutation_test(sums[:9, 2], counts[:9, 2], sums[9:, 2], counts[9:, 2], studentise=False)
+    b = S.permutation_test(sums[9:, 2], counts[9:, 2], sums[:9, 2], counts[:9, 2], studentise=False)
     assert a.method == b.method == "exact"
     assert a.p == pytest.approx(b.p, abs=1e-15) and a.diff == pytest.approx(-b.diff, abs=1e-15)
 
@@ -335,13 +335,13 @@ def test_permutation_overall_2d_matches_brute_force():
     combos = list(itertools.combinations(range(9), 4))
     for combo in combos:
         hits += abs(overall(combo) - overall([i for i in range(9) if i not in combo])) >= obs - 1e-12
-    r = S.permutation_test(sums[:4], counts[:4], sums[4:], counts[4:])
+    r = S.permutation_test(sums[:4], counts[:4], sums[4:], counts[4:], studentise=False)
     assert r.method == "exact" and r.p == pytest.approx(hits / len(combos), abs=1e-15)
     assert r.diff == pytest.approx(overall(range(4)) - overall(range(4, 9)), abs=1e-12)
 
 
 def test_permutation_empty_group():
-    r = S.permutation_test([3.0, 2.0], [1, 1], [0.0], [0])
+    r = S.permutation_test([3.0, 2.0], [1, 1], [0.0], [0], studentise=False)
     assert r.method == "none" and np.isnan(r.p) and r.n_b == 0
 
 
@@ -462,7 +462,7 @@ def test_adjust_pvalues_nan_handling_and_types():
     assert np.isnan(S.adjust_pvalues([np.nan, np.nan])).all()
     assert S.adjust_pvalues([]).size == 0
     assert S.adjust_pvalues([0.9, 0.8], "holm").max() <= 1.0
-    with pytest.raises(ValueError, match="holm.*fdr_bh"):
+    with pytest.raises(ValueError, match="fdr_bh.*holm"):
         S.adjust_pvalues([0.1], "bonferroni")
 
 
@@ -536,11 +536,13 @@ def test_add_intervals_matches_direct_calls(year_data):
     out = S.add_intervals(cells, pd.concat([resp, rl]), mem, n_boot=499, seed=3)
     assert list(out.index) == list(cells.index)
     assert {"ci_low", "ci_high", "ci_method"} <= set(out.columns)
-    # officers in the North, trust: a classical t interval on their scores
+    # officers in the North, trust: the t interval on their scores with two pseudo-respondents at
+    # mean +- 1 (sum of squares + 2, df n + 1), written out with scipy
     north = set(mem.loc[mem["category"] == "North", "respondent_id"]) - {"O003"}   # O003 chose two
     s, c = _subset(resp[resp["group"] == "officer"], north, "trust")
     row = out[(out["table"] == "officer_by_quadrant") & (out["category"] == "North") & (out["question"] == "trust")]
-    ref = st.t.interval(0.95, len(s) - 1, loc=s.mean(), scale=st.sem(s))
+    n = len(s)
+    ref = st.t.interval(0.95, n + 1, loc=s.mean(), scale=np.sqrt((((s - s.mean()) ** 2).sum() + 2) / (n * (n - 1))))
     assert (row["ci_low"].item(), row["ci_high"].item()) == pytest.approx(ref, abs=1e-10)
     # a rating-level cell: providers' ratings of department d0
     d0 = rl[(rl["category"] == "d0") & (rl["question"] == "roles") & (rl["count"] > 0)]
@@ -548,7 +550,7 @@ def test_add_intervals_matches_direct_calls(year_data):
     ref = S.cell_interval(d0["sum"].to_numpy(float), d0["count"].to_numpy(float))
     assert (row["ci_low"].item(), row["ci_high"].item(), row["ci_method"].item()) == ref
     # overall rows get the overall interval (cluster t below 100 respondents)
-    assert set(out.loc[out["question"] == "overall", "ci_method"]) <= {"cluster_t", "none"}
+    assert set(out.loc[out["question"] == "overall", "ci_method"]) <= {"pseudo_t", "none"}
     # small cells get none
     assert (out.loc[out["n"] < 5, "ci_method"] == "none").all()
     # order of rows does not matter (seeds come from the cell, not the row)
@@ -591,9 +593,10 @@ def test_compare_cells_rest_matches_compare_two(year_data):
         assert row["rest_mean_other"].item() == pytest.approx(ref["mean_b"], abs=1e-12)
         # Monte Carlo p with 999 resamples: close to the reference's 9999
         assert abs(row["rest_p"].item() - ref["p"]) < 0.06
-    # whole-group rows and rating-level breakdowns have no "rest" test
+    # whole-group rows have no "rest" test; rating-level breakdowns a paired one (tests/test_stats_inference.py)
     assert out.loc[out["attribute"] == "all", "rest_p"].isna().all()
-    assert out.loc[out["attribute"] == "rated_department", "rest_p"].isna().all()
+    rd = out.loc[(out["attribute"] == "rated_department") & out["rest_p"].notna(), "rest_p_method"]
+    assert len(rd) and rd.str.startswith("sign_flip").all()
     assert (out.loc[out["attribute"] == "all", "rest_p_method"] == "none").all()
 
 
@@ -613,12 +616,19 @@ def test_compare_cells_exact_p_equals_permutation_test():
     assert row["rest_p_method"].item() == "exact"
 
 
-def test_compare_cells_holm_per_table_and_significance(year_data):
+def test_compare_cells_holm_per_family_and_significance(year_data):
     resp, mem, rl, cells = year_data
-    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["rest", "groups"], n_resamples=499)
+    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["rest", "groups"], n_resamples=499,
+                          correction="holm")
+    # Holm family of "rest": one group and one attribute (here: one table); each distinct comparison once
+    for (g, a), df in out.groupby(["group", "attribute"]):
+        d = df.drop_duplicates(["category", "question"])
+        d = d[d["rest_p"].notna()]
+        if d.empty:
+            continue
+        exp = multipletests(d["rest_p"].to_numpy(), method="holm")[1]
+        assert np.allclose(d["rest_p_adj"].to_numpy(), exp, rtol=0, atol=1e-12)
     for t, df in out.groupby("table"):
-        exp = S.adjust_pvalues(df["rest_p"].to_numpy(), "holm")
-        assert np.allclose(df["rest_p_adj"].to_numpy(), exp, equal_nan=True)
         sig = df["rest_significant"]
         tested = df["rest_p_adj"].notna()
         assert sig[~tested].isna().all()
@@ -640,9 +650,16 @@ def test_compare_cells_groups_in_one_table_counted_once():
     cells["table"] = "both_groups"
     out = S.compare_cells(cells, resp, mem, kinds=["groups"], n_resamples=499)
     off = out[out["group"] == "officer"]
-    # one family of the unique comparisons (one per attribute/category/question)
-    exp = S.adjust_pvalues(off["groups_p"].to_numpy(), "holm")
-    assert np.allclose(off["groups_p_adj"].to_numpy(), exp, equal_nan=True)
+    # default: Benjamini-Hochberg over the distinct comparisons (one per attribute/category/question),
+    # the provider and officer rows of a comparison being one test with one verdict
+    d = off[off["groups_p"].notna()].drop_duplicates(["attribute", "category", "question"])
+    exp = multipletests(d["groups_p"].to_numpy(), method="fdr_bh")[1]
+    assert np.allclose(d["groups_p_adj"].to_numpy(), exp, rtol=0, atol=1e-12)
+    prov = out[out["group"] == "provider"].set_index(["attribute", "category", "question"])
+    o = off.set_index(["attribute", "category", "question"])
+    both = o.index.intersection(prov.index)
+    assert (o.loc[both, "groups_id"] == prov.loc[both, "groups_id"]).all()
+    assert np.allclose(o.loc[both, "groups_p_adj"], prov.loc[both, "groups_p_adj"], equal_nan=True)
 
 
 def test_compare_cells_last_year_and_min_cell_n(year_data):
@@ -731,7 +748,7 @@ def test_power_table(year_data):
     resp, mem, rl, cells = year_data
     pt = S.power_table(cells, pd.concat([resp, rl]), mem)
     assert list(pt.columns) == ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd",
-                                "mdd", "n_needed"]
+                                "alpha", "mdd", "n_needed"]
     assert (pt["attribute"] == "quadrant").all()          # no whole-group or rating-level rows
     row = pt[(pt["group"] == "officer") & (pt["category"] == "North") & (pt["question"] == "trust")].iloc[0]
     off = resp[(resp["group"] == "officer") & (resp["question"] == "trust") & (resp["count"] > 0)]
@@ -855,8 +872,8 @@ def test_permutation_small_side_of_many_matches_brute_force(seed, overall):
     rng = np.random.default_rng(seed)
     if overall:
         s, c = gen_design(rng, 21, "provider")
-        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:])
-        ref = S.permutation_test(s[:2], c[:2], s[2:], c[2:], exact_threshold=0, n_resamples=1)
+        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:], studentise=False)
+        ref = S.permutation_test(s[:2], c[:2], s[2:], c[2:], exact_threshold=0, n_resamples=1, studentise=False)
         assert ref.method == "monte carlo"
         # brute force on the overall statistic in floating point, every split
         obs = abs(S._stat(s[:2].sum(0), c[:2].sum(0)) - S._stat(s[2:].sum(0), c[2:].sum(0)))
@@ -870,7 +887,7 @@ def test_permutation_small_side_of_many_matches_brute_force(seed, overall):
     else:
         ids, y = ratings_long(rng, 21, kmax=4)
         s, c = to_sums(ids, y, 21)
-        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:])
+        r = S.permutation_test(s[:2], c[:2], s[2:], c[2:], studentise=False)
         expected = _brute_force_p(s[:2], c[:2], s[2:], c[2:])
     assert r.method == "exact" and r.n_perm == math.comb(21, 2)
     assert r.p == pytest.approx(expected, abs=1e-15)
@@ -892,7 +909,9 @@ def test_large_sample_methods_agree_with_resampling_at_the_threshold(design, q, 
     A = (sa[:, q], ca[:, q]) if q is not None else (sa, ca)
     B = (sb[:, q], cb[:, q]) if q is not None else (sb, cb)
     perm = S.permutation_test(*A, *B, n_resamples=4999, seed=1)
-    d, low, high, method, p_t = S._diff_t(*S._active(*S._as_2d(*A)), *S._active(*S._as_2d(*B)), 0.95)
+    # the large-sample rule refers the very statistic of the studentised permutation test to the t
+    d, low, high, method, p_t = S._diff_t(*S._active(*S._as_2d(*A)), *S._active(*S._as_2d(*B)), 0.95,
+                                          pseudo=True)
     assert method == "welch_cluster_t"
     assert abs(perm.p - p_t) <= 0.02
     # a p-value and its own interval agree on "significant at 5%"
@@ -900,7 +919,7 @@ def test_large_sample_methods_agree_with_resampling_at_the_threshold(design, q, 
     if q is None:
         blo, bhi, bm = S.overall_interval(*A, n_boot=4999, seed=2, large_n=None)
         tlo, thi, tm = S.overall_interval(*A)
-        assert (bm, tm) == ("bootstrap_percentile", "cluster_t")
+        assert (bm, tm) == ("bootstrap_percentile", "pseudo_t")
         assert abs(blo - tlo) <= 0.05 * (thi - tlo) and abs(bhi - thi) <= 0.05 * (thi - tlo)
 
 
@@ -911,25 +930,31 @@ def test_compare_cells_switches_to_welch_t_only_when_both_sides_are_large(year_d
     perm = S.compare_cells(cells, full, mem, kinds=["rest", "groups"], n_resamples=199, large_n=None)
     switched = 0
     for kind in ("rest", "groups"):
-        tested = out[f"{kind}_p"].notna()
+        paired = out["attribute"] == "rated_department"
+        tested = out[f"{kind}_p"].notna() & ~paired
         big = tested & (out["n"] >= 15) & (out[f"{kind}_n_other"] >= 15)
         assert (out.loc[big, f"{kind}_p_method"] == "welch_cluster_t").all()
         assert out.loc[tested & ~big, f"{kind}_p_method"].isin(["exact", "monte carlo"]).all()
         assert perm.loc[tested, f"{kind}_p_method"].isin(["exact", "monte carlo"]).all()
-        # unchanged where the permutation test is kept; same difference and interval everywhere
-        pd.testing.assert_series_equal(out.loc[~big, f"{kind}_p"], perm.loc[~big, f"{kind}_p"])
-        for col in ("diff", "diff_low", "diff_high", "welch_p", "bm_p"):
+        # paired comparisons: the paired t from 15 pairs, sign-flipping below
+        pt = out[paired & out[f"{kind}_p"].notna()]
+        assert ((pt[f"{kind}_p_method"] == "paired_t") == (pt[f"{kind}_n_other"] >= 15)).all()
+        # unchanged where the permutation test is kept; same difference everywhere
+        keep = ~big & ~paired
+        pd.testing.assert_series_equal(out.loc[keep, f"{kind}_p"], perm.loc[keep, f"{kind}_p"])
+        for col in ("diff", "welch_p", "bm_p"):
             assert np.allclose(out[f"{kind}_{col}"], perm[f"{kind}_{col}"], equal_nan=True, rtol=0, atol=1e-12)
-        # the Welch-t p is the one of the difference interval: p < 0.05 exactly when 0 is outside it
-        w = out[big]
-        assert ((w[f"{kind}_p"] < 0.05) == ((w[f"{kind}_diff_low"] > 0) | (w[f"{kind}_diff_high"] < 0))).all()
+        # either way a p-value and its interval agree: p < 0.05 exactly when 0 is outside it
+        for w in (out[out[f"{kind}_p"].notna()], perm[perm[f"{kind}_p"].notna()]):
+            assert ((w[f"{kind}_p"] < 0.05) == ((w[f"{kind}_diff_low"] > 0) | (w[f"{kind}_diff_high"] < 0))).all()
         switched += int(big.sum())
     assert switched > 0
 
 
-def test_large_samples_without_variance_fall_back_to_the_permutation_test():
-    # 1000 vs 1000 officers, every score 4 on one side and 3 on the other: the Welch t is
-    # undefined (no variance), so the comparison is still tested, by permutation (p = 1 / (R + 1))
+def test_large_samples_without_variance_are_tested():
+    # 1000 vs 1000 officers, every score 4 on one side and 3 on the other: no spread on either side.
+    # The plain Welch t would be undefined; with the tests' pseudo pair (0.5 points^2) per side it is
+    # d / sqrt(2 * (1000/999) * 0.5 / 1000**2) = 1 / 0.0010005 on 2 x 999 df: p ~ 0.
     n = S.LARGE_SAMPLE_N
     ids = [f"O{i:04d}" for i in range(2 * n)]
     resp = pd.DataFrame({"respondent_id": ids, "group": "officer", "question": "share",
@@ -938,9 +963,12 @@ def test_large_samples_without_variance_fall_back_to_the_permutation_test():
     cells = pd.DataFrame({"table": "t", "group": "officer", "attribute": "quadrant", "category": ["North", "South"],
                           "question": "share", "n": [n, n]})
     out = S.compare_cells(cells, resp, mem, kinds=["rest"], n_resamples=199)
-    assert out["rest_p_method"].tolist() == ["monte carlo"] * 2
-    assert out["rest_p"].tolist() == pytest.approx([1 / 200] * 2)
+    assert out["rest_p_method"].tolist() == ["welch_cluster_t"] * 2
+    v = 2 * (n / (n - 1)) * 0.5 / n**2
+    df = 2 * (n - 1)
+    assert out["rest_p"].tolist() == pytest.approx([2 * st.t.sf(1 / np.sqrt(v), df)] * 2, abs=1e-300)
     assert out["rest_diff"].tolist() == [1.0, -1.0] and out["rest_significant"].all()
+    assert (out["rest_diff_low"] * out["rest_diff_high"] > 0).all()
 
 
 def test_year_index_edge_cases_agree_with_plain_pandas():
