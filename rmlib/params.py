@@ -115,8 +115,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec("min_cell_n", "int", 5, "fewer respondents: no mean shown, no test", 1, 1000),
     ParamSpec("caution_n", "int", 10, "fewer respondents: estimate marked with a caution sign (>= min_cell_n)",
               1, 1000),
-    ParamSpec("correction", "str", "holm", "multiple-comparison correction; each table is one family",
-              choices=CORRECTIONS),
+    ParamSpec("correction", "str", "fdr_bh", "multiple-comparison correction: fdr_bh, Benjamini-Hochberg over "
+              "all distinct comparisons of the report; holm, Holm within each family", choices=CORRECTIONS),
     ParamSpec("alpha", "float", 0.05, "significance level after correction", 0.0, 1.0, exclusive=True),
     ParamSpec("n_resamples", "int", 9999, "Monte Carlo permutations / bootstrap draws", 999, 100_000),
     ParamSpec("seed", "int", 2018, "random seed of every resampling (same seed, same numbers)", 0, 2**32 - 1),
