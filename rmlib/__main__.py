@@ -19,17 +19,51 @@ _OS_HINTS = {errno.EACCES: "permission denied (read-only folder?)", errno.EPERM:
              errno.ENOENT: "no such file or folder", errno.EFBIG: "file too large"}
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml), or a plain word when it is not installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+    try:
+        return installed("rmlib")
+    except PackageNotFoundError:
+        return "(not installed: run make report, or pip install -e .)"
+
+
+def params_file(given: str) -> Path:
+    """The parameter file a user means: relative to the current folder first, then to the repository root.
+
+    Says which file it uses, so "validate my.yaml" next to the file and "validate params/2018.yaml" from
+    the root both do what they say.
+    """
+    from .params import ParamsError
+    from .paths import repo_root
+    p = Path(given).expanduser()
+    if p.is_absolute():
+        candidates = [p]
+    else:
+        candidates = [Path.cwd() / p, repo_root() / p]
+    for c in candidates:
+        if c.is_file():
+            c = c.resolve()
+            root = repo_root()
+            shown = c.relative_to(root) if c.is_relative_to(root) else c
+            print(f"parameters: {shown}", file=sys.stderr)
+            return c
+    looked = " and ".join(str(c) for c in dict.fromkeys(candidates))
+    raise ParamsError(f"parameter file {given} not found: looked for {looked}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import run
     stages = tuple(s.strip() for s in args.stages.split(",")) if args.stages else None
-    run(args.params, stages=stages, allowed_roots=args.allow_root or ())
+    run(params_file(args.params), stages=stages, allowed_roots=args.allow_root or ())
     return 0
 
 
 def _recover(args: argparse.Namespace) -> int:
     from .params import load_params
     from .pipeline import recover
-    recover(load_params(args.params))
+    recover(load_params(params_file(args.params)))
     return 0
 
 
@@ -52,9 +86,9 @@ def _validate(args: argparse.Namespace) -> int:
     from .clean import format_problem
     from .params import load_params
     from .pipeline import check
-    _, problems, errors, warnings = check(load_params(args.params), args.allow_root or ())
+    _, problems, errors, warnings = check(load_params(params_file(args.params)), args.allow_root or ())
     for w in warnings:
-        print(w if ": warning: " in w else f"warning: {w}")
+        print(w if ": warning: " in w else f"warning: {w}", file=sys.stderr)
     if problems.empty and not errors:
         print("no problems found")
         return 0
@@ -81,6 +115,7 @@ def os_error_line(exc: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rmlib", description="Relationship Management Survey pipeline")
+    parser.add_argument("--version", action="version", version=f"rmlib {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     allow = dict(action="append", metavar="DIR",
                  help="a folder outside the repository where path settings may point (repeatable)")
@@ -132,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         from .transaction import RunLocked, TransactionError
         from .yamlsafe import UnsafeYAML
         from .draft import DraftError
+        from .paths import RepoNotFound
         known = (PipelineError, ParamsError, CodebookError, ValidationFailed, UnsafeSettings, DataGateFailed,
-                 RunLocked, TransactionError, UnsafeYAML, DraftError)
+                 RunLocked, TransactionError, UnsafeYAML, DraftError, RepoNotFound)
         if isinstance(exc, known):
             print(f"error: {exc}", file=sys.stderr)
             return 1

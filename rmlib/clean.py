@@ -14,7 +14,7 @@ Order of work for one year:
 4. apply the data policy - blank rows, test/preview responses, submissions
    outside the fieldwork dates, responses with no scored answer, superseded
    duplicate submissions - logging one decision for every raw row;
-5. build the tidy tables of DESIGN.md section 3 with pseudonymous respondent
+5. build the tidy tables of docs/contracts.md ("Processed tables") with pseudonymous respondent
    ids (``P001``, ``O001``, ... in order of submission: nothing derived from
    the email address or the survey tool's response id);
 6. check the raw files' sha256 again.

@@ -20,7 +20,7 @@ TABLES = ("respondents", "memberships", "ratings", "comments")
 
 @dataclass
 class YearData:
-    """The tidy tables of one year (DESIGN.md section 3). ``comments`` holds raw text: redact before showing.
+    """The tidy tables of one year (docs/contracts.md, "Processed tables"). ``comments`` holds raw text: redact before showing.
 
     ``department_labels`` (optional) maps the stable department ids to the
     labels this year's survey used (from its codebook); tables then show

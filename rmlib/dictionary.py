@@ -65,6 +65,13 @@ COLUMNS: dict[str, str] = {
     "responsive": "Number of 'no contact' answers to the 'responsive' question.",
     # findings and power
     "diff": "The difference a finding reports, in scale points.",
+    "comparison": "Identifier of the comparison (kind, group, breakdown, category, question): a comparison shown in "
+                  "several tables has one identifier, one p-value and one verdict.",
+    "tables": "Every table that shows the comparison (separated by '; ').",
+    "family": "The family of comparisons adjusted together ('all': every distinct comparison of the report).",
+    "m": "Number of distinct comparisons in the family.",
+    "alpha": "The unadjusted significance level that the multiple-comparison correction implies for one comparison "
+             "(used for the power calculation).",
     "p_adj": "p-value after the multiple-comparison correction stated in the report.",
     "n_rest": "Respondents in the comparison group (the rest of the group).",
     "sd": "Standard deviation of respondents' mean scores used for the power calculation (scale points).",
@@ -72,6 +79,9 @@ COLUMNS: dict[str, str] = {
            "80% power at the significance level the report states.",
     "n_needed": "Respondents needed in each of two equal groups to detect a 0.25-point difference with 80% power.",
     # disclosure
+    "status": "Why this year's value is missing: 'fewer than N' (too few respondents to publish), 'hidden' (hidden "
+              "so that another cell cannot be worked back by subtraction); empty when the value is shown.",
+    "status_last": "The same for last year's value.",
     "suppressed": "True where the cell is not published (too few respondents, or hidden so that a hidden cell "
                   "cannot be worked back by subtraction).",
     "suppression": "Why a cell is hidden: 'primary' (fewer respondents than the threshold) or 'complementary' "
@@ -131,16 +141,25 @@ COMPARISON_FIELDS: dict[str, str] = {
 }
 
 
+#: (table, column) -> meaning, where a column means something else in one table.
+TABLE_COLUMNS: dict[tuple[str, str], str] = {
+    ("comparison_families", "significant"): "Number of comparisons in the family that are significant after "
+                                            "correction.",
+}
+
+
 class UndocumentedColumn(ValueError):
     """A published table has a column the data dictionary does not describe."""
 
 
-def describe(column: str) -> str | None:
-    """The plain-language meaning of ``column``, or None if it is not declared.
+def describe(column: str, table: str | None = None) -> str | None:
+    """The plain-language meaning of ``column`` (of ``table``), or None if it is not declared.
 
     >>> describe("rest_p_adj").startswith("p-value of the test of the cell against the rest")
     True
     """
+    if (table, column) in TABLE_COLUMNS:
+        return TABLE_COLUMNS[(table, column)]
     if column in COLUMNS:
         return COLUMNS[column]
     for kind, what in COMPARISON_KINDS.items():
@@ -158,7 +177,7 @@ def data_dictionary(tables: Mapping[str, Iterable[str]]) -> pd.DataFrame:
     rows, missing = [], []
     for table, columns in tables.items():
         for column in columns:
-            meaning = describe(column)
+            meaning = describe(column, table)
             if meaning is None:
                 missing.append(f"{table}.{column}")
             rows.append({"table": table, "column": column, "meaning": meaning})

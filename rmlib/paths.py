@@ -10,22 +10,40 @@ import os
 from pathlib import Path
 
 
+class RepoNotFound(RuntimeError):
+    """No checkout of the pipeline above the package or the current folder, and no RMLIB_ROOT."""
+
+
+def _is_checkout(folder: Path) -> bool:
+    return (folder / "params").is_dir() and (folder / "notebooks").is_dir()
+
+
 def repo_root() -> Path:
     """Return the repository root.
 
     ``RMLIB_ROOT`` wins if set (tests use it to run the pipeline on a copy);
-    otherwise the folder holding ``pyproject.toml`` above this package.
+    otherwise the folder holding ``pyproject.toml`` above this package (an
+    editable install in a checkout); otherwise, for a package installed from
+    a wheel, the checkout (a folder with ``params/`` and ``notebooks/``) that
+    holds the current folder.
     """
     env = os.environ.get("RMLIB_ROOT")
     if env:
-        return Path(env).resolve()
+        root = Path(env).resolve()
+        if not root.is_dir():
+            raise RepoNotFound(f"RMLIB_ROOT={env} is not a folder: set it to the checkout of the pipeline "
+                               "(the folder that holds params/, notebooks/ and data/raw/)")
+        return root
     here = Path(__file__).resolve().parent
     for candidate in (here, *here.parents):
         if (candidate / "pyproject.toml").is_file() and (candidate / "rmlib").is_dir():
             return candidate
-    raise RuntimeError(
-        f"cannot find the repository root above {here}: set RMLIB_ROOT to the folder holding pyproject.toml"
-    )
+    cwd = Path.cwd().resolve()
+    for candidate in (cwd, *cwd.parents):
+        if _is_checkout(candidate):
+            return candidate
+    raise RepoNotFound(f"no checkout of the pipeline above {cwd} (rmlib is installed at {here}): run from inside "
+                       "the checkout, or set RMLIB_ROOT to the folder that holds params/, notebooks/ and data/raw/")
 
 
 def resolve(path: str | os.PathLike, root: Path | None = None) -> Path:

@@ -205,6 +205,22 @@ def check(params: Params, allowed_roots: Iterable[str] = (), baselines: list[Par
     return result, problems, errors, notes + warnings
 
 
+def write_dictionary(params: Params, out: Path) -> Path:
+    """``data_dictionary.md`` beside the tables: every published column in plain words (rmlib.dictionary).
+
+    Built from the headers of the tables this run published, so it lists exactly what is there; a column
+    without a declared meaning stops the run (nothing undocumented is published).
+    """
+    from . import dictionary
+    from .publish import write_text
+    try:
+        frame = dictionary.data_dictionary(dictionary.csv_headers(out / "tables"))
+    except dictionary.UndocumentedColumn as exc:
+        raise PipelineError(f"{exc} (say what it means there before it is published)") from None
+    return write_text(dictionary.render_markdown(frame, params.min_cell_n), out / "data_dictionary.md",
+                      params.min_cell_n)
+
+
 def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], None]) -> None:
     """The publication gate's last word: read every file the run would publish back before the swap.
 
@@ -426,6 +442,7 @@ def _run_stages(params: Params, params_path: Path, baselines: list[Params], stag
         normalise_xlsx(book)
     order = [n for n, _ in STAGES]
     all_records = sorted([*records, *reused.values()], key=lambda r: order.index(r["stage"]))
+    write_dictionary(params, stage_out)
     write_provenance(params, params_path, stage_out, started, all_records, run_fp)
     scan_outputs(params, stage_out, stage_audit, say)
     txn.commit(say)

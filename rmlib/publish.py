@@ -38,7 +38,7 @@ __all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json"
 #: A cell starting with one of these is run as a formula by spreadsheet programs (OWASP).
 ACTIVE_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: The only kinds of file the published folder may hold.
-PUBLISHED_SUFFIXES = (".html", ".csv", ".xlsx", ".json")
+PUBLISHED_SUFFIXES = (".html", ".csv", ".xlsx", ".json", ".md")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?")
 
 
@@ -144,6 +144,15 @@ def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path) -> Path:
 def write_json(obj: Mapping[str, Any], path: str | Path, min_cell_n: int) -> Path:
     """Publish a JSON document (headlines) after checking it for small bases."""
     text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
+    problems = _scan_text(text, Path(path).name, min_cell_n)
+    if problems:
+        raise PublishError("; ".join(problems))
+    atomic_write_text(path, text)
+    return Path(path)
+
+
+def write_text(text: str, path: str | Path, min_cell_n: int) -> Path:
+    """Publish a plain-text page (the data dictionary) after checking it like any published text."""
     problems = _scan_text(text, Path(path).name, min_cell_n)
     if problems:
         raise PublishError("; ".join(problems))
@@ -291,7 +300,7 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
                         frame = pd.DataFrame(vals[1:], columns=[str(v) for v in vals[0]])
                         frame = frame.map(lambda v: "" if v is None else v if isinstance(v, str) else str(v))
                         problems += _scan_frame(frame, f"{rel} sheet {ws.title!r}", min_cell_n, hidden)
-            elif path.suffix == ".json":
+            elif path.suffix in (".json", ".md"):
                 problems += _scan_text(path.read_text(encoding="utf-8"), rel, min_cell_n)
             elif path.suffix == ".html":
                 problems += _scan_html(path.read_text(encoding="utf-8"), rel, min_cell_n)

@@ -4,7 +4,7 @@ The HTML is rendered from a Jinja2 template (``rmlib/templates/report.html.j2``)
 rather than by exporting a notebook: it holds no code, no script and no remote
 resource at all (figures are embedded as data URIs), so it renders offline and
 prints cleanly. Tables are written as CSV (one per table) and one XLSX
-workbook; ``headlines.json`` follows the contract in DESIGN.md section 5.
+workbook; ``headlines.json`` follows the contract in docs/contracts.md.
 
 Everything published is written through :mod:`rmlib.publish` from frames
 that passed :mod:`rmlib.disclosure` (:func:`publish_table`,
@@ -164,7 +164,7 @@ def _num(x: Any) -> float | None:
 
 
 def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
-    """The headline figures (DESIGN.md section 5 contract), unrounded; suppressed cells carry no mean."""
+    """The headline figures (the contract in docs/contracts.md), unrounded; suppressed cells carry no mean."""
     out: dict[str, Any] = {"year": params.year, "compare_year": params.compare_year, "synthetic": params.synthetic,
                            "groups": {}}
     for _, h in head.iterrows():

@@ -14,6 +14,11 @@ def test_comparison_columns_are_described_by_kind():
     assert dictionary.describe("lastyear_p") is None
 
 
+def test_a_table_may_give_a_column_its_own_meaning():
+    assert dictionary.describe("significant", "comparison_families").startswith("Number of comparisons")
+    assert dictionary.describe("significant") is None
+
+
 def test_undocumented_columns_are_all_named():
     with pytest.raises(dictionary.UndocumentedColumn) as err:
         dictionary.data_dictionary({"t1": ["mean", "secret"], "t2": ["n", "colour"]})
@@ -35,6 +40,9 @@ def test_headers_read_from_csv_and_rendered(tmp_path):
 
 @pytest.mark.slow
 def test_every_published_column_is_documented(pipeline_run):
-    tables = pipeline_run / "outputs" / "2018" / "tables"
-    frame = dictionary.data_dictionary(dictionary.csv_headers(tables))
+    out = pipeline_run / "outputs" / "2018"
+    frame = dictionary.data_dictionary(dictionary.csv_headers(out / "tables"))
     assert frame["meaning"].notna().all() and len(frame) > 100
+    page = (out / "data_dictionary.md").read_text(encoding="utf-8")
+    for table in frame["table"].unique():
+        assert f"## {table}.csv" in page

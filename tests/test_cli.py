@@ -1,0 +1,61 @@
+"""The command line as a newcomer meets it: --version, parameter files found from where the user stands,
+and one line (not a traceback) outside a checkout."""
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+
+ENV = {k: v for k, v in os.environ.items() if k != "RMLIB_ROOT"}
+
+
+def cli(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "rmlib", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env or ENV, timeout=300)
+
+
+def test_version_is_the_package_version(root):
+    proc = cli("--version", cwd=root)
+    wanted = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert proc.returncode == 0 and proc.stdout.strip() == f"rmlib {wanted}"
+
+
+def test_params_file_next_to_the_user_is_used_and_named(root):
+    proc = cli("validate", "2018.yaml", cwd=root / "params")
+    assert proc.returncode == 0, proc.stderr
+    assert "parameters: params/2018.yaml" in proc.stderr and "no problems found" in proc.stdout
+
+
+def test_params_file_from_the_repository_root_when_not_in_the_current_folder(root, tmp_path):
+    proc = cli("validate", "params/2018.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "parameters: params/2018.yaml" in proc.stderr
+
+
+def test_missing_params_file_names_both_places(root, tmp_path):
+    proc = cli("validate", "params/2099.yaml", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip()
+    assert line.startswith("error: parameter file params/2099.yaml not found")
+    assert str(tmp_path / "params" / "2099.yaml") in line and str(root / "params" / "2099.yaml") in line
+
+
+def test_installed_outside_a_checkout_says_what_to_do(root, tmp_path):
+    # the package as a wheel installs it: a copy on the path, far from any checkout
+    site = tmp_path / "site"
+    shutil.copytree(root / "rmlib", site / "rmlib", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**ENV, "PYTHONPATH": str(site)}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = cli("validate", "params/2018.yaml", cwd=elsewhere, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "RMLIB_ROOT" in proc.stderr and "params/, notebooks/ and data/raw/" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    # the same package, started inside a checkout, finds it
+    proc = cli("validate", "params/2018.yaml", cwd=root / "notebooks", env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_rmlib_root_that_is_not_a_folder_is_one_line(tmp_path):
+    proc = cli("validate", "params/2018.yaml", cwd=tmp_path, env={**ENV, "RMLIB_ROOT": str(tmp_path / "nope")})
+    assert proc.returncode == 1 and proc.stderr.strip().startswith("error: RMLIB_ROOT=")
