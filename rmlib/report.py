@@ -210,11 +210,12 @@ def analyse_comments(comments: pd.DataFrame, params: Params) -> dict[str, pd.Dat
 
 # ----------------------------------------------------------------------------- report context
 SECTIONS = (
+    ("main-points", "Main points"), ("recommendations", "Recommendations and actions (by officers)"),
     ("headlines", "Headlines"), ("introduction", "Introduction and method"), ("officers", "Officers"),
     ("providers", "Providers"), ("comparison", "Providers vs officers"), ("comments", "Comments"),
     ("trend", "Trend since the first survey"), ("maturity", "Maturity of the partnership"),
-    ("power", "Responses and statistical power"), ("caveats", "Caveats"),
-    ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
+    ("caveats", "Caveats"), ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
+    ("appendix", "Appendix A: scores by subgroup"), ("power", "Appendix B: responses and statistical power"),
 )
 OFFICER_BREAKDOWNS = ("officer_by_quadrant", "officer_by_role", "officer_by_department", "officer_by_service_area")
 PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "provider_by_size", "provider_by_ecc_share",
@@ -222,6 +223,27 @@ PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "prov
                        "provider_by_provider_role")
 COMPARISON_TABLES = ("compare_by_service_area", "compare_by_quadrant")
 COLUMNS = (*QUESTIONS, "overall")
+
+
+def _signed(x: float, decimals: int) -> str:
+    """A signed number that never reads ``-0`` or ``+0.00``: a value that rounds to zero is ``0``."""
+    if round(float(x), decimals) == 0:
+        return f"{0:.{decimals}f}"
+    return f"{float(x):+.{decimals}f}"
+
+
+def date_in_words(x: Any) -> str:
+    """``2018-11-27`` -> ``27 November 2018`` (a date, or text in ISO form); other text unchanged."""
+    import datetime as dt
+
+    if _missing(x):
+        return ""
+    if isinstance(x, str):
+        try:
+            x = dt.date.fromisoformat(x.strip()[:10])
+        except ValueError:
+            return x
+    return f"{x.day} {x:%B %Y}"
 
 
 def _missing(x: Any) -> bool:
@@ -267,7 +289,7 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
                 return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
             return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
                     "title": f"fewer than {min_cell_n} respondents last year: no comparison"}
-        text = "" if _missing(v) else (f"{v:+.0f}%" if value == "change_pct" else f"{v:+.2f}")
+        text = "" if _missing(v) else (_signed(v, 0) + "%" if value == "change_pct" else _signed(v, 2))
         if _flag(r.get("last_year_significant")):
             marks += "*"
             cls.append("sig-change")
@@ -332,7 +354,8 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
 
     t = cells[cells["table"] == table]
     spec = TABLE_INDEX.get(table)
-    block = {"id": table, "title": spec.title if spec else table,
+    block = {"id": table, "title": spec.title if spec else table.replace("_", " "),
+             "by": str(t["attribute"].iloc[0]).replace("_", " ") if len(t) else table.replace("_", " "),
              "means": matrix(t, "mean", params.min_cell_n, total),
              "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
              "findings": findings_.loc[findings_["table"] == table, "text"].tolist() if not findings_.empty else [],
@@ -402,6 +425,19 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
                       "change_significant": _flag(sig), "change_tested": not _missing(sig),
                       "change_p": None if ov is None else ov.get("last_year_p_adj")})
     ctx["heads"] = heads
+    mat_all = _read(audit, "maturity")
+    ctx["main_points"] = main_points(cells, params, mat_all if not mat_all.empty else None)
+    ctx["changes"] = change_table(cells)
+    ctx["change_groups"] = ("provider", "officer")
+    from . import narrative as nv
+
+    doc = nv.load(params.year)
+    ctx["narrative"] = doc
+    ctx["narrative_text_keys"] = list(nv.TEXT_KEYS.items())
+    ov_rows = cells[cells["question"] == "overall"]
+    responses = {(r["group"], r["attribute"], str(r["category"])): int(r["n"]) for _, r in ov_rows.iterrows()
+                 if not str(r["table"]).startswith("compare")}
+    ctx["response_rates"] = nv.response_rates(doc, responses, k)
     whole = fnd[fnd["table"].isin(["compare_overall", "officer_by_question", "provider_by_question",
                                    "compare_by_question"])] if not fnd.empty else fnd
     ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []  # same test in several tables: once
@@ -433,10 +469,12 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     if comments_analysis is not None:
         counts = comments_analysis["counts"]
         quotes = comments_analysis["quotes"]
+        labels = dict(zip(counts["theme"], counts["label"])) if "label" in counts else {}
         ctx["comments"] = {
             "summary": comments_analysis["summary"].to_dict("records"),
             "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
-            "quotes": quotes.drop_duplicates("quote").to_dict("records"),  # one quote can carry several themes
+            "quotes": [{**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
+                       for q in quotes.drop_duplicates("quote").to_dict("records")],  # one quote, several themes
         }
 
     # trend
@@ -460,7 +498,12 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
             question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
             n_needed=("n_needed", "max")).reset_index()
         # bases of hidden cells and small rests are not given away (85 - 81 = 4)
+        from .crosstab import TABLE_INDEX
+
         ctx["power"] = disclosure.publishable_power(pw, cells, k).frame.to_dict("records")
+        for r in ctx["power"]:
+            spec = TABLE_INDEX.get(r["table"])
+            r["table_title"] = spec.title if spec else str(r["table"]).replace("_", " ")
     else:
         ctx["power"] = []
     ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
@@ -493,7 +536,9 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["f2"] = lambda x: "" if _missing(x) else f"{float(x):.2f}"
     env.filters["f1"] = lambda x: "" if _missing(x) else f"{float(x):.1f}"
-    env.filters["pct"] = lambda x: "" if _missing(x) else f"{float(x):+.1f}%"
+    env.filters["pct"] = lambda x: "" if _missing(x) else _signed(float(x), 1) + "%"
+    env.filters["f0pct"] = lambda x: "" if _missing(x) else f"{float(x):.0f}%"
+    env.filters["datewords"] = date_in_words
     env.filters["int"] = lambda x: "" if _missing(x) else f"{int(x)}"
     env.filters["qlabel"] = lambda q: QUESTION_LABEL.get(q, "Overall")
     env.filters["glabel"] = lambda g: GROUP_LABEL.get(g, g)
@@ -508,3 +553,183 @@ def render_report(context: dict) -> str:
 def write_report(html: str, path: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Path:
     """Publish ``report.html`` through :func:`rmlib.publish.write_html` (checked before it is written)."""
     return publish.write_html(html, path, min_cell_n)
+
+
+# ----------------------------------------------------------------------------- main points
+def _q(q: str) -> str:
+    return QUESTION_LABEL.get(q, "the overall score") if q != "overall" else "the overall score"
+
+
+def _shown(r: pd.Series) -> bool:
+    """A cell whose mean may be printed (not suppressed, has ratings)."""
+    return not _flag(r.get("suppressed")) and not _missing(r.get("mean")) and int(r.get("n") or 0) > 0
+
+
+def _shown_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` whose mean may be printed (an empty frame keeps its columns)."""
+    return frame[pd.Series([_shown(r) for _, r in frame.iterrows()], index=frame.index, dtype=bool)]
+
+
+def _sig(r: pd.Series | None, kind: str) -> bool | None:
+    """A tested cell's verdict (read from ``<kind>_significant``; None when untested)."""
+    if r is None:
+        return None
+    v = r.get(f"{kind}_significant")
+    return None if _missing(v) else bool(v)
+
+
+def change_table(cells: pd.DataFrame, groups: tuple[str, ...] = ("provider", "officer")) -> list[dict]:
+    """What changed since last year, by question and group, with marks that follow the tests.
+
+    One row per question (and the overall score); per group this year's and
+    last year's means, the change in points and a mark: ``up`` / ``down`` only
+    when the change on last year is significant after correction (read from
+    ``last_year_significant``, not tested here), ``same`` when tested and not
+    significant, ``none`` when there is no comparison (not asked, or hidden).
+    """
+    rows = []
+    for q in COLUMNS:
+        row = {"question": q, "label": QUESTION_LABEL.get(q, "Overall score"), "groups": {}}
+        for g in groups:
+            t = cells[(cells["table"] == f"{g}_by_question") & (cells["question"] == q)]
+            r = t.iloc[0] if len(t) else None
+            if r is None or not _shown(r) or _missing(r.get("mean_last")):
+                row["groups"][g] = {"mark": "none", "text": "no comparison", "mean": None, "mean_last": None,
+                                    "change_pts": None}
+                continue
+            sig = _sig(r, "last_year")
+            diff = float(r["mean"]) - float(r["mean_last"])
+            mark = ("up" if diff > 0 else "down") if sig else ("same" if sig is not None else "none")
+            text = {"up": "significantly higher", "down": "significantly lower", "same": "no significant change",
+                    "none": "not tested"}[mark]
+            row["groups"][g] = {"mark": mark, "text": text, "mean": float(r["mean"]),
+                                "mean_last": float(r["mean_last"]), "change_pts": diff}
+        rows.append(row)
+    return rows
+
+
+def _subgroup_label(r: pd.Series) -> str:
+    attr = str(r["attribute"]).replace("_", " ")
+    return f"{GROUP_LABEL[r['group']].lower()} whose {attr} is {r['category']}"
+
+
+def main_points(cells: pd.DataFrame, params: Params, maturity: pd.DataFrame | None = None) -> list[str]:
+    """Five to eight plain-English bullets for the first page, from the published tables.
+
+    Descriptive facts (overall score per group, highest and lowest question
+    per group, largest change on last year) and tested ones (changes,
+    providers vs officers, subgroups vs the rest of their group), including
+    the differences that are *not* there. Verdicts are read from the tested
+    cells' ``<kind>_significant`` columns; nothing is tested here. Suppressed
+    cells are never named.
+    """
+    cy = params.compare_year
+    out: list[str] = []
+    by_q = {g: cells[(cells["table"] == f"{g}_by_question")] for g in ("provider", "officer")}
+    for g, t in by_q.items():
+        if t.empty:
+            continue
+        G = GROUP_LABEL[g]
+        ov = t[t["question"] == "overall"]
+        ov = ov.iloc[0] if len(ov) else None
+        if ov is not None and _shown(ov):
+            s = f"{G} gave an overall score of {ov['mean']:.2f} out of 4 ({int(ov['n'])} responses)"
+            if cy and not _missing(ov.get("mean_last")):
+                d = float(ov["mean"]) - float(ov["mean_last"])
+                sig = _sig(ov, "last_year")
+                s += (f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): "
+                      + ("a significant change." if sig else "not a significant change; it may be chance."
+                         if sig is not None else "not tested."))
+            else:
+                s += "."
+            out.append(s)
+        qs = t[t["question"].isin(QUESTIONS)]
+        qs = _shown_rows(qs)
+        if len(qs) >= 2:
+            hi, lo = qs.loc[qs["mean"].idxmax()], qs.loc[qs["mean"].idxmin()]
+            out.append(f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
+                       f"{_q(lo['question'])} lowest ({lo['mean']:.2f}).")
+    # changes on last year, per question
+    if cy:
+        parts, quiet = [], []
+        for g, t in by_q.items():
+            qs = t[t["question"].isin(QUESTIONS) & t["mean_last"].notna()]
+            qs = _shown_rows(qs)
+            if qs.empty:
+                continue
+            sig = qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
+            d = (qs["mean"] - qs["mean_last"]).abs()
+            big = qs.loc[d.idxmax()]
+            if len(sig):
+                names = ", ".join(f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
+                                  f"{abs(r['mean'] - r['mean_last']):.2f})" for _, r in sig.iterrows())
+                parts.append(f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}")
+            else:
+                quiet.append(f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
+                             f"{_words_change(float(big['mean'] - big['mean_last']))})")
+        s = []
+        if parts:
+            s.append("Since " + str(cy) + ", " + "; ".join(parts) + ".")
+        if quiet:
+            s.append(f"No question changed significantly since {cy} for " + " or ".join(quiet) + ".")
+        if s:
+            out.append(" ".join(s))
+    # providers vs officers
+    cmp = cells[(cells["table"] == "compare_by_question") & (cells["group"] == "provider")]
+    cmp = cmp[cmp["question"].isin(QUESTIONS)] if len(cmp) else cmp
+    if len(cmp) and "groups_significant" in cmp:
+        tested = cmp[cmp["groups_significant"].notna()]
+        sig = tested[tested["groups_significant"].astype(bool)]
+        if len(tested) and sig.empty:
+            out.append(f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
+                       "after correction: the gaps between them may be chance.")
+        elif len(sig):
+            names = ", ".join(f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
+                              f"{abs(r['groups_diff']):.2f})" for _, r in sig.iterrows())
+            out.append(f"Providers and officers differ significantly on {len(sig)} of {len(tested)} questions: {names}.")
+    # subgroups vs the rest of their group (overall score first)
+    sub = cells[(cells["attribute"] != "all") & ~cells["table"].astype(str).str.startswith("compare")]
+    if "rest_significant" in sub:
+        sub = sub[sub["rest_significant"].fillna(False).astype(bool)]
+        sub = _shown_rows(sub)
+        n_sig = len(sub)
+        ov = sub[sub["question"] == "overall"]
+        pick = (ov if len(ov) else sub).assign(_a=lambda f: f["rest_diff"].abs()).sort_values("_a", ascending=False)
+        if n_sig == 0:
+            out.append("No subgroup (by area, size, department, role or any other breakdown) differs significantly "
+                       "from the rest of its group after correction.")
+        else:
+            named = []
+            for _, r in pick.head(2).iterrows():
+                named.append(f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                             f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
+                             if not _missing(r.get("rest_mean_other")) else
+                             f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                             f"on {_q(r['question'])}")
+            out.append(f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
+                       f"significantly from the rest of the group; the largest: " + "; ".join(named) + ".")
+    # maturity moves: only when the underlying change is significant
+    if maturity is not None and len(maturity) and "level_last" in maturity:
+        moves, paper = [], 0
+        for _, m in maturity.iterrows():
+            if _missing(m.get("level_last")) or _missing(m.get("level")) or int(m["level"]) == int(m["level_last"]):
+                continue
+            paper += 1
+            r = by_q.get(m["group"])
+            r = r[r["question"] == m["question"]] if r is not None else None
+            if r is not None and len(r) and _sig(r.iloc[0], "last_year"):
+                moves.append(f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
+                              f"{int(m['level'])} on {str(m['element']).lower()}")
+        if moves:
+            out.append("Maturity: " + "; ".join(moves) + " (each a significant change).")
+        elif paper:
+            out.append(f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
+                       "in the score behind it is not significant.")
+    return out[:8]
+
+
+def _words_change(d: float) -> str:
+    """A change in points in words: ``up 0.12``, ``down 0.05``, ``no change`` (never ``-0.00``)."""
+    if round(abs(d), 2) == 0:
+        return "no change"
+    return f"{'up' if d > 0 else 'down'} {abs(d):.2f}"
