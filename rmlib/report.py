@@ -18,7 +18,7 @@ import functools
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -69,6 +69,11 @@ def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str |
     (with ``suppressed``) is published in its display form; the count tables
     of :data:`COUNT_TABLES` hold no respondent-level estimate.
     """
+    return publish.write_csv(cleared_table(name, frame, params, cells), Path(out_dir) / "tables" / f"{name}.csv")
+
+
+def cleared_table(name: str, frame: pd.DataFrame, params: Params, cells: pd.DataFrame | None = None):
+    """A table in its published form (the disclosure rule of :func:`publish_table`), for any writer."""
     k = params.min_cell_n
     if name == "power":
         if cells is None:
@@ -83,12 +88,54 @@ def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str |
     else:
         raise publish.PublishError(f"publish_table: no disclosure rule for a table named {name!r}; "
                                    f"add it to rmlib.report.COUNT_TABLES only if it holds no estimate of a subgroup")
-    return publish.write_csv(cleared, Path(out_dir) / "tables" / f"{name}.csv")
+    return cleared
 
 
-def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> list[Path]:
+#: tables of the audit area that are also published (one CSV each), in workbook order
+AUDIT_TABLES = ("headline", "responses_by_year", "findings", "maturity", "trend_by_question", "provider_no_contact",
+                "power", "caveats", "cleaning_summary")
+
+
+def workbook_extras(params: Params, cells: pd.DataFrame, comments_analysis: dict[str, pd.DataFrame] | None = None,
+                    audit_dir: str | Path | None = None) -> dict:
+    """Every published table that is not a cell table, cleared for the workbook.
+
+    Read from the run's audit area and cleared with the same rules as their
+    CSV (:func:`cleared_table`), plus the comments tables when given; so the
+    workbook holds every published table, not only the cell tables.
+    """
+    audit = Path(audit_dir) if audit_dir is not None else audit_data(params)
+    out = {}
+    for name in AUDIT_TABLES:
+        frame = _read_audit(audit, name)
+        if not frame.empty:
+            out[name] = cleared_table(name, frame, params, cells)
+    for name, frame in (comments_analysis or {}).items():
+        out[f"comments_{name}"] = cleared_table(f"comments_{name}", frame, params)
+    return out
+
+
+def definitions_sheet(columns: Iterable[str]) -> pd.DataFrame:
+    """``column, meaning`` for every column name used in the workbook (rmlib.dictionary)."""
+    from .dictionary import describe
+
+    seen = list(dict.fromkeys(str(c) for c in columns))
+    rows = [{"column": c, "meaning": describe(c) or ""} for c in seen]
+    head = [{"column": "(reading this workbook)", "meaning": "One sheet per published table, as in tables/*.csv. "
+             "Numbers are stored unrounded and shown rounded; grey rows are cells not published because they "
+             "hold too few respondents or would let a smaller group be worked out."}]
+    return pd.DataFrame(head + rows, columns=["column", "meaning"])
+
+
+def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N,
+                  extra: dict | None = None) -> list[Path]:
     """One CSV per report table plus ``tables.xlsx`` with a sheet per table, in their published
-    form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text)."""
+    form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text).
+
+    ``extra`` (``{name: Cleared}``, from :func:`workbook_extras`) adds the other published
+    tables to the workbook (their CSVs are written by the stage that makes them); the workbook
+    opens with a definitions sheet of every column.
+    """
     folder = Path(folder)
     written = []
     sheets = {}
@@ -96,7 +143,10 @@ def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEF
         cleared = disclosure.publishable_cells(frame.reset_index(drop=True), min_cell_n)
         written.append(publish.write_csv(cleared, folder / f"{table}.csv"))
         sheets[str(table)[:31]] = cleared
-    written.append(publish.write_xlsx(sheets, folder / "tables.xlsx"))
+    for name, cleared in (extra or {}).items():
+        sheets[str(name)[:31]] = cleared
+    cols = [c for c_ in sheets.values() for c in c_.frame.columns]
+    written.append(publish.write_xlsx(sheets, folder / "tables.xlsx", definitions=definitions_sheet(cols)))
     return written
 
 
@@ -232,6 +282,14 @@ def _signed(x: float, decimals: int) -> str:
     return f"{float(x):+.{decimals}f}"
 
 
+def reader_text(text: str) -> str:
+    """A generated sentence as a reader sees it: internal ids in brackets, such as ``(id procurement)``,
+    left out (they stay in the published tables for analysts)."""
+    import re
+
+    return re.sub(r"\s*\(id [\w.-]+\)", "", str(text))
+
+
 def date_in_words(x: Any) -> str:
     """``2018-11-27`` -> ``27 November 2018`` (a date, or text in ISO form); other text unchanged."""
     import datetime as dt
@@ -340,16 +398,44 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_M
     return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
 
 
-def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, **kw) -> dict:
+class FigureSink:
+    """Where the report's figures are also published as files: ``<folder>/<name>.png`` and ``.svg``.
+
+    Each file goes through :func:`rmlib.publish.write_figure`; ``links`` are
+    relative to the report (``figures/<name>.png``).
+    """
+
+    def __init__(self, folder: str | Path, min_cell_n: int):
+        self.folder = Path(folder)
+        self.min_cell_n = min_cell_n
+        self.written: list[Path] = []
+
+    def write(self, name: str, files: dict) -> dict:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        links = {}
+        for ext in ("png", "svg"):
+            path = publish.write_figure(files[ext], self.folder / f"{name}.{ext}", self.min_cell_n)
+            self.written.append(path)
+            links[ext] = f"{self.folder.name}/{path.name}"
+        return links
+
+
+def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None,
+            sink: FigureSink | None = None, **kw) -> dict:
     from . import plots
 
     with plots.disclosure_threshold(min_cell_n):
         fig = getattr(plots, kind)(data=data, **kw)
-        return {"uri": plots.figure_to_data_uri(fig), "alt": plots.alt_text(kind, data, **kw)}
+        alt = plots.alt_text(kind, data, **kw)
+        if sink is None:
+            return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
+        files = plots.figure_files(fig)
+        return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
 
 
 def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
-                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True) -> dict:
+                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True,
+                 sink: FigureSink | None = None) -> dict:
     from .crosstab import TABLE_INDEX
 
     t = cells[cells["table"] == table]
@@ -362,7 +448,7 @@ def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, cavea
              "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
              "figure": None}
     if figure and t["group"].nunique() == 1 and len(t):
-        block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n)
+        block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n, name=table, sink=sink)
     return block
 
 
@@ -379,12 +465,14 @@ def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame
 
 
 def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
-                  audit_dir: str | Path | None = None) -> dict:
+                  audit_dir: str | Path | None = None, figures: bool = False) -> dict:
     """Everything the template needs, read from the run's audit area (stages 01-04).
 
     ``audit_dir`` is the folder of intermediate data (default
     ``<params.audit_dir>/data``); ``out_dir`` is where the report is
-    published (shown in the provenance section).
+    published (shown in the provenance section). ``figures=True`` also
+    publishes every figure as PNG and SVG under ``<out_dir>/figures/``
+    (linked from the report).
     """
     from .provenance import git_commit, input_hashes, package_versions
     from .stats import LARGE_SAMPLE_N, MIN_BOOT_N
@@ -397,13 +485,15 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     else:
         audit = audit_data(params)
     k = params.min_cell_n
+    sink = FigureSink(out / "figures", k) if figures else None
     cells = pd.read_parquet(audit / "cells_tested.parquet")
     _read = functools.partial(_read_audit, out=out)
     head = _read(audit, "headline")
     fnd = _read(audit, "findings")
     cav = _read(audit, "caveats")
     if not cav.empty:
-        cav = disclosure.publishable_caveats(cav, k).frame
+        cav = disclosure.publishable_caveats(cav, k).frame.copy()
+        cav["text"] = cav["text"].astype(str).map(reader_text)
     trend = _read(audit, "trend_by_question")
     power = _read(audit, "power")
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
@@ -447,16 +537,16 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     # by question, per group
     q = pd.concat(totals.values(), ignore_index=True)
     qq = q[q["question"].isin(QUESTIONS)]
-    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, hue="group")
-    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n)
-    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, hue="group")
+    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, sink=sink, hue="group")
+    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n, sink=sink)
+    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, sink=sink, hue="group")
                          if params.compare_year and q["mean_last"].notna().any() else None)
     ctx["groups"] = {}
     for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
         ctx["groups"][g] = {
             "label": GROUP_LABEL[g],
             "by_question": _table_block(cells, f"{g}_by_question", fnd, cav, params, figure=False),
-            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g]) for t in breakdowns
+            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g], sink=sink) for t in breakdowns
                            if (cells["table"] == t).any()],
         }
     nc = _read(audit, "provider_no_contact")
@@ -481,8 +571,9 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     ctx["trend"] = None
     if not trend.empty:
         ov = trend[(trend["question"] == "overall")]
-        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, hue="group"),
-                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n),
+        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
+                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n,
+                                                 name="trend_by_question", sink=sink),
                         "responses": _read(audit, "responses_by_year").to_dict("records"),
                         "years": sorted(trend["year"].unique().tolist()),
                         "rows": ov.sort_values(["group", "year"]).to_dict("records")}
