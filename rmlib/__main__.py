@@ -86,7 +86,13 @@ def _validate(args: argparse.Namespace) -> int:
     from .clean import format_problem
     from .params import load_params
     from .pipeline import check
-    _, problems, errors, warnings = check(load_params(params_file(args.params)), args.allow_root or ())
+    from .narrative import NarrativeError, load
+    params = load_params(params_file(args.params))
+    _, problems, errors, warnings = check(params, args.allow_root or ())
+    try:   # the officers' narrative file (optional: without it the report says there are no officers' notes)
+        load(params.year)
+    except NarrativeError as exc:
+        errors = errors + str(exc).splitlines()
     for w in warnings:
         print(w if ": warning: " in w else f"warning: {w}", file=sys.stderr)
     if problems.empty and not errors:

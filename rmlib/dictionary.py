@@ -35,6 +35,9 @@ COLUMNS: dict[str, str] = {
             "('no contact' and blank answers left out). Blank where the cell is suppressed.",
     "n": "Respondents with at least one valid rating in the cell. Where the cell is suppressed the exact "
          "number is not published.",
+    "status": "Why the cell's estimates are blank: 'fewer than N' (too few respondents), 'hidden' (hidden so "
+              "that a smaller group cannot be worked out), empty when the cell is shown.",
+    "status_last": "The same as status, for last year's values of the cell.",
     "ratings": "Number of valid ratings in the cell (a provider rates each question for up to ten departments, "
                "an officer once).",
     "no_contact": "Number of 'no contact' answers (score 0) in the cell.",
@@ -79,9 +82,6 @@ COLUMNS: dict[str, str] = {
            "80% power at the significance level the report states.",
     "n_needed": "Respondents needed in each of two equal groups to detect a 0.25-point difference with 80% power.",
     # disclosure
-    "status": "Why this year's value is missing: 'fewer than N' (too few respondents to publish), 'hidden' (hidden "
-              "so that another cell cannot be worked back by subtraction); empty when the value is shown.",
-    "status_last": "The same for last year's value.",
     "suppressed": "True where the cell is not published (too few respondents, or hidden so that a hidden cell "
                   "cannot be worked back by subtraction).",
     "suppression": "Why a cell is hidden: 'primary' (fewer respondents than the threshold) or 'complementary' "

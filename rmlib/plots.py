@@ -294,6 +294,8 @@ def _fmt_n(n: Any) -> str:
 
 def _fmt_change(v: float, value: str, unicode_minus: bool = True) -> str:
     minus = MINUS if unicode_minus else "-"
+    if round(v, 1 if value == "change_pct" else 2) == 0:
+        v = 0.0   # a change that rounds to nothing reads 0.0, never -0.0
     sign = "+" if v > 0 else (minus if v < 0 else "")
     if value == "change_pct":
         return f"{sign}{abs(v):.1f}%"
@@ -1290,3 +1292,33 @@ def _palette_png(png: bytes) -> bytes:
     out = io.BytesIO()
     small.save(out, format="PNG", optimize=True)
     return out.getvalue() if out.tell() < len(png) else png
+
+
+def figure_files(fig: Figure, dpi: int = 110, file_dpi: int = 200) -> dict[str, Any]:
+    """One figure as the report's PNG ``data:`` URI and as PNG and SVG file contents; closes ``fig``.
+
+    Returns ``{"uri": str, "png": bytes, "svg": bytes}``. The files carry no
+    timestamp or software metadata (same figure, same bytes); the SVG keeps its
+    text as text (``svg.fonttype: none``), so it stays editable, searchable and
+    can be checked by the publication scan.
+    """
+    import matplotlib
+
+    out: dict[str, Any] = {}
+    try:
+        with plot_style():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=file_dpi, bbox_inches="tight", pad_inches=0.12, facecolor="white",
+                        metadata={"Software": None}, pil_kwargs={"optimize": True})
+            out["png"] = buf.getvalue()
+            buf = io.BytesIO()
+            with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rmlib"}):
+                fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.12, facecolor="white",
+                            metadata={"Date": None, "Creator": None})
+            out["svg"] = buf.getvalue()
+        out["uri"] = figure_to_data_uri(fig, dpi=dpi)   # closes fig
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return out

@@ -1,8 +1,9 @@
 """The publication gate: the one way anything is written to ``outputs/<year>/``.
 
 ``outputs/<year>/`` (``output_dir``) holds only what may be published:
-``report.html``, ``tables/*.csv``, ``tables/tables.xlsx``, ``headlines.json``
-and ``provenance.json``. Everything else a run makes (executed notebooks,
+``report.html``, ``tables/*.csv``, ``tables/tables.xlsx``, ``figures/*.png``
+and ``figures/*.svg`` (:func:`write_figure`), ``headlines.json`` and
+``provenance.json``. Everything else a run makes (executed notebooks,
 intermediate parquet, logs, validation listings) goes to the audit area
 ``audit/<year>/`` (``audit_dir``), which the report never links to.
 
@@ -32,13 +33,14 @@ from .disclosure import HIDDEN_LABEL, Cleared, fewer_than
 from .io import atomic_path, atomic_write_text
 from .safety import MARKER
 
-__all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json", "write_html",
+__all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json", "write_html", "write_figure",
            "scan_published", "PUBLISHED_SUFFIXES", "ACTIVE_PREFIXES"]
 
 #: A cell starting with one of these is run as a formula by spreadsheet programs (OWASP).
 ACTIVE_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: The only kinds of file the published folder may hold.
-PUBLISHED_SUFFIXES = (".html", ".csv", ".xlsx", ".json", ".md")
+PUBLISHED_SUFFIXES = (".html", ".csv", ".xlsx", ".json", ".md", ".png", ".svg")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?")
 
 
@@ -94,32 +96,57 @@ def write_csv(cleared: Cleared, path: str | Path) -> Path:
     return path
 
 
-def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path) -> Path:
-    """Publish one workbook, a sheet per cleared table; every text cell is stored as text.
+#: display formats by column name (the stored values stay unrounded): p-values, percentages, whole numbers
+_P_COLUMNS = re.compile(r"(?:^|_)p(?:_adj)?$|_p_")
+_PCT_COLUMNS = re.compile(r"pct|rate")
+_INT_COLUMNS = re.compile(r"^(?:n|n_.*|.*_n|.*_n_other|ratings|no_contact|comments|respondents|redactions|year|"
+                          r"year_prev|level|level_last|invited|responses|.*_needed)$")
 
-    openpyxl turns a string that starts with ``=`` into a formula: each text
-    cell is neutralised first and then typed as a string explicitly.
+
+def display_format(column: str, value: Any) -> str | None:
+    """The spreadsheet number format for one numeric cell of ``column`` (None: leave it).
+
+    Means, intervals and differences show 2 decimals, p-values 3, percentages
+    1, counts none; the cell keeps its full value (only the display rounds).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    col = str(column)
+    if _INT_COLUMNS.match(col):
+        return "0"
+    if _P_COLUMNS.search(col):
+        return "0.000"
+    if _PCT_COLUMNS.search(col):
+        return "0.0"
+    return "0.00" if isinstance(value, float) else "0"
+
+
+def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path,
+               definitions: pd.DataFrame | None = None) -> Path:
+    """Publish one workbook for reuse, a sheet per cleared table; every text cell is stored as text.
+
+    Each sheet has its header row frozen and bold, a filter on every column,
+    column widths from the content, display formats that round (means 0.00,
+    p-values 0.000, percentages 0.0) over the unrounded values, and the rows
+    of suppressed cells (a non-empty ``status`` column, or a base shown as
+    "fewer than N" / "hidden") shaded grey. ``definitions`` (columns
+    ``column, meaning``; documentation, not data) becomes the first sheet,
+    ``Definitions``. openpyxl turns a string that starts with ``=`` into a
+    formula: each text cell is neutralised first and then typed as a string.
     """
     from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    for name, cleared in sheets.items():
-        c = _check(cleared, f"write_xlsx sheet {name!r}")
-        title = re.sub(r"[\[\]\*\?/\\:]", "_", str(name))[:31] or "sheet"
-        i = 1
-        while title in used:
-            i += 1
-            title = f"{title[:28]}_{i}"
-        used.add(title)
-        ws = wb.create_sheet(title)
-        frame = _neutral_frame(c.frame)
-        problems = _scan_frame(frame, f"{path.name} sheet {title!r}", c.min_cell_n, None)
-        if problems:
-            raise PublishError("; ".join(problems[:10]))
-        ws.append([str(col) for col in frame.columns])
+    grey = PatternFill("solid", start_color="FFE7E6E6", end_color="FFE7E6E6")
+    bold = Font(bold=True)
+
+    def _values(frame: pd.DataFrame) -> list[list[Any]]:
+        rows = []
         for row in frame.itertuples(index=False):
             values = []
             for v in row:
@@ -131,11 +158,69 @@ def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path) -> Path:
                     values.append(float(v) if isinstance(v, (float, np.floating)) else int(v))
                 else:
                     values.append(str(v))
+            rows.append(values)
+        # a base published as text ("45", beside "fewer than 5") is a number in the workbook
+        for c_i, col in enumerate(frame.columns):
+            if _INT_COLUMNS.match(str(col)):
+                for values in rows:
+                    if isinstance(values[c_i], str) and values[c_i].isdigit():
+                        values[c_i] = int(values[c_i])
+        return rows
+
+    def _sheet(title: str, frame: pd.DataFrame, shade: list[bool] | None = None) -> None:
+        ws = wb.create_sheet(title)
+        header = [str(col) for col in frame.columns]
+        ws.append(header)
+        rows = _values(frame)
+        for values in rows:
             ws.append(values)
-        for row in ws.iter_rows():
-            for cell in row:
+        widths = [len(h) for h in header]
+        for r_i, row in enumerate(ws.iter_rows(min_row=2), start=0):
+            for c_i, cell in enumerate(row):
                 if isinstance(cell.value, str):
                     cell.data_type = "s"     # text, never a formula
+                    widths[c_i] = max(widths[c_i], len(cell.value))
+                else:
+                    fmt = display_format(header[c_i], cell.value)
+                    if fmt:
+                        cell.number_format = fmt
+                        widths[c_i] = max(widths[c_i], 8)
+                if shade and shade[r_i]:
+                    cell.fill = grey
+        for cell in ws[1]:
+            cell.data_type = "s"
+            cell.font = bold
+        for c_i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(c_i)].width = min(max(w + 2, 8), 60)
+        ws.freeze_panes = "A2"
+        if header:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows) + 1, 1)}"
+
+    if definitions is not None:
+        d = _neutral_frame(definitions.reset_index(drop=True))
+        problems = _scan_frame(d, f"{path.name} sheet 'Definitions'", 1, None)
+        if problems:
+            raise PublishError("; ".join(problems[:10]))
+        _sheet("Definitions", d)
+        used.add("Definitions")
+    for name, cleared in sheets.items():
+        c = _check(cleared, f"write_xlsx sheet {name!r}")
+        title = re.sub(r"[\[\]\*\?/\\:]", "_", str(name))[:31] or "sheet"
+        i = 1
+        while title in used:
+            i += 1
+            title = f"{title[:28]}_{i}"
+        used.add(title)
+        frame = _neutral_frame(c.frame)
+        problems = _scan_frame(frame, f"{path.name} sheet {title!r}", c.min_cell_n, None)
+        if problems:
+            raise PublishError("; ".join(problems[:10]))
+        shade = None
+        marks = [col for col in ("status", "n") if col in frame.columns]
+        if marks:
+            shade = [any(isinstance(v, str) and (v.startswith("fewer than") or v == HIDDEN_LABEL)
+                         for v in vals) for vals in frame[marks].itertuples(index=False)]
+        _sheet(title, frame, shade)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -167,6 +252,50 @@ def write_html(html: str, path: str | Path, min_cell_n: int) -> Path:
         raise PublishError("; ".join(problems[:10]))
     atomic_write_text(path, html)
     return Path(path)
+
+
+def write_figure(content: bytes, path: str | Path, min_cell_n: int) -> Path:
+    """Publish one figure file (``.png`` or ``.svg``, under ``figures/``) after checking it.
+
+    A PNG must be a PNG; an SVG is scanned like the report (no script, no
+    remote resource, no link to the audit area, and its text: no personal
+    data, small base or machine path).
+    """
+    path = Path(path)
+    problems = _scan_figure(content, path.name, path.suffix.lower(), min_cell_n)
+    if problems:
+        raise PublishError("; ".join(problems[:10]))
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(content)
+    return path
+
+
+def _scan_figure(content: bytes, where: str, suffix: str, min_cell_n: int) -> list[str]:
+    if suffix == ".png":
+        return [] if content.startswith(_PNG_MAGIC) else [f"{where}: not a PNG image"]
+    if suffix == ".svg":
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return [f"{where}: not UTF-8 SVG text"]
+        if "<svg" not in text:
+            return [f"{where}: not an SVG image"]
+        problems = []
+        low = text.lower()
+        if "<script" in low or re.search(r"\son\w+\s*=", low):
+            problems.append(f"{where}: contains a script")
+        if re.search(r"(?:href|src)\s*=\s*[\"']?\s*(?:https?:)?//", low):
+            problems.append(f"{where}: links to a remote resource")
+        if _AUDIT_LINK.search(text):
+            problems.append(f"{where}: links to the audit area")
+        import html as _html
+
+        body = re.sub(r"<(?:metadata|style)\b.*?</(?:metadata|style)>", " ", text, flags=re.S)
+        body = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", body)
+        body = re.sub(r"<[^>]+>", " ", body)
+        problems += _scan_text(_html.unescape(body), where, min_cell_n)
+        return problems
+    return [f"{where}: not a figure file (.png or .svg)"]
 
 
 # ----------------------------------------------------------------------------- the end-of-run scan
@@ -304,6 +433,8 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
                 problems += _scan_text(path.read_text(encoding="utf-8"), rel, min_cell_n)
             elif path.suffix == ".html":
                 problems += _scan_html(path.read_text(encoding="utf-8"), rel, min_cell_n)
+            elif path.suffix.lower() in (".png", ".svg"):
+                problems += _scan_figure(path.read_bytes(), rel, path.suffix.lower(), min_cell_n)
         except PublishError:
             raise
         except Exception as exc:  # an unreadable published file is itself a failure

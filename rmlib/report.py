@@ -18,7 +18,7 @@ import functools
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -69,6 +69,11 @@ def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str |
     (with ``suppressed``) is published in its display form; the count tables
     of :data:`COUNT_TABLES` hold no respondent-level estimate.
     """
+    return publish.write_csv(cleared_table(name, frame, params, cells), Path(out_dir) / "tables" / f"{name}.csv")
+
+
+def cleared_table(name: str, frame: pd.DataFrame, params: Params, cells: pd.DataFrame | None = None):
+    """A table in its published form (the disclosure rule of :func:`publish_table`), for any writer."""
     k = params.min_cell_n
     if name == "power":
         if cells is None:
@@ -83,12 +88,54 @@ def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str |
     else:
         raise publish.PublishError(f"publish_table: no disclosure rule for a table named {name!r}; "
                                    f"add it to rmlib.report.COUNT_TABLES only if it holds no estimate of a subgroup")
-    return publish.write_csv(cleared, Path(out_dir) / "tables" / f"{name}.csv")
+    return cleared
 
 
-def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> list[Path]:
+#: tables of the audit area that are also published (one CSV each), in workbook order
+AUDIT_TABLES = ("headline", "responses_by_year", "findings", "maturity", "trend_by_question", "provider_no_contact",
+                "power", "caveats", "cleaning_summary")
+
+
+def workbook_extras(params: Params, cells: pd.DataFrame, comments_analysis: dict[str, pd.DataFrame] | None = None,
+                    audit_dir: str | Path | None = None) -> dict:
+    """Every published table that is not a cell table, cleared for the workbook.
+
+    Read from the run's audit area and cleared with the same rules as their
+    CSV (:func:`cleared_table`), plus the comments tables when given; so the
+    workbook holds every published table, not only the cell tables.
+    """
+    audit = Path(audit_dir) if audit_dir is not None else audit_data(params)
+    out = {}
+    for name in AUDIT_TABLES:
+        frame = _read_audit(audit, name)
+        if not frame.empty:
+            out[name] = cleared_table(name, frame, params, cells)
+    for name, frame in (comments_analysis or {}).items():
+        out[f"comments_{name}"] = cleared_table(f"comments_{name}", frame, params)
+    return out
+
+
+def definitions_sheet(columns: Iterable[str]) -> pd.DataFrame:
+    """``column, meaning`` for every column name used in the workbook (rmlib.dictionary)."""
+    from .dictionary import describe
+
+    seen = list(dict.fromkeys(str(c) for c in columns))
+    rows = [{"column": c, "meaning": describe(c) or ""} for c in seen]
+    head = [{"column": "(reading this workbook)", "meaning": "One sheet per published table, as in tables/*.csv. "
+             "Numbers are stored unrounded and shown rounded; grey rows are cells not published because they "
+             "hold too few respondents or would let a smaller group be worked out."}]
+    return pd.DataFrame(head + rows, columns=["column", "meaning"])
+
+
+def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N,
+                  extra: dict | None = None) -> list[Path]:
     """One CSV per report table plus ``tables.xlsx`` with a sheet per table, in their published
-    form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text)."""
+    form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text).
+
+    ``extra`` (``{name: Cleared}``, from :func:`workbook_extras`) adds the other published
+    tables to the workbook (their CSVs are written by the stage that makes them); the workbook
+    opens with a definitions sheet of every column.
+    """
     folder = Path(folder)
     written = []
     sheets = {}
@@ -96,7 +143,10 @@ def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEF
         cleared = disclosure.publishable_cells(frame.reset_index(drop=True), min_cell_n)
         written.append(publish.write_csv(cleared, folder / f"{table}.csv"))
         sheets[str(table)[:31]] = cleared
-    written.append(publish.write_xlsx(sheets, folder / "tables.xlsx"))
+    for name, cleared in (extra or {}).items():
+        sheets[str(name)[:31]] = cleared
+    cols = [c for c_ in sheets.values() for c in c_.frame.columns]
+    written.append(publish.write_xlsx(sheets, folder / "tables.xlsx", definitions=definitions_sheet(cols)))
     return written
 
 
@@ -231,11 +281,12 @@ def analyse_comments(comments: pd.DataFrame, params: Params) -> dict[str, pd.Dat
 
 # ----------------------------------------------------------------------------- report context
 SECTIONS = (
+    ("main-points", "Main points"), ("recommendations", "Recommendations and actions (by officers)"),
     ("headlines", "Headlines"), ("introduction", "Introduction and method"), ("officers", "Officers"),
     ("providers", "Providers"), ("comparison", "Providers vs officers"), ("comments", "Comments"),
     ("trend", "Trend since the first survey"), ("maturity", "Maturity of the partnership"),
-    ("power", "Responses and statistical power"), ("caveats", "Caveats"),
-    ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
+    ("caveats", "Caveats"), ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
+    ("appendix", "Appendix A: scores by subgroup"), ("power", "Appendix B: responses and statistical power"),
 )
 OFFICER_BREAKDOWNS = ("officer_by_quadrant", "officer_by_role", "officer_by_department", "officer_by_service_area")
 PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "provider_by_size", "provider_by_ecc_share",
@@ -243,6 +294,35 @@ PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "prov
                        "provider_by_provider_role")
 COMPARISON_TABLES = ("compare_by_service_area", "compare_by_quadrant")
 COLUMNS = (*QUESTIONS, "overall")
+
+
+def _signed(x: float, decimals: int) -> str:
+    """A signed number that never reads ``-0`` or ``+0.00``: a value that rounds to zero is ``0``."""
+    if round(float(x), decimals) == 0:
+        return f"{0:.{decimals}f}"
+    return f"{float(x):+.{decimals}f}"
+
+
+def reader_text(text: str) -> str:
+    """A generated sentence as a reader sees it: internal ids in brackets, such as ``(id procurement)``,
+    left out (they stay in the published tables for analysts)."""
+    import re
+
+    return re.sub(r"\s*\(id [\w.-]+\)", "", str(text))
+
+
+def date_in_words(x: Any) -> str:
+    """``2018-11-27`` -> ``27 November 2018`` (a date, or text in ISO form); other text unchanged."""
+    import datetime as dt
+
+    if _missing(x):
+        return ""
+    if isinstance(x, str):
+        try:
+            x = dt.date.fromisoformat(x.strip()[:10])
+        except ValueError:
+            return x
+    return f"{x.day} {x:%B %Y}"
 
 
 def _missing(x: Any) -> bool:
@@ -288,7 +368,7 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
                 return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
             return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
                     "title": f"fewer than {min_cell_n} respondents last year: no comparison"}
-        text = "" if _missing(v) else (f"{v:+.0f}%" if value == "change_pct" else f"{v:+.2f}")
+        text = "" if _missing(v) else (_signed(v, 0) + "%" if value == "change_pct" else _signed(v, 2))
         if _flag(r.get("last_year_significant")):
             marks += "*"
             cls.append("sig-change")
@@ -339,28 +419,57 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_M
     return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
 
 
-def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, **kw) -> dict:
+class FigureSink:
+    """Where the report's figures are also published as files: ``<folder>/<name>.png`` and ``.svg``.
+
+    Each file goes through :func:`rmlib.publish.write_figure`; ``links`` are
+    relative to the report (``figures/<name>.png``).
+    """
+
+    def __init__(self, folder: str | Path, min_cell_n: int):
+        self.folder = Path(folder)
+        self.min_cell_n = min_cell_n
+        self.written: list[Path] = []
+
+    def write(self, name: str, files: dict) -> dict:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        links = {}
+        for ext in ("png", "svg"):
+            path = publish.write_figure(files[ext], self.folder / f"{name}.{ext}", self.min_cell_n)
+            self.written.append(path)
+            links[ext] = f"{self.folder.name}/{path.name}"
+        return links
+
+
+def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None,
+            sink: FigureSink | None = None, **kw) -> dict:
     from . import plots
 
     with plots.disclosure_threshold(min_cell_n):
         fig = getattr(plots, kind)(data=data, **kw)
-        return {"uri": plots.figure_to_data_uri(fig), "alt": plots.alt_text(kind, data, **kw)}
+        alt = plots.alt_text(kind, data, **kw)
+        if sink is None:
+            return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
+        files = plots.figure_files(fig)
+        return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
 
 
 def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
-                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True) -> dict:
+                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True,
+                 sink: FigureSink | None = None) -> dict:
     from .crosstab import TABLE_INDEX
 
     t = cells[cells["table"] == table]
     spec = TABLE_INDEX.get(table)
-    block = {"id": table, "title": spec.title if spec else table,
+    block = {"id": table, "title": spec.title if spec else table.replace("_", " "),
+             "by": str(t["attribute"].iloc[0]).replace("_", " ") if len(t) else table.replace("_", " "),
              "means": matrix(t, "mean", params.min_cell_n, total),
              "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
              "findings": findings_.loc[_in_tables(findings_, table), "text"].tolist() if not findings_.empty else [],
              "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
              "figure": None}
     if figure and t["group"].nunique() == 1 and len(t):
-        block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n)
+        block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n, name=table, sink=sink)
     return block
 
 
@@ -377,12 +486,14 @@ def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame
 
 
 def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
-                  audit_dir: str | Path | None = None) -> dict:
+                  audit_dir: str | Path | None = None, figures: bool = False) -> dict:
     """Everything the template needs, read from the run's audit area (stages 01-04).
 
     ``audit_dir`` is the folder of intermediate data (default
     ``<params.audit_dir>/data``); ``out_dir`` is where the report is
-    published (shown in the provenance section).
+    published (shown in the provenance section). ``figures=True`` also
+    publishes every figure as PNG and SVG under ``<out_dir>/figures/``
+    (linked from the report).
     """
     from .provenance import git_commit, input_hashes, package_versions
     from .stats import CORRECTION_NAME, FAMILY_TEXT, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
@@ -395,13 +506,15 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     else:
         audit = audit_data(params)
     k = params.min_cell_n
+    sink = FigureSink(out / "figures", k) if figures else None
     cells = pd.read_parquet(audit / "cells_tested.parquet")
     _read = functools.partial(_read_audit, out=out)
     head = _read(audit, "headline")
     fnd = _read(audit, "findings")
     cav = _read(audit, "caveats")
     if not cav.empty:
-        cav = disclosure.publishable_caveats(cav, k).frame
+        cav = disclosure.publishable_caveats(cav, k).frame.copy()
+        cav["text"] = cav["text"].astype(str).map(reader_text)
     trend = _read(audit, "trend_by_question")
     power = _read(audit, "power")
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
@@ -424,6 +537,19 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
                       "change_significant": _flag(sig), "change_tested": not _missing(sig),
                       "change_p": None if ov is None else ov.get("last_year_p_adj")})
     ctx["heads"] = heads
+    mat_all = _read(audit, "maturity")
+    ctx["main_points"] = main_points(cells, params, mat_all if not mat_all.empty else None)
+    ctx["changes"] = change_table(cells)
+    ctx["change_groups"] = ("provider", "officer")
+    from . import narrative as nv
+
+    doc = nv.load(params.year)
+    ctx["narrative"] = doc
+    ctx["narrative_text_keys"] = list(nv.TEXT_KEYS.items())
+    ov_rows = cells[cells["question"] == "overall"]
+    responses = {(r["group"], r["attribute"], str(r["category"])): int(r["n"]) for _, r in ov_rows.iterrows()
+                 if not str(r["table"]).startswith("compare")}
+    ctx["response_rates"] = nv.response_rates(doc, responses, k)
     whole = fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question",
                                  "compare_by_question"])] if not fnd.empty else fnd
     ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []
@@ -440,16 +566,16 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     # by question, per group
     q = pd.concat(totals.values(), ignore_index=True)
     qq = q[q["question"].isin(QUESTIONS)]
-    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, hue="group")
-    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n)
-    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, hue="group")
+    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, sink=sink, hue="group")
+    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n, sink=sink)
+    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, sink=sink, hue="group")
                          if params.compare_year and q["mean_last"].notna().any() else None)
     ctx["groups"] = {}
     for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
         ctx["groups"][g] = {
             "label": GROUP_LABEL[g],
             "by_question": _table_block(cells, f"{g}_by_question", fnd, cav, params, figure=False),
-            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g]) for t in breakdowns
+            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g], sink=sink) for t in breakdowns
                            if (cells["table"] == t).any()],
         }
     nc = _read(audit, "provider_no_contact")
@@ -462,18 +588,21 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     if comments_analysis is not None:
         counts = comments_analysis["counts"]
         quotes = comments_analysis["quotes"]
+        labels = dict(zip(counts["theme"], counts["label"])) if "label" in counts else {}
         ctx["comments"] = {
             "summary": comments_analysis["summary"].to_dict("records"),
             "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
-            "quotes": quotes.drop_duplicates("quote").to_dict("records"),  # one quote can carry several themes
+            "quotes": [{**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
+                       for q in quotes.drop_duplicates("quote").to_dict("records")],  # one quote, several themes
         }
 
     # trend
     ctx["trend"] = None
     if not trend.empty:
         ov = trend[(trend["question"] == "overall")]
-        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, hue="group"),
-                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n),
+        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
+                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n,
+                                                 name="trend_by_question", sink=sink),
                         "responses": _read(audit, "responses_by_year").to_dict("records"),
                         "years": sorted(trend["year"].unique().tolist()),
                         "rows": ov.sort_values(["group", "year"]).to_dict("records")}
@@ -489,9 +618,14 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
             question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
             n_needed=("n_needed", "max")).reset_index()
         # bases of hidden cells and small rests are not given away (85 - 81 = 4)
+        from .crosstab import TABLE_INDEX
+
         ctx["power"] = disclosure.publishable_power(pw, cells, k).frame.to_dict("records")
         ctx["power_alpha"] = (sorted(power["alpha"].dropna().unique().tolist()) if "alpha" in power.columns
                               else [params.alpha])
+        for r in ctx["power"]:
+            spec = TABLE_INDEX.get(r["table"])
+            r["table_title"] = spec.title if spec else str(r["table"]).replace("_", " ")
     else:
         ctx["power"] = []
         ctx["power_alpha"] = [params.alpha]
@@ -525,7 +659,9 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["f2"] = lambda x: "" if _missing(x) else f"{float(x):.2f}"
     env.filters["f1"] = lambda x: "" if _missing(x) else f"{float(x):.1f}"
-    env.filters["pct"] = lambda x: "" if _missing(x) else f"{float(x):+.1f}%"
+    env.filters["pct"] = lambda x: "" if _missing(x) else _signed(float(x), 1) + "%"
+    env.filters["f0pct"] = lambda x: "" if _missing(x) else f"{float(x):.0f}%"
+    env.filters["datewords"] = date_in_words
     env.filters["int"] = lambda x: "" if _missing(x) else f"{int(x)}"
     env.filters["qlabel"] = lambda q: QUESTION_LABEL.get(q, "Overall")
     env.filters["glabel"] = lambda g: GROUP_LABEL.get(g, g)
@@ -540,3 +676,183 @@ def render_report(context: dict) -> str:
 def write_report(html: str, path: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Path:
     """Publish ``report.html`` through :func:`rmlib.publish.write_html` (checked before it is written)."""
     return publish.write_html(html, path, min_cell_n)
+
+
+# ----------------------------------------------------------------------------- main points
+def _q(q: str) -> str:
+    return QUESTION_LABEL.get(q, "the overall score") if q != "overall" else "the overall score"
+
+
+def _shown(r: pd.Series) -> bool:
+    """A cell whose mean may be printed (not suppressed, has ratings)."""
+    return not _flag(r.get("suppressed")) and not _missing(r.get("mean")) and int(r.get("n") or 0) > 0
+
+
+def _shown_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` whose mean may be printed (an empty frame keeps its columns)."""
+    return frame[pd.Series([_shown(r) for _, r in frame.iterrows()], index=frame.index, dtype=bool)]
+
+
+def _sig(r: pd.Series | None, kind: str) -> bool | None:
+    """A tested cell's verdict (read from ``<kind>_significant``; None when untested)."""
+    if r is None:
+        return None
+    v = r.get(f"{kind}_significant")
+    return None if _missing(v) else bool(v)
+
+
+def change_table(cells: pd.DataFrame, groups: tuple[str, ...] = ("provider", "officer")) -> list[dict]:
+    """What changed since last year, by question and group, with marks that follow the tests.
+
+    One row per question (and the overall score); per group this year's and
+    last year's means, the change in points and a mark: ``up`` / ``down`` only
+    when the change on last year is significant after correction (read from
+    ``last_year_significant``, not tested here), ``same`` when tested and not
+    significant, ``none`` when there is no comparison (not asked, or hidden).
+    """
+    rows = []
+    for q in COLUMNS:
+        row = {"question": q, "label": QUESTION_LABEL.get(q, "Overall score"), "groups": {}}
+        for g in groups:
+            t = cells[(cells["table"] == f"{g}_by_question") & (cells["question"] == q)]
+            r = t.iloc[0] if len(t) else None
+            if r is None or not _shown(r) or _missing(r.get("mean_last")):
+                row["groups"][g] = {"mark": "none", "text": "no comparison", "mean": None, "mean_last": None,
+                                    "change_pts": None}
+                continue
+            sig = _sig(r, "last_year")
+            diff = float(r["mean"]) - float(r["mean_last"])
+            mark = ("up" if diff > 0 else "down") if sig else ("same" if sig is not None else "none")
+            text = {"up": "significantly higher", "down": "significantly lower", "same": "no significant change",
+                    "none": "not tested"}[mark]
+            row["groups"][g] = {"mark": mark, "text": text, "mean": float(r["mean"]),
+                                "mean_last": float(r["mean_last"]), "change_pts": diff}
+        rows.append(row)
+    return rows
+
+
+def _subgroup_label(r: pd.Series) -> str:
+    attr = str(r["attribute"]).replace("_", " ")
+    return f"{GROUP_LABEL[r['group']].lower()} whose {attr} is {r['category']}"
+
+
+def main_points(cells: pd.DataFrame, params: Params, maturity: pd.DataFrame | None = None) -> list[str]:
+    """Five to eight plain-English bullets for the first page, from the published tables.
+
+    Descriptive facts (overall score per group, highest and lowest question
+    per group, largest change on last year) and tested ones (changes,
+    providers vs officers, subgroups vs the rest of their group), including
+    the differences that are *not* there. Verdicts are read from the tested
+    cells' ``<kind>_significant`` columns; nothing is tested here. Suppressed
+    cells are never named.
+    """
+    cy = params.compare_year
+    out: list[str] = []
+    by_q = {g: cells[(cells["table"] == f"{g}_by_question")] for g in ("provider", "officer")}
+    for g, t in by_q.items():
+        if t.empty:
+            continue
+        G = GROUP_LABEL[g]
+        ov = t[t["question"] == "overall"]
+        ov = ov.iloc[0] if len(ov) else None
+        if ov is not None and _shown(ov):
+            s = f"{G} gave an overall score of {ov['mean']:.2f} out of 4 ({int(ov['n'])} responses)"
+            if cy and not _missing(ov.get("mean_last")):
+                d = float(ov["mean"]) - float(ov["mean_last"])
+                sig = _sig(ov, "last_year")
+                s += (f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): "
+                      + ("a significant change." if sig else "not a significant change; it may be chance."
+                         if sig is not None else "not tested."))
+            else:
+                s += "."
+            out.append(s)
+        qs = t[t["question"].isin(QUESTIONS)]
+        qs = _shown_rows(qs)
+        if len(qs) >= 2:
+            hi, lo = qs.loc[qs["mean"].idxmax()], qs.loc[qs["mean"].idxmin()]
+            out.append(f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
+                       f"{_q(lo['question'])} lowest ({lo['mean']:.2f}).")
+    # changes on last year, per question
+    if cy:
+        parts, quiet = [], []
+        for g, t in by_q.items():
+            qs = t[t["question"].isin(QUESTIONS) & t["mean_last"].notna()]
+            qs = _shown_rows(qs)
+            if qs.empty:
+                continue
+            sig = qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
+            d = (qs["mean"] - qs["mean_last"]).abs()
+            big = qs.loc[d.idxmax()]
+            if len(sig):
+                names = ", ".join(f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
+                                  f"{abs(r['mean'] - r['mean_last']):.2f})" for _, r in sig.iterrows())
+                parts.append(f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}")
+            else:
+                quiet.append(f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
+                             f"{_words_change(float(big['mean'] - big['mean_last']))})")
+        s = []
+        if parts:
+            s.append("Since " + str(cy) + ", " + "; ".join(parts) + ".")
+        if quiet:
+            s.append(f"No question changed significantly since {cy} for " + " or ".join(quiet) + ".")
+        if s:
+            out.append(" ".join(s))
+    # providers vs officers
+    cmp = cells[(cells["table"] == "compare_by_question") & (cells["group"] == "provider")]
+    cmp = cmp[cmp["question"].isin(QUESTIONS)] if len(cmp) else cmp
+    if len(cmp) and "groups_significant" in cmp:
+        tested = cmp[cmp["groups_significant"].notna()]
+        sig = tested[tested["groups_significant"].astype(bool)]
+        if len(tested) and sig.empty:
+            out.append(f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
+                       "after correction: the gaps between them may be chance.")
+        elif len(sig):
+            names = ", ".join(f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
+                              f"{abs(r['groups_diff']):.2f})" for _, r in sig.iterrows())
+            out.append(f"Providers and officers differ significantly on {len(sig)} of {len(tested)} questions: {names}.")
+    # subgroups vs the rest of their group (overall score first)
+    sub = cells[(cells["attribute"] != "all") & ~cells["table"].astype(str).str.startswith("compare")]
+    if "rest_significant" in sub:
+        sub = sub[sub["rest_significant"].fillna(False).astype(bool)]
+        sub = _shown_rows(sub)
+        n_sig = len(sub)
+        ov = sub[sub["question"] == "overall"]
+        pick = (ov if len(ov) else sub).assign(_a=lambda f: f["rest_diff"].abs()).sort_values("_a", ascending=False)
+        if n_sig == 0:
+            out.append("No subgroup (by area, size, department, role or any other breakdown) differs significantly "
+                       "from the rest of its group after correction.")
+        else:
+            named = []
+            for _, r in pick.head(2).iterrows():
+                named.append(f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                             f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
+                             if not _missing(r.get("rest_mean_other")) else
+                             f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                             f"on {_q(r['question'])}")
+            out.append(f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
+                       f"significantly from the rest of the group; the largest: " + "; ".join(named) + ".")
+    # maturity moves: only when the underlying change is significant
+    if maturity is not None and len(maturity) and "level_last" in maturity:
+        moves, paper = [], 0
+        for _, m in maturity.iterrows():
+            if _missing(m.get("level_last")) or _missing(m.get("level")) or int(m["level"]) == int(m["level_last"]):
+                continue
+            paper += 1
+            r = by_q.get(m["group"])
+            r = r[r["question"] == m["question"]] if r is not None else None
+            if r is not None and len(r) and _sig(r.iloc[0], "last_year"):
+                moves.append(f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
+                              f"{int(m['level'])} on {str(m['element']).lower()}")
+        if moves:
+            out.append("Maturity: " + "; ".join(moves) + " (each a significant change).")
+        elif paper:
+            out.append(f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
+                       "in the score behind it is not significant.")
+    return out[:8]
+
+
+def _words_change(d: float) -> str:
+    """A change in points in words: ``up 0.12``, ``down 0.05``, ``no change`` (never ``-0.00``)."""
+    if round(abs(d), 2) == 0:
+        return "no change"
+    return f"{'up' if d > 0 else 'down'} {abs(d):.2f}"

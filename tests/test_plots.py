@@ -408,3 +408,10 @@ def test_previews(whole_groups, quadrant_table, trend_frame):
     for name, fig in figures.items():
         size = save_preview(fig, name)
         assert size < MAX_PNG_BYTES, (name, size)
+
+
+def test_a_change_that_rounds_to_nothing_never_reads_minus_zero():
+    from rmlib.plots import MINUS, _fmt_change
+
+    assert _fmt_change(-0.004, "change_pts") == "0.00" and _fmt_change(-0.04, "change_pct") == "0.0%"
+    assert _fmt_change(-0.006, "change_pts") == f"{MINUS}0.01" and _fmt_change(0.05, "change_pct") == "+0.1%"

@@ -53,12 +53,17 @@ def test_report_is_self_contained_and_small(pipeline_run):
     html = path.read_text()
     assert path.stat().st_size < 5_000_000
     srcs = re.findall(r'(?:src|href)="([^"]*)"', html)
-    assert srcs and all(s.startswith(("data:image/png;base64,", "#")) for s in srcs), \
-        [s[:40] for s in srcs if not s.startswith(("data:", "#"))]
+    local = ("figures/", "tables/tables.xlsx")   # files published beside the report, linked, never loaded
+    assert srcs and all(s.startswith(("data:image/png;base64,", "#", *local)) for s in srcs), \
+        [s[:40] for s in srcs if not s.startswith(("data:", "#", *local))]
+    assert not re.findall(r'src="(?!data:)', html), "the report loads nothing from outside itself"
+    files = [s for s in srcs if s.startswith(local)]
+    assert "tables/tables.xlsx" in files and len([f for f in files if f.endswith(".svg")]) >= 10
+    assert all((path.parent / f).is_file() for f in files), [f for f in files if not (path.parent / f).is_file()]
     imgs = re.findall(r"<img [^>]*>", html)
     assert len(imgs) >= 10
     assert all(re.search(r'alt="[^"]{40,}"', i) for i in imgs), "every figure needs a real alt text"
-    for section in ("headlines", "introduction", "officers", "providers", "comparison", "comments", "trend",
+    for section in ("main-points", "recommendations", "appendix", "headlines", "introduction", "officers", "providers", "comparison", "comments", "trend",
                     "maturity", "power", "caveats", "methodology", "provenance"):
         assert f'id="{section}"' in html and f'href="#{section}"' in html, section
 
@@ -141,3 +146,70 @@ window.addEventListener('load', () => {
     subprocess.run([chromium, *flags[:-1], f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1200,1600",
                     f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 50_000, "the screenshot looks blank"
+
+
+def test_main_points_first_every_finding_shown_and_no_internal_ids(pipeline_run):
+    """Main points before everything else; nothing collapsed; reader text without ids, ISO dates or -0%."""
+    import html as _html
+
+    import pandas as pd
+
+    out = pipeline_run / "outputs" / "2018"
+    html = (out / "report.html").read_text()
+    assert html.index('id="main-points"') < html.index('id="recommendations"') < html.index('id="headlines"')
+    main = html[html.index('id="main-points"'):html.index('id="recommendations"')]
+    bullets = re.findall(r"<li>(.*?)</li>", main[:main.index("</ul>")], re.S)
+    assert 5 <= len(bullets) <= 8, bullets
+    assert "▲" in main and "no significant change" in main            # the what-changed table with its marks
+    assert "<details" not in html                                       # nothing collapsed, so nothing lost in print
+    findings = pd.read_csv(out / "tables" / "findings.csv")
+    text = _html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'data:image/[^"]+', "", html)))
+    missing = [t for t in findings["text"] if _html.unescape(t) not in text]
+    assert not missing, missing[:3]
+    a, b = html.index('<h2 id="provenance"'), html.index('<h2 id="appendix"')   # provenance is for auditors
+    reader = _html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'data:image/[^"]+', "", html[:a] + html[b:])))
+    assert not re.search(r"[-−]0%", reader) and not re.search(r"\b20\d\d-\d\d-\d\d\b", reader)
+    assert not re.search(r"\b(?:provider|officer|compare)_by_\w+", reader)
+    assert "(id " not in reader and "What the data can carry" not in reader
+    assert "27 November 2018" in text and "Written by officers" in text and "Response rate" in text
+
+
+def test_workbook_holds_every_published_table_with_definitions(pipeline_run):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    out = pipeline_run / "outputs" / "2018" / "tables"
+    wb = load_workbook(out / "tables.xlsx")
+    csvs = sorted(p.stem for p in out.glob("*.csv"))
+    assert wb.sheetnames[0] == "Definitions" and sorted(wb.sheetnames[1:]) == sorted(c[:31] for c in csvs)
+    for name in ("provider_by_size", "headline", "findings"):
+        csv = pd.read_csv(out / f"{name}.csv")
+        ws = wb[name]
+        rows = list(ws.values)
+        sheet = pd.DataFrame(rows[1:], columns=rows[0])
+        assert list(sheet.columns) == list(csv.columns) and len(sheet) == len(csv), name
+        for col in csv.select_dtypes("number").columns:
+            got, want = pd.to_numeric(sheet[col]).astype(float), csv[col].astype(float)
+            assert ((got - want).abs().lt(1e-9) | (got.isna() & want.isna())).all(), (name, col)
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    defined = {r[0] for r in list(wb["Definitions"].values)[1:]}
+    assert {"mean", "n", "rest_p_adj", "status"} <= defined
+
+
+@pytest.mark.browser
+def test_print_main_points_on_page_one_and_main_body_within_25_pages(pipeline_run, tmp_path):
+    chromium = _chromium()
+    if chromium is None or not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and poppler-utils are required in CI")
+        pytest.skip("chromium or pdftotext not installed")
+    report = pipeline_run / "outputs" / "2018" / "report.html"
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri()],
+                   capture_output=True, timeout=180, check=True)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    assert "Main points" in pages[0] and "What changed since 2017" in pages[0] and "Overall score" in pages[0]
+    first_appendix = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Appendix A"))
+    assert first_appendix <= 25, f"the main body runs to {first_appendix} pages"
