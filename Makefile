@@ -11,10 +11,11 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check
 logged = $(1) >>$(SETUP_LOG) 2>&1 || { echo "make: set-up step failed: $(1)" >&2; tail -n 25 $(SETUP_LOG) >&2; echo "(whole log: $(SETUP_LOG))" >&2; exit 1; }
 YEAR   ?= 2018
 
-.PHONY: report test test-fast lab bench synth lock clean help
+.PHONY: report all-years test test-fast lab bench synth lock clean help
 
 help:
 	@echo "make report   set up .venv (pinned deps) and build outputs/$(YEAR)/report.html from data/raw/"
+	@echo "make all-years  build every year that has params/<year>.yaml, oldest first"
 	@echo "make test     set up .venv and run every test (unit, pipeline, nbval)"
 	@echo "make lab      JupyterLab on the notebooks"
 	@echo "make bench    performance benchmark (slow; not part of make test)"
@@ -44,6 +45,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/python -m rmlib run params/$(YEAR).yaml
+
+all-years: $(STAMP)
+	$(BIN)/python -m rmlib run --all
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

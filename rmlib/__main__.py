@@ -53,10 +53,34 @@ def params_file(given: str) -> Path:
     raise ParamsError(f"parameter file {given} not found: looked for {looked}")
 
 
+def year_params(root: Path) -> list[Path]:
+    """Every ``params/<year>.yaml`` of the repository, oldest year first."""
+    return sorted((root / "params").glob("[0-9][0-9][0-9][0-9].yaml"), key=lambda p: int(p.stem))
+
+
 def _run(args: argparse.Namespace) -> int:
+    from .params import ParamsError
+    from .paths import repo_root
     from .pipeline import run
     stages = tuple(s.strip() for s in args.stages.split(",")) if args.stages else None
-    run(params_file(args.params), stages=stages, allowed_roots=args.allow_root or ())
+    if args.all == bool(args.params):
+        raise ParamsError("give one parameter file (e.g. params/2018.yaml) or --all (every year), not both")
+    if not args.all:
+        run(params_file(args.params), stages=stages, allowed_roots=args.allow_root or ())
+        return 0
+    files = year_params(repo_root())
+    if not files:
+        raise ParamsError(f"--all: no params/<year>.yaml in {repo_root()}")
+    for k, path in enumerate(files, 1):
+        print(f"== {path.stem} ({k} of {len(files)} years) ==", file=sys.stderr)
+        try:
+            run(path, stages=stages, allowed_roots=args.allow_root or ())
+        except Exception:
+            done = ", ".join(p.stem for p in files[:k - 1]) or "none"
+            left = ", ".join(p.stem for p in files[k:]) or "none"
+            print(f"run --all: stopped at {path.stem} (built: {done}; not run: {left}); the reason follows",
+                  file=sys.stderr)
+            raise
     return 0
 
 
@@ -126,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     allow = dict(action="append", metavar="DIR",
                  help="a folder outside the repository where path settings may point (repeatable)")
     p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> significance -> report)")
-    p.add_argument("params", help="parameter file, e.g. params/2018.yaml")
+    p.add_argument("params", nargs="?", help="parameter file, e.g. params/2018.yaml")
+    p.add_argument("--all", action="store_true",
+                   help="every year that has params/<year>.yaml, oldest first; stops at the first failure")
     p.add_argument("--stages", help="comma-separated subset of stages, e.g. 01_clean,02_score (default: all)")
     p.add_argument("--allow-root", **allow)
     p.set_defaults(func=_run)

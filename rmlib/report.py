@@ -485,6 +485,13 @@ def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame
     return pd.DataFrame()
 
 
+def question_wording(params: Params) -> list[tuple[str, str]]:
+    """(short name, the question exactly as the year's survey asked it), in survey order, from its codebook."""
+    from .codebook import load_codebook
+    asked = load_codebook(params.path("codebook")).questions
+    return [(QUESTION_LABEL[q], asked[q]) for q in QUESTIONS if q in asked]
+
+
 def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
                   audit_dir: str | Path | None = None, figures: bool = False) -> dict:
     """Everything the template needs, read from the run's audit area (stages 01-04).
@@ -632,6 +639,7 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
     ctx["cleaning"] = _read(audit, "cleaning_summary").to_dict("records")
     ctx["merges"] = disclosure.merge_note(getattr(params, "merges", None))
+    ctx["question_wording"] = question_wording(params)
     shown = params.to_dict()
     final = staging_target(out)  # the pipeline runs into a staging folder; report where the run lands
     root = repo_root()

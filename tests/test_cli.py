@@ -59,3 +59,21 @@ def test_installed_outside_a_checkout_says_what_to_do(root, tmp_path):
 def test_rmlib_root_that_is_not_a_folder_is_one_line(tmp_path):
     proc = cli("validate", "params/2018.yaml", cwd=tmp_path, env={**ENV, "RMLIB_ROOT": str(tmp_path / "nope")})
     assert proc.returncode == 1 and proc.stderr.strip().startswith("error: RMLIB_ROOT=")
+
+
+def test_run_needs_one_params_file_or_all(root):
+    for args in (("run",), ("run", "params/2018.yaml", "--all")):
+        proc = cli(*args, cwd=root)
+        assert proc.returncode == 1 and "one parameter file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
+    # 2016 is made unusable: --all must stop there, say what was and was not built, and give the reason
+    (repo_copy / "params" / "2016.yaml").write_text((repo_copy / "params" / "2016.yaml").read_text()
+                                                   + "min_cel_n: 3\n")
+    proc = cli("run", "--all", cwd=repo_copy, env={**ENV, "RMLIB_ROOT": str(repo_copy)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "== 2016 (1 of 3 years) ==" in proc.stderr
+    assert "stopped at 2016 (built: none; not run: 2017, 2018)" in proc.stderr
+    assert "min_cel_n" in proc.stderr
+    assert not (repo_copy / "outputs" / "2016").exists()

@@ -213,3 +213,21 @@ def test_print_main_points_on_page_one_and_main_body_within_25_pages(pipeline_ru
     assert "Main points" in pages[0] and "What changed since 2017" in pages[0] and "Overall score" in pages[0]
     first_appendix = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Appendix A"))
     assert first_appendix <= 25, f"the main body runs to {first_appendix} pages"
+
+
+def test_methods_quote_each_question_as_the_codebook_asks_it(root):
+    import yaml
+
+    from rmlib.params import load_params
+    from rmlib.report import question_wording
+
+    asked = yaml.safe_load((root / "params" / "codebooks" / "2018.yaml").read_text(encoding="utf-8"))["questions"]
+    wording = question_wording(load_params(root / "params" / "2018.yaml"))
+    assert [text for _, text in wording] == list(asked.values())
+    assert wording[1] == ("Trust", "How well do we trust each other?")
+
+
+@pytest.mark.slow
+def test_report_prints_the_question_wording(pipeline_run):
+    html = (pipeline_run / "outputs" / "2018" / "report.html").read_text(encoding="utf-8")
+    assert "The questions, as asked" in html and "How well do we trust each other?" in html
