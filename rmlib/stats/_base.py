@@ -5,6 +5,11 @@ import zlib
 
 import numpy as np
 
+from ..params import SPECS
+
+#: the run's default disclosure threshold (rmlib.params), for callers that pass none
+DEFAULT_MIN_CELL_N: int = SPECS["min_cell_n"].default
+
 #: Attribute value of whole-group rows in a cell table.
 ALL = "all"
 #: Default smallest n for the bootstrap in :func:`overall_interval` (below: cluster t).

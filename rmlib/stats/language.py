@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..constants import ATTRIBUTE_LABEL, GROUP_LABEL, QUESTION_LABEL
-from ._base import ALL
+from ._base import ALL, DEFAULT_MIN_CELL_N
 from .tables import COMPARISON_KINDS
 
 
@@ -21,7 +21,7 @@ def _lower_label(label: str) -> str:
 
 
 def describe_finding(row: Mapping[str, Any] | pd.Series, kind: str = "rest", decimals: int = 1,
-                     level: float = 0.95, min_cell_n: int = 5) -> str:
+                     level: float = 0.95, min_cell_n: int = DEFAULT_MIN_CELL_N) -> str:
     """One plain-language sentence about a comparison in a cell-table row.
 
     Parameters

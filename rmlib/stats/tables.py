@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._coding import text_codes
 from ..constants import QUESTIONS
-from ._base import (ALL, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _check_level, _seed_for,
+from ._base import (ALL, DEFAULT_MIN_CELL_N, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _check_level, _seed_for,
                     _seed_int, _stat)
 from .intervals import _t_interval, overall_interval
 from .multiplicity import CORRECTIONS, adjust_comparisons, comparison_id
@@ -292,7 +292,7 @@ def _check_consistency(cells: pd.DataFrame, year: _Year, check: str, mean_col="m
 
 
 def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
-                  level: float = 0.95, n_boot: int = 9999, seed=0, min_cell_n: int = 5,
+                  level: float = 0.95, n_boot: int = 9999, seed=0, min_cell_n: int = DEFAULT_MIN_CELL_N,
                   min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite",
                   multi_select: str = "solely_one", check: str = "raise",
                   large_n: int | None = LARGE_SAMPLE_N, pseudo: bool = True) -> pd.DataFrame:
@@ -477,7 +477,7 @@ def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
                   kinds: Iterable[str] = COMPARISON_KINDS, resp_last: pd.DataFrame | None = None,
                   memberships_last: pd.DataFrame | None = None, correction: str = "fdr_bh",
                   alpha: float = 0.05, level: float = 0.95, n_resamples: int = 9999,
-                  exact_threshold: int = 20000, seed=0, min_cell_n: int = 5,
+                  exact_threshold: int = 20000, seed=0, min_cell_n: int = DEFAULT_MIN_CELL_N,
                   df_method: str = "satterthwaite", multi_select: str = "solely_one",
                   check: str = "raise", large_n: int | None = LARGE_SAMPLE_N) -> pd.DataFrame:
     """Add comparison columns (tests, intervals, effect sizes) to a cell table.
