@@ -216,6 +216,21 @@ def write_template(year: int, root: str | Path | None = None) -> Path:
     return target
 
 
+def populations(doc: dict | None) -> dict[tuple[str, str, str], int]:
+    """``{(group, attribute, category): people invited}`` from the narrative's ``invited`` counts
+    (``attribute == "all"``, ``category == "All"`` for a whole group); empty without them.
+
+    >>> populations({"invited": {"provider": 300, "by_category": {"officer": {"quadrant": {"North": 40}}}}})
+    {('provider', 'all', 'All'): 300, ('officer', 'quadrant', 'North'): 40}
+    """
+    inv = (doc or {}).get("invited") or {}
+    out = {(g, "all", "All"): int(inv[g]) for g in GROUPS if g in inv}
+    for g, attrs in (inv.get("by_category") or {}).items():
+        for attr, cats in attrs.items():
+            out.update({(g, attr, str(c)): int(n) for c, n in cats.items()})
+    return out
+
+
 def response_rates(doc: dict | None, responses: dict[tuple[str, str, str], int],
                    min_cell_n: int) -> list[dict]:
     """Response rate per group (and per attribute category) from the narrative's invited counts.
@@ -225,15 +240,8 @@ def response_rates(doc: dict | None, responses: dict[tuple[str, str, str], int],
     missing are left out; a category with fewer than ``min_cell_n``
     respondents shows no count or rate (its base would be published).
     """
-    if not doc or not doc.get("invited"):
-        return []
-    inv = doc["invited"]
     rows = []
-    wanted = [(g, "all", "All", inv[g]) for g in GROUPS if g in inv]
-    for g, attrs in (inv.get("by_category") or {}).items():
-        for attr, cats in attrs.items():
-            wanted += [(g, attr, str(c), n) for c, n in cats.items()]
-    for g, attr, cat, invited in wanted:
+    for (g, attr, cat), invited in populations(doc).items():
         n = responses.get((g, attr, cat))
         if n is None:
             continue

@@ -18,7 +18,7 @@ import functools
 import json
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -485,6 +485,18 @@ def _read_audit(audit: Path, name: str, out: Path | None = None) -> pd.DataFrame
     return pd.DataFrame()
 
 
+def fpc_note(cells: pd.DataFrame, population: Mapping[tuple[str, str, str], int]) -> list[dict]:
+    """Whole groups whose intervals carry the finite-population correction: label, n, invited, factor."""
+    rows = []
+    for g in ("provider", "officer"):
+        r = cells[(cells["group"] == g) & (cells["attribute"] == "all") & (cells["question"] == "overall")
+                  & cells["ci_method"].astype(str).str.endswith("+fpc")]
+        if len(r) and (g, "all", "All") in population:
+            rows.append({"group": GROUP_LABEL[g], "n": int(r["n"].iloc[0]), "invited": population[(g, "all", "All")],
+                         "factor": float(r["fpc"].iloc[0])})
+    return rows
+
+
 def question_wording(params: Params) -> list[tuple[str, str]]:
     """(short name, the question exactly as the year's survey asked it), in survey order, from its codebook."""
     from .codebook import load_codebook
@@ -503,7 +515,7 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     (linked from the report).
     """
     from .provenance import git_commit, input_hashes, package_versions
-    from .stats import CORRECTION_NAME, FAMILY_TEXT, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
+    from .stats import CORRECTION_NAME, FAMILY_TEXT, FPC_MIN_FRACTION, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
 
     out = Path(out_dir)
     if audit_dir is not None:
@@ -557,6 +569,8 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     responses = {(r["group"], r["attribute"], str(r["category"])): int(r["n"]) for _, r in ov_rows.iterrows()
                  if not str(r["table"]).startswith("compare")}
     ctx["response_rates"] = nv.response_rates(doc, responses, k)
+    ctx["fpc"] = fpc_note(cells, nv.populations(doc))
+    ctx["fpc_min"] = FPC_MIN_FRACTION
     whole = fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question",
                                  "compare_by_question"])] if not fnd.empty else fnd
     ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []

@@ -55,7 +55,8 @@ from __future__ import annotations
 
 from ._base import (ALL, DF_METHODS, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _as_2d, _linearise,  # noqa: F401
                     _respondent_means, _stat)
-from .intervals import PSEUDO_DF, PSEUDO_SS, _diff_t, _t_interval, cell_interval, diff_interval, overall_interval  # noqa: F401
+from .intervals import (PSEUDO_DF, PSEUDO_SS, FPC_MIN_FRACTION, _diff_t, _t_interval, cell_interval,  # noqa: F401
+                        diff_interval, finite_population_correction, overall_interval)
 from .language import describe_finding
 from .multiplicity import (CORRECTION_NAME, CORRECTIONS, FAMILY_TEXT, adjust_comparisons, adjust_pvalues,
                            comparison_id, distinct_comparisons, family_of)
@@ -71,5 +72,5 @@ __all__ = [
     "distinct_comparisons", "rating_level_sums", "add_intervals", "compare_cells", "min_detectable_difference",
     "responses_needed", "power_table", "effective_alpha", "describe_finding", "CORRECTIONS", "CORRECTION_NAME",
     "FAMILY_TEXT", "COMPARISON_KINDS", "COMPARISON_COLUMNS", "DF_METHODS", "MIN_BOOT_N", "LARGE_SAMPLE_N",
-    "PSEUDO_SS", "PSEUDO_DF",
+    "PSEUDO_SS", "PSEUDO_DF", "finite_population_correction", "FPC_MIN_FRACTION",
 ]
