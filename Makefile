@@ -71,4 +71,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^rmlib' > requirements.lock
 
 clean:
-	rm -rf outputs/[0-9]* outputs/.[0-9]* audit/[0-9]* audit/.[0-9]* data/processed/[0-9]* data/processed/.[0-9]* .pytest_cache
+	rm -rf scratch outputs/[0-9]* outputs/.[0-9]* audit/[0-9]* audit/.[0-9]* data/processed/[0-9]* data/processed/.[0-9]* .pytest_cache

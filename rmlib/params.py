@@ -354,6 +354,156 @@ def load_params(path: str | Path) -> Params:
     return validate(values, source=shown)
 
 
-def from_notebook(namespace: Mapping[str, Any]) -> Params:
-    """Build Params from a notebook's globals (after papermill injection)."""
-    return validate({k: namespace[k] for k in PARAM_NAMES if k in namespace}, source="notebook parameters")
+#: the first line of papermill's injected cell (``-p``/``-f`` values), exactly
+INJECTED_HEAD = "# Parameters"
+#: how the first line of every notebook's own ``parameters`` cell starts
+OWN_HEAD = "# Parameters: papermill injects"
+#: where the parameters are declared, as a user is told
+DECLARED_IN = "the parameters are declared in rmlib/params.py (PARAMETERS)"
+
+
+def assigned_names(source: str) -> list[str]:
+    """Names a cell assigns at its top level (``a = ...``, ``a: int = ...``, ``a, b = ...``), in order, once each.
+
+    Only the top level counts (a loop or a function inside the cell is not
+    a parameter). A cell that does not parse (an IPython magic, half an
+    edit) gives no names: the kernel has already said what is wrong with it.
+    """
+    import ast
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+
+    def targets(node: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for elt in node.elts:
+                targets(elt)
+        elif isinstance(node, ast.Starred):
+            targets(node.value)
+
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                targets(t)
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+            targets(stmt.target)
+    return list(dict.fromkeys(names))
+
+
+def parameter_cells(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The parameter cells a kernel has run, as ``(which, source)``: the last run of papermill's injected
+    cell and the last run of the notebook's own ``parameters`` cell.
+
+    IPython (so papermill, nbval and JupyterLab alike) keeps the source of
+    every executed cell in the namespace's ``In`` list; an editor re-running
+    a corrected parameters cell replaces the earlier version. Outside IPython
+    there is no ``In`` and nothing to check.
+    """
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return []
+    found: dict[str, str] = {}
+    for source in reversed(history):
+        if not isinstance(source, str):
+            continue
+        first = source.lstrip().split("\n", 1)[0].rstrip()
+        if first.startswith(OWN_HEAD):
+            found.setdefault("the notebook's parameters cell", source)
+        elif first == INJECTED_HEAD:
+            found.setdefault("papermill's injected parameters (-p / -f)", source)
+    return list(found.items())
+
+
+def unknown_names_message(names: list[str]) -> str:
+    """"unknown parameter 'x' (did you mean 'y'?)" for each name not declared; the close match is difflib's."""
+    import difflib
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, PARAM_NAMES, n=1, cutoff=0.6)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    head = "unknown parameter" + ("s " if len(parts) > 1 else " ")
+    return head + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+
+
+def check_notebook_names(namespace: Mapping[str, Any]) -> None:
+    """Refuse a name the parameter cells assign that :data:`PARAMETERS` does not declare.
+
+    papermill only warns ("Passed unknown parameter") and runs on with the
+    default, and a typo in a parameters cell in JupyterLab just makes a new
+    variable; both end here as one :class:`ParamsError` naming each unknown
+    name, its closest declared name, and where it was assigned.
+    """
+    problems = []
+    for which, source in parameter_cells(namespace):
+        unknown = [n for n in assigned_names(source) if n not in SPECS]
+        if unknown:
+            problems.append(f"{unknown_names_message(unknown)} in {which}")
+    if problems:
+        raise ParamsError("; ".join(problems) + f"; {DECLARED_IN}")
+
+
+def _relative(path: Path) -> str:
+    root = repo_root()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def use_scratch(params: Params, say=print) -> dict[Path, Path] | None:
+    """Outside ``rmlib run``, send what a notebook writes to ``scratch/`` instead of the published folders.
+
+    The pipeline alone replaces ``outputs/<year>``, ``audit/<year>`` and
+    ``data/processed/<year>`` (staged, swapped in atomically, described by
+    ``provenance.json``). A notebook run by papermill, nbval or JupyterLab
+    has no :data:`rmlib.paths.REDIRECT_ENV` from the pipeline; this sets one
+    for its kernel: ``output_dir`` -> ``scratch/<year>/outputs``,
+    ``audit_dir`` -> ``scratch/<year>/audit``, ``processed_dir`` ->
+    ``scratch/processed``. On first use each scratch folder is seeded from
+    the last good run (the year's outputs and audit folders, and every
+    processed year up to this one - the compare year and the trend's years),
+    so any single notebook can run there. Says where results go in one line.
+    Returns the mapping (None under the pipeline, which is left alone).
+    """
+    import os
+    from . import paths
+    if os.environ.get(paths.REDIRECT_ENV) and not paths.redirecting_to_scratch():
+        return None   # the pipeline's kernel: it stages the folders itself
+    os.environ.pop(paths.REDIRECT_ENV, None)   # a re-run (maybe another year): map the real folders again
+    norm = lambda p: Path(os.path.normpath(p))
+    out, audit, proc = (norm(params.path(n)) for n in ("output_dir", "audit_dir", "processed_dir"))
+    base = paths.scratch_root()
+    year_dir = base / str(params.year)
+    mapping = {out: year_dir / "outputs", audit: year_dir / "audit", proc: base / "processed"}
+    years = {params.year} | ({params.compare_year} if params.compare_year else set())
+    if proc.is_dir():
+        years |= {int(q.name) for q in proc.iterdir() if q.name.isdigit() and int(q.name) <= params.year}
+    pairs = [(out, mapping[out]), (audit, mapping[audit])]
+    pairs += [(proc / str(y), mapping[proc] / str(y)) for y in sorted(years)]
+    seeded = paths.seed(pairs)
+    paths.redirect(mapping)
+    note = f"; first use, seeded from the last run in {_relative(out)}/" if out in seeded else ""
+    say(f"running outside `rmlib run`: results go to {_relative(year_dir)}/ and processed data to "
+        f"{_relative(base / 'processed')}/ (the published {_relative(out)}/ is not touched{note})")
+    return mapping
+
+
+def from_notebook(namespace: Mapping[str, Any], scratch: bool = True) -> Params:
+    """Build Params from a notebook's globals (after papermill injection); the first code cell of every notebook.
+
+    Refuses unknown names in the parameter cells (:func:`check_notebook_names`),
+    validates every value (:func:`validate`), and outside ``rmlib run``
+    redirects what the notebook writes to ``scratch/`` (:func:`use_scratch`;
+    ``scratch=False`` skips that, for callers that are not notebooks).
+    """
+    try:
+        check_notebook_names(namespace)
+        params = validate({k: namespace[k] for k in PARAM_NAMES if k in namespace}, source="notebook parameters")
+    except ParamsError as exc:
+        # IPython shows this instead of a traceback: a user's mistake is one line, in JupyterLab and papermill
+        exc._render_traceback_ = lambda line=f"ParamsError: {exc}": [line]
+        raise
+    if scratch:
+        use_scratch(params)
+    return params

@@ -75,3 +75,59 @@ def staged(path: Path) -> Path:
         if norm == f or f in norm.parents:
             return Path(stage) / norm.relative_to(f)
     return path
+
+
+#: folder (below the repository root, gitignored) that notebooks run outside the pipeline write into
+SCRATCH = "scratch"
+
+
+def scratch_root() -> Path:
+    """``scratch/`` of the repository: where a notebook run by papermill, nbval or JupyterLab writes."""
+    return repo_root() / SCRATCH
+
+
+def redirecting_to_scratch() -> bool:
+    """Whether :data:`REDIRECT_ENV` holds a scratch redirection (set by :func:`redirect`, not by the pipeline)."""
+    import json
+    spec = os.environ.get(REDIRECT_ENV)
+    if not spec:
+        return False
+    stages = [Path(v) for v in json.loads(spec).values()]
+    return bool(stages) and all(s.is_relative_to(scratch_root()) for s in stages)
+
+
+def seed(pairs: "list[tuple[Path, Path]]") -> list[Path]:
+    """Copy each existing ``(final, scratch)`` folder whose scratch copy is missing; return the copied finals.
+
+    The copy is made beside its destination and renamed into place, so two
+    kernels seeding at once never see half a folder (the second one's copy
+    is dropped). Symbolic links are copied as links. Hand-written: shutil
+    copies a tree but not into place atomically.
+    """
+    import shutil
+    import tempfile
+    copied = []
+    for final, dest in pairs:
+        if dest.exists() or not final.is_dir():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.seeding-", dir=dest.parent))
+        try:
+            shutil.copytree(final, tmp / "copy", symlinks=True)
+            os.rename(tmp / "copy", dest)
+            copied.append(final)
+        except OSError:
+            if not dest.exists():
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return copied
+
+
+def redirect(mapping: "dict[Path, Path]") -> None:
+    """Send every path the package resolves below a final folder to its replacement, in this process
+    (and the processes it starts), through :data:`REDIRECT_ENV` - what :func:`staged` reads."""
+    import json
+    for dest in mapping.values():
+        dest.mkdir(parents=True, exist_ok=True)
+    os.environ[REDIRECT_ENV] = json.dumps({str(k): str(v) for k, v in mapping.items()})
