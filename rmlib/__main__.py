@@ -43,7 +43,7 @@ def params_file(given: str) -> Path:
     else:
         candidates = [Path.cwd() / p, repo_root() / p]
     for c in candidates:
-        if c.is_file():
+        if c.exists():   # a folder of that name is the user's too: load_params says it is not a file
             c = c.resolve()
             root = repo_root()
             shown = c.relative_to(root) if c.is_relative_to(root) else c

@@ -93,7 +93,7 @@ def cleared_table(name: str, frame: pd.DataFrame, params: Params, cells: pd.Data
 
 #: tables of the audit area that are also published (one CSV each), in workbook order
 AUDIT_TABLES = ("headline", "responses_by_year", "findings", "maturity", "trend_by_question", "provider_no_contact",
-                "power", "caveats", "cleaning_summary")
+                "power", "caveats", "cleaning_summary", "comparison_families")
 
 
 def workbook_extras(params: Params, cells: pd.DataFrame, comments_analysis: dict[str, pd.DataFrame] | None = None,

@@ -161,4 +161,4 @@ def test_cli_help_and_one_line_error(repo_copy):
     assert ok.returncode == 0 and "run" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "rmlib", "run", "params/1999.yaml"], capture_output=True, text=True)
     assert bad.returncode == 1
-    assert bad.stderr.startswith("error: parameter file not found")
+    assert bad.stderr.startswith("error: parameter file params/1999.yaml not found")

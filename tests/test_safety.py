@@ -62,8 +62,11 @@ def _fake_good_state(repo: Path) -> None:
 
 
 @pytest.fixture
-def repo(repo_copy):
+def repo(repo_copy, monkeypatch):
+    """A copy of the repository with a last good run, the user working inside it (a relative parameter
+    file is looked for in the current folder first)."""
     _fake_good_state(repo_copy)
+    monkeypatch.chdir(repo_copy)
     return repo_copy
 
 
