@@ -215,6 +215,35 @@ def test_print_main_points_on_page_one_and_main_body_within_25_pages(pipeline_ru
     assert first_appendix <= 25, f"the main body runs to {first_appendix} pages"
 
 
+@pytest.mark.browser
+def test_no_sideways_page_scroll_on_a_phone_and_figures_keep_their_size(pipeline_run, tmp_path):
+    """At 390 px (a phone) the page is no wider than the screen: wide tables and figures scroll inside their
+    own frame, and a figure is not shrunk below 640 px (its text stays readable). Measured in a 390 px iframe,
+    because headless Chromium's window has a minimum width."""
+    chromium = _chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    shutil.copy(pipeline_run / "outputs" / "2018" / "report.html", tmp_path / "report.html")
+    (tmp_path / "phone.html").write_text("""<!doctype html><html><body>
+<iframe id="f" src="report.html" style="width:390px;height:800px;border:0"></iframe><script>
+document.getElementById('f').addEventListener('load', function () {
+  const d = this.contentDocument.documentElement;
+  const imgs = [...this.contentDocument.querySelectorAll('figure img')].map(i => i.getBoundingClientRect().width);
+  document.body.setAttribute('data-phone', JSON.stringify({scroll: d.scrollWidth, client: d.clientWidth,
+                                                           narrowest: Math.min(...imgs), figures: imgs.length}));
+});</script></body></html>""")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          f"--user-data-dir={tmp_path / 'p'}", "--virtual-time-budget=10000", "--dump-dom",
+                          (tmp_path / "phone.html").as_uri()], capture_output=True, text=True, timeout=180)
+    m = re.search(r"data-phone=\"([^\"]*)\"", dom.stdout)
+    assert m, "the page did not finish loading"
+    got = json.loads(m.group(1).replace("&quot;", '"'))
+    assert got["scroll"] <= got["client"] <= 390, got
+    assert got["figures"] >= 10 and got["narrowest"] >= 640, got
+
+
 def test_methods_quote_each_question_as_the_codebook_asks_it(root):
     import yaml
 
