@@ -227,17 +227,12 @@ def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path,
 
 
 def write_json(obj: Mapping[str, Any], path: str | Path, min_cell_n: int) -> Path:
-    """Publish a JSON document (headlines) after checking it for small bases."""
-    text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
-    problems = _scan_text(text, Path(path).name, min_cell_n)
-    if problems:
-        raise PublishError("; ".join(problems))
-    atomic_write_text(path, text)
-    return Path(path)
+    """Publish a JSON document (headlines) after checking it for small bases and personal data."""
+    return write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", path, min_cell_n)
 
 
 def write_text(text: str, path: str | Path, min_cell_n: int) -> Path:
-    """Publish a plain-text page (the data dictionary) after checking it like any published text."""
+    """Publish a text file (JSON, the data dictionary) after checking it like any published text."""
     problems = _scan_text(text, Path(path).name, min_cell_n)
     if problems:
         raise PublishError("; ".join(problems))
