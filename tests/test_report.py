@@ -260,3 +260,27 @@ def test_methods_quote_each_question_as_the_codebook_asks_it(root):
 def test_report_prints_the_question_wording(pipeline_run):
     html = (pipeline_run / "outputs" / "2018" / "report.html").read_text(encoding="utf-8")
     assert "The questions, as asked" in html and "How well do we trust each other?" in html
+
+
+@pytest.mark.slow
+def test_a_run_at_the_ons_threshold_publishes_and_gives_nothing_back(tmp_path, monkeypatch):
+    """min_cell_n = 10 (ONS practice) as a user sets it in params: the run passes its own publication scan
+    (no base under 10 anywhere, methods text included) and the differencing attacker recovers nothing."""
+    import pandas as pd
+
+    from conftest import copy_repo
+    from rmlib.pipeline import run
+    from test_differencing import attack
+
+    dest = copy_repo(tmp_path / "repo")
+    monkeypatch.setenv("RMLIB_ROOT", str(dest))
+    monkeypatch.chdir(dest)
+    pf = dest / "params" / "2018.yaml"
+    pf.write_text(re.sub(r"(?m)^min_cell_n: 5\b", "min_cell_n: 10", pf.read_text()))
+    run("params/2018.yaml", say=lambda s: None)
+    out, audit = dest / "outputs" / "2018", dest / "audit" / "2018"
+    cells = pd.read_parquet(audit / "data" / "cells_tested.parquet")
+    assert cells["suppressed"].sum() > 0
+    tables = [pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()]
+    assert attack(pd.concat(tables, ignore_index=True).replace("", float("nan")), 10) == []
+    assert "fewer than 10" in (out / "report.html").read_text()
