@@ -65,7 +65,10 @@ def normalise_xlsx(path: Path) -> None:
 
 
 #: lines a kernel writes to its log on every normal shutdown (noise, and it varies between runs)
-_KERNEL_NOISE = ("KeyboardInterrupt caught in kernel",)
+#: kernel stderr lines that say nothing about the analysis: shutdown, and ipykernel's own complaints when a
+#: loaded machine is slow to flush output (they vary from run to run)
+_KERNEL_NOISE = ("KeyboardInterrupt caught in kernel", "IOStream.flush timed out", "IOPub message rate exceeded",
+                 "IOPub data rate exceeded")
 
 
 def clean_kernel_log(path: Path, replacements: Mapping[str, str]) -> None:
