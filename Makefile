@@ -15,13 +15,13 @@ YEAR   ?= 2018
 
 help:
 	@echo "make report   set up .venv (pinned deps) and build outputs/$(YEAR)/report.html from data/raw/"
-	@echo "make all-years  build every year that has params/<year>.yaml, oldest first"
+	@echo "make all-years build every year that has params/<year>.yaml, oldest first"
 	@echo "make test     set up .venv and run every test (unit, pipeline, nbval)"
 	@echo "make lab      JupyterLab on the notebooks"
 	@echo "make bench    performance benchmark (slow; not part of make test)"
 	@echo "make synth    regenerate the synthetic example exports in data/raw/"
 	@echo "make lock     re-pin requirements.lock from the current .venv"
-	@echo "make clean    remove generated outputs and processed data (raw data is never touched)"
+	@echo "make clean    remove generated outputs, the audit area, scratch and processed data (raw data is never touched)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
