@@ -500,6 +500,18 @@ def _word_forms(word: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
+
+def _names_replaced(text: str, spans: list[tuple[int, int]], counts: Counter) -> str:
+    """``text`` with each (start, end) span, in order and not overlapping, replaced by the name marker."""
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(text[pos:start])
+        out.append(PLACEHOLDERS["name"])
+        counts["name"] += 1
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
 class _Redactor:
     """Compiled deny/allow lists; build through :func:`_get_redactor` (cached)."""
 
@@ -668,16 +680,7 @@ class _Redactor:
                 if j > i:
                     spans.append((run[i].start(), run[j].end("w")))
                 i = j + 1
-        if not spans:
-            return text
-        out, pos = [], 0
-        for start, end in spans:
-            out.append(text[pos:start])
-            out.append(PLACEHOLDERS["name"])
-            counts["name"] += 1
-            pos = end
-        out.append(text[pos:])
-        return "".join(out)
+        return _names_replaced(text, spans, counts)
 
     def self_named(self, text: str, counts: Counter) -> str:
         """"my name is john smith", "signed: jane doe": the words after the cue, any case."""
@@ -757,16 +760,7 @@ class _Redactor:
             if j > i or k in ("title", "upper"):
                 spans.append((t.start(), toks[j].end("w")))
             i = j + 1
-        if not spans:
-            return text
-        out, pos = [], 0
-        for a, b in spans:
-            out.append(text[pos:a])
-            out.append(PLACEHOLDERS["name"])
-            counts["name"] += 1
-            pos = b
-        out.append(text[pos:])
-        return "".join(out)
+        return _names_replaced(text, spans, counts)
 
     def __call__(self, text: str) -> tuple[str, Counter]:
         counts: Counter = Counter()
