@@ -7,7 +7,7 @@ cell mean          sum of the valid scores (1-4) in a cell / their number;     :
                    "no contact" and unanswered items are not scores; each ECC
                    department a provider rates counts as one rating (as in the
                    hand-made reports)
-n                  respondents with at least one valid score in the cell       :func:`cell_table`
+n                  respondents with at least one valid score in the cell       ``rmlib.crosstab``
                    (a respondent who only answered "no contact" is not in
                    ``n``, but their answers are in ``no_contact``)
 overall score      mean of the eight question means (NOT the pooled mean of    :func:`overall_score`
@@ -17,14 +17,17 @@ change, points     this year's mean - last year's mean                         :
 change, %          ``(this / last - 1) * 100`` on means                        :func:`pct_change`
 maturity level     the Appendix H level (1-4) whose score point is nearest     :func:`maturity_level`
                    the mean: bands ``[1, 1.5) [1.5, 2.5) [2.5, 3.5) [3.5, 4]``
-multi-select rule  ``solely_one``: a respondent who chose several categories   ``rmlib.crosstab``
-                   of a multi-select attribute (quadrant, service area) is     (``rule=``)
+multi-select rule  ``solely_one``: a respondent who chose several categories   :func:`select_members`
+                   of a multi-select attribute (quadrant, service area) is     (``multi_select_rule=``)
                    left out of that breakdown (the 2018 report's rule);
                    ``any``: counted in every category chosen
 =================  ==========================================================  =======================
 
 Every function takes and returns plain numbers, arrays or data frames; the
-strings in :data:`DEFINITIONS` are what the report prints.
+strings in :data:`DEFINITIONS` are what the report prints. These are the only
+implementations of the cell mean, the overall score and the multi-select rule:
+the tables (``rmlib.crosstab``) and the intervals and tests (``rmlib.stats``)
+call them.
 
 Why the maturity bands are the nearest level
 --------------------------------------------
@@ -55,14 +58,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .constants import MATURITY_ELEMENTS, MATURITY_LEVELS, QUESTIONS
+from ._coding import text_codes
+from .constants import MATURITY_ELEMENTS, MATURITY_LEVELS
+from .params import MULTI_SELECT_RULES
 
 #: Lower bounds of maturity levels 2, 3 and 4: half-way between score points (the nearest level).
 MATURITY_BANDS: tuple[float, float, float] = (1.5, 2.5, 3.5)
 #: The alternative: four equal quarters of the 1-4 range (for a sensitivity check only).
 MATURITY_BANDS_EQUAL: tuple[float, float, float] = (1.75, 2.5, 3.25)
-#: The multi-select rules (``rmlib.crosstab``); the first is the default and the 2018 report's.
-MULTI_SELECT_RULES: tuple[str, ...] = ("solely_one", "any")
 
 DEFINITIONS = {
     "cell_mean": "mean of all valid scores (1-4) in the cell; 'no contact' and unanswered items excluded; "
@@ -103,20 +106,27 @@ def cell_mean(sums, counts):
     return float(out) if out.ndim == 0 else out
 
 
-def overall_score(question_means: pd.Series | np.ndarray) -> float:
+def overall_score(question_means: pd.Series | np.ndarray) -> float | np.ndarray:
     """Overall score: the mean of the (available) question means.
 
-    Questions without any valid score in the cell are skipped. This is not the
-    pooled mean of all ratings, which weights each question by its number of
-    ratings.
+    Questions without any valid score in the cell (NaN means) are skipped;
+    NaN when there is none. This is not the pooled mean of all ratings, which
+    weights each question by its number of ratings. A 2-D array (e.g.
+    respondents or bootstrap replicates x questions) gives one score per row,
+    over its last axis.
 
     >>> overall_score([1.91, 2.32, 1.92, 2.23, 2.48, 2.38, 2.27, 2.35])  # 2016 providers, published 2.23
     2.2325
+    >>> overall_score([[2.0, np.nan], [np.nan, np.nan]]).tolist()
+    [2.0, nan]
     """
     arr = np.asarray(question_means, dtype=float)
-    if arr.size == 0 or np.isnan(arr).all():
-        return float("nan")
-    return float(np.nanmean(arr))
+    valid = ~np.isnan(arr)
+    k = valid.sum(axis=-1)
+    total = np.where(valid, arr, 0.0).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(k > 0, total / np.maximum(k, 1), np.nan)
+    return float(out) if out.ndim == 0 else out
 
 
 def change_pts(this, last):
@@ -170,59 +180,68 @@ def maturity_level(mean: float | np.ndarray | pd.Series, bands: tuple[float, flo
 
 
 # ---------------------------------------------------------------------------
+# the multi-select rule
+# ---------------------------------------------------------------------------
+def check_multi_select_rule(multi_select_rule: str) -> None:
+    """Refuse a multi-select rule that is not one of :data:`MULTI_SELECT_RULES` (naming the allowed ones)."""
+    if multi_select_rule not in MULTI_SELECT_RULES:
+        raise ValueError(f"multi_select_rule must be one of {MULTI_SELECT_RULES}; got {multi_select_rule!r}")
+
+
+def select_members(memberships: pd.DataFrame, attribute: str | None = None,
+                   multi_select_rule: str = "solely_one") -> pd.DataFrame:
+    """Respondent -> category of an attribute (every attribute if ``None``) under the multi-select rule.
+
+    The one implementation of the rule, used by the tables (``rmlib.crosstab``),
+    their caveats and the respondent-level arrays of ``rmlib.stats``, so that
+    every part of a run counts the same respondents. ``solely_one`` keeps a
+    respondent in an attribute's category only if it is their only category of
+    that attribute; ``any`` keeps every category they chose. A missing
+    category is a choice of its own (it makes a respondent's other choice not
+    their only one) but no category of the output; rows without a respondent or
+    an attribute are left out. Ids, attributes and categories are compared as
+    text, on integer codes (``rmlib._coding.text_codes``: no Python loop, no
+    string key per row).
+
+    Returns
+    -------
+    DataFrame
+        ``respondent_id, attribute, category`` (text), one row per distinct
+        kept choice, sorted by respondent, attribute and category.
+
+    >>> m = pd.DataFrame({"respondent_id": ["a", "b", "b", "c"], "attribute": "quadrant",
+    ...                   "category": ["North", "North", "South", "Mid"]})
+    >>> select_members(m, "quadrant")["respondent_id"].tolist()        # b chose two: left out
+    ['a', 'c']
+    >>> len(select_members(m, "quadrant", multi_select_rule="any"))
+    4
+    """
+    check_multi_select_rule(multi_select_rule)
+    m = memberships if attribute is None else memberships[memberships["attribute"].astype(str) == attribute]
+    rc, rtext = text_codes(m["respondent_id"])
+    ac, atext = text_codes(m["attribute"])
+    cc, ctext = text_codes(m["category"])
+    n_a, n_c = len(atext), len(ctext) + 1
+    cc = np.where(cc < 0, n_c - 1, cc)                      # a missing category: code n_c - 1
+    ok = (rc >= 0) & (ac >= 0)
+    key = np.sort((rc[ok].astype(np.int64) * n_a + ac[ok]) * n_c + cc[ok])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key     # distinct choices
+    pair, cat = np.divmod(key, n_c)
+    if multi_select_rule == "solely_one":                   # a (respondent, attribute) pair listed once
+        first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.empty(0, dtype=bool)
+        size = np.diff(np.r_[np.flatnonzero(first), len(pair)])
+        keep = np.repeat(size == 1, size)
+        pair, cat = pair[keep], cat[keep]
+    named = cat < n_c - 1
+    resp, attr = np.divmod(pair[named], n_a)
+    return pd.DataFrame({"respondent_id": np.asarray(rtext, dtype=object)[resp],
+                         "attribute": np.asarray(atext, dtype=object)[attr],
+                         "category": np.asarray(ctext, dtype=object)[cat[named]]})
+
+
+# ---------------------------------------------------------------------------
 # tables
 # ---------------------------------------------------------------------------
-def respondent_sums(ratings: pd.DataFrame, by: tuple[str, ...] = ("group", "question")) -> pd.DataFrame:
-    """Per respondent and cell key: sum of valid scores, their count and no-contact answers.
-
-    This is the sufficient statistic for every cell mean and for resampling
-    respondents (docs/contracts.md). Columns: ``respondent_id, *by, sum,
-    count, no_contact``. A respondent who answered only "no contact" has a
-    row with ``count == 0``.
-    """
-    keys = ["respondent_id", *by]
-    valid = ratings["score"].notna()
-    frame = ratings.assign(_s=ratings["score"].where(valid, 0.0).astype(float), _c=valid.astype(np.int64),
-                           _nc=ratings["no_contact"].fillna(False).astype(np.int64))
-    out = frame.groupby(keys, observed=True, sort=True)[["_s", "_c", "_nc"]].sum()
-    return out.rename(columns={"_s": "sum", "_c": "count", "_nc": "no_contact"}).reset_index()
-
-
-def cell_table(sums: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Cell means from respondent sums: mean, n, ratings, no_contact per ``by`` + question.
-
-    ``n`` counts respondents with ``count > 0`` (at least one valid score);
-    ``ratings`` the valid scores; ``no_contact`` the "no contact" answers of
-    every respondent in the cell, counted in ``n`` or not.
-    """
-    keys = [*by, "question"]
-    has = sums.assign(_r=(sums["count"] > 0).astype(np.int64))
-    agg = has.groupby(keys, observed=True, sort=True).agg(sum=("sum", "sum"), ratings=("count", "sum"),
-                                                          n=("_r", "sum"), no_contact=("no_contact", "sum"))
-    agg["mean"] = cell_mean(agg["sum"].to_numpy(), agg["ratings"].to_numpy())
-    out = agg.drop(columns="sum").reset_index()[[*keys, "mean", "n", "ratings", "no_contact"]]
-    return out.astype({"n": np.int64, "ratings": np.int64, "no_contact": np.int64})
-
-
-def overall_rows(cells: pd.DataFrame, sums: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """The ``question == "overall"`` row of each cell: the :func:`overall_score` of its question means.
-
-    ``n`` is the respondents with any valid score in the cell (on any
-    question); ``ratings`` and ``no_contact`` are totals over the eight
-    questions.
-    """
-    q = cells[cells["question"].isin(QUESTIONS)]
-    g = q.groupby(by, observed=True, sort=True)
-    out = g.agg(ratings=("ratings", "sum"), no_contact=("no_contact", "sum")).reset_index()
-    means = g["mean"].agg(overall_score).rename("mean").reset_index()
-    out = out.merge(means, on=by, how="left")
-    resp = sums[sums["count"] > 0].groupby(by, observed=True)["respondent_id"].nunique().rename("n").reset_index()
-    out = out.merge(resp, on=by, how="left")
-    out["n"] = out["n"].fillna(0).astype(np.int64)
-    out["question"] = "overall"
-    return out[[*by, "question", "mean", "n", "ratings", "no_contact"]]
-
-
 def add_change(cells: pd.DataFrame, last: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
     """Join last year's ``mean`` and ``n`` on ``keys``; add ``change_pts`` and ``change_pct``.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rmlib import scoring
+from rmlib import crosstab, scoring
 from rmlib.constants import MATURITY_ELEMENTS, MATURITY_LEVELS
 
 NC = "nc"  # marker for a "no contact" answer in the fixture below
@@ -39,7 +39,10 @@ RATINGS = _ratings([
 
 
 def test_respondent_sums_by_hand():
-    s = scoring.respondent_sums(RATINGS).set_index(["respondent_id", "question"])
+    # the respondent sums the intervals and tests use (rmlib.crosstab.resampling_sums), whole-group rows
+    s = crosstab.resampling_sums(RATINGS)
+    s = s[s["attribute"] == "all"].astype({"respondent_id": str, "question": str}).set_index(["respondent_id",
+                                                                                             "question"])
     # P1 share: 4 + 2 = 6 over 2 ratings; P1 trust: 3 over 1 rating, 1 no contact
     assert s.loc[("P1", "share"), ["sum", "count", "no_contact"]].tolist() == [6, 2, 0]
     assert s.loc[("P1", "trust"), ["sum", "count", "no_contact"]].tolist() == [3, 1, 1]
@@ -51,8 +54,7 @@ def test_respondent_sums_by_hand():
 
 
 def test_cell_table_mean_n_ratings_no_contact_by_hand():
-    sums = scoring.respondent_sums(RATINGS)
-    cells = scoring.cell_table(sums, ["group"]).set_index("question")
+    cells = crosstab.by_attribute(RATINGS, None, "all").set_index("question")
     # share: (4 + 2 + 1) / 3 ratings = 7/3; n = 2 (P1, P2; P3 answered only no contact); no contact: P3's 2
     assert cells.loc["share", "mean"] == pytest.approx(7 / 3)
     assert cells.loc["share", ["n", "ratings", "no_contact"]].tolist() == [2, 3, 2]
@@ -62,28 +64,26 @@ def test_cell_table_mean_n_ratings_no_contact_by_hand():
 
 
 def test_overall_is_mean_of_question_means_not_pooled_mean():
-    sums = scoring.respondent_sums(RATINGS)
-    cells = scoring.cell_table(sums, ["group"])
-    ov = scoring.overall_rows(cells, sums, ["group"]).iloc[0]
+    ov = crosstab.by_attribute(RATINGS, None, "all").set_index("question").loc["overall"]
     # mean of question means: (7/3 + 3) / 2 = 2.6667; the pooled mean would be (7 + 3) / (3 + 1) = 2.5
     assert ov["mean"] == pytest.approx((7 / 3 + 3) / 2)
     assert ov["mean"] != pytest.approx(10 / 4)
     # n: P1 and P2 have a valid score; P3 (no contact only) is not counted, but its 4 no-contact answers are:
     # ratings 3 + 1 = 4; no contact 2 + 5 = 7
-    assert ov[["question", "n", "ratings", "no_contact"]].tolist() == ["overall", 2, 4, 7]
+    assert ov[["n", "ratings", "no_contact"]].tolist() == [2, 4, 7]
 
 
 def test_cell_table_by_department_each_rating_counts():
-    sums = scoring.respondent_sums(RATINGS, by=("group", "department", "question"))
-    cells = scoring.cell_table(sums, ["group", "department"]).set_index(["department", "question"])
+    labels = {"finance": "finance", "quality": "quality"}  # department id -> the label shown
+    cells = crosstab.by_attribute(RATINGS, None, "rated_department", labels=labels).set_index(["category", "question"])
     # finance share: P1 4, P2 1 -> 5/2 = 2.5, n 2, P3's no contact 1
     assert cells.loc[("finance", "share"), ["mean", "n", "ratings", "no_contact"]].tolist() == [2.5, 2, 2, 1]
     # quality trust: nobody scored it -> mean NaN, n 0, no contact P1 + P2 + P3 = 3
     row = cells.loc[("quality", "trust")]
     assert math.isnan(row["mean"]) and row[["n", "ratings", "no_contact"]].tolist() == [0, 0, 3]
-    ov = scoring.overall_rows(cells.reset_index(), sums, ["group", "department"]).set_index("department")
     # quality overall: only share has a mean (P1's 2) -> overall 2.0 over the available question; n 1
-    assert ov.loc["quality", "mean"] == pytest.approx(2.0) and ov.loc["quality", "n"] == 1
+    assert cells.loc[("quality", "overall"), "mean"] == pytest.approx(2.0)
+    assert cells.loc[("quality", "overall"), "n"] == 1
 
 
 def test_overall_of_eight_questions():
@@ -100,6 +100,43 @@ def test_cell_mean_definition():
     assert scoring.cell_mean(17.0, 6) == pytest.approx(17 / 6)
     out = scoring.cell_mean([6.0, 0.0], [2, 0])
     assert out[0] == 3.0 and math.isnan(out[1])
+
+
+def test_overall_score_per_row_of_a_matrix():
+    # rows: (2 + 3) / 2 = 2.5; only the second question: 4; no question at all: NaN
+    out = scoring.overall_score(np.array([[2.0, 3.0], [np.nan, 4.0], [np.nan, np.nan]]))
+    assert out[:2].tolist() == [2.5, 4.0] and math.isnan(out[2])
+    # the statistic of rmlib.stats is the overall score of cell means: sums (6, 3) over counts (2, 1) -> (3 + 3) / 2
+    assert scoring.overall_score(scoring.cell_mean([[6.0, 3.0]], [[2, 1]])).tolist() == [3.0]
+
+
+def _members(rows):
+    return pd.DataFrame(rows, columns=["respondent_id", "attribute", "category"])
+
+
+def test_multi_select_rule_by_hand():
+    m = _members([("a", "quadrant", "North"), ("b", "quadrant", "North"), ("b", "quadrant", "South"),
+                  ("c", "quadrant", "Mid"), ("c", "quadrant", "Mid"),          # a repeated choice is one choice
+                  ("d", "quadrant", None), ("d", "quadrant", "West"),          # a missing choice is a choice
+                  ("b", "role", "Manager"), ("e", "role", None)])
+    sole = scoring.select_members(m, "quadrant")
+    # a and c chose one quadrant; b two; d West and a missing one
+    assert sole.values.tolist() == [["a", "quadrant", "North"], ["c", "quadrant", "Mid"]]
+    both = scoring.select_members(m, "quadrant", multi_select_rule="any")
+    assert both.values.tolist() == [["a", "quadrant", "North"], ["b", "quadrant", "North"],
+                                    ["b", "quadrant", "South"], ["c", "quadrant", "Mid"], ["d", "quadrant", "West"]]
+    # every attribute at once: b's only role is kept although b chose two quadrants; e's missing role is no row
+    every = scoring.select_members(m)
+    assert every.values.tolist() == [["a", "quadrant", "North"], ["b", "role", "Manager"], ["c", "quadrant", "Mid"]]
+    assert scoring.select_members(m.iloc[:0], "quadrant").empty
+
+
+def test_multi_select_rule_values_come_from_params():
+    from rmlib.params import MULTI_SELECT_RULES, SPECS
+    assert scoring.MULTI_SELECT_RULES is MULTI_SELECT_RULES
+    assert SPECS["multi_select_rule"].default == MULTI_SELECT_RULES[0] == "solely_one"
+    with pytest.raises(ValueError, match="multi_select_rule must be one of"):
+        scoring.select_members(_members([]), "quadrant", multi_select_rule="some")
 
 
 def test_change_definitions():
