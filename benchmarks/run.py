@@ -118,7 +118,7 @@ def _child_scaling(workdirs: list[str], resamples: list[int]) -> dict:
         this, last = load_year(P.year, P.processed_dir), load_year(P.compare_year, P.processed_dir)
         cells = pd.concat(crosstab.build_tables(this, last, P.multi_select_rule).values(), ignore_index=True)
         resp, resp_last = crosstab.resampling_sums(this.ratings), crosstab.resampling_sums(last.ratings)
-        settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select=P.multi_select_rule)
+        settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select_rule=P.multi_select_rule)
         for R in resamples:
             t = time.perf_counter()
             ci = stats.add_intervals(cells, resp, this.memberships, n_boot=R, **settings)

@@ -232,7 +232,7 @@ def stage_cross(P: Params, timer: Timer) -> None:
     with timer.step(s, "crosstab.caveats"):
         trend = pd.read_csv(out / "tables" / "trend_by_question.csv")
         codebooks = load_codebooks([y for y in (P.year, P.compare_year) if y], ROOT / "params" / "codebooks")
-        caveats = crosstab.caveats(tables, this, last, rule=P.multi_select_rule, codebooks=codebooks, trend=trend)
+        caveats = crosstab.caveats(tables, this, last, multi_select_rule=P.multi_select_rule, codebooks=codebooks, trend=trend)
     with timer.step(s, "write tables", kind="io"):
         cells = pd.concat(tables.values(), ignore_index=True)
         write_table(cells, out / "data" / "cells.parquet")
@@ -257,7 +257,7 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
     with timer.step(s, "crosstab.resampling_sums x2"):
         resp = crosstab.resampling_sums(this.ratings)
         resp_last = crosstab.resampling_sums(last.ratings)
-    settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select=P.multi_select_rule)
+    settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select_rule=P.multi_select_rule)
     cells = timer.call(s, "stats.add_intervals", stats.add_intervals, cells, resp, this.memberships,
                        n_boot=n_resamples, **settings)
     cells = timer.call(s, "stats.compare_cells", stats.compare_cells, cells, resp, this.memberships,
@@ -269,7 +269,7 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
     pw = None
     if power:
         pw = timer.call(s, "stats.power_table", stats.power_table, cells, resp, this.memberships, diff=0.25,
-                        alpha=P.alpha, multi_select=P.multi_select_rule)
+                        alpha=P.alpha, multi_select_rule=P.multi_select_rule)
     with timer.step(s, "write tables + headlines.json", kind="io"):
         report.write_table(cells, out / "data" / "cells_tested.parquet")
         if pw is not None:

@@ -569,9 +569,9 @@ def test_add_intervals_checks_consistency(year_data):
         S.add_intervals(bad, pd.concat([resp, rl]), mem, check="warn")
     # the "any" multi-select rule puts O003 in two quadrants: n no longer matches
     with pytest.raises(ValueError, match="disagree"):
-        S.add_intervals(cells, pd.concat([resp, rl]), mem, multi_select="any")
-    with pytest.raises(ValueError, match="multi_select"):
-        S.add_intervals(cells, resp, mem, multi_select="some")
+        S.add_intervals(cells, pd.concat([resp, rl]), mem, multi_select_rule="any")
+    with pytest.raises(ValueError, match="multi_select_rule"):
+        S.add_intervals(cells, resp, mem, multi_select_rule="some")
     with pytest.raises(ValueError, match="missing columns"):
         S.add_intervals(cells.drop(columns="question"), resp, mem)
 

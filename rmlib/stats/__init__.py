@@ -5,8 +5,9 @@ difference intervals), :mod:`~rmlib.stats.tests` (studentised permutation and
 sign-flip tests, alongside tests), :mod:`~rmlib.stats.multiplicity` (one
 adjusted p-value per distinct comparison), :mod:`~rmlib.stats.power`
 (detectable differences at the corrected level), :mod:`~rmlib.stats.tables`
-(the drivers over a cell table) and :mod:`~rmlib.stats.language` (findings in
-words). Every public name is re-exported here: ``from rmlib import stats;
+(the cells of a table located in the respondent data; intervals over a cell
+table), :mod:`~rmlib.stats.compare` (the comparisons over a cell table) and
+:mod:`~rmlib.stats.language` (findings in words). Every public name is re-exported here: ``from rmlib import stats;
 stats.compare_cells(...)``.
 
 The unit of inference is the respondent
@@ -61,8 +62,8 @@ from .language import describe_finding
 from .multiplicity import (CORRECTION_NAME, CORRECTIONS, FAMILY_TEXT, adjust_comparisons, adjust_pvalues,
                            comparison_id, distinct_comparisons, family_of)
 from .power import effective_alpha, min_detectable_difference, power_table, responses_needed
-from .tables import (COMPARISON_COLUMNS, COMPARISON_KINDS, _Year, add_intervals, compare_cells,  # noqa: F401
-                     rating_level_sums)
+from .compare import compare_cells
+from .tables import COMPARISON_COLUMNS, COMPARISON_KINDS, _Year, add_intervals, rating_level_sums  # noqa: F401
 from .tests import (PermutationResult, _brunner_munzel, _prob_superiority, _random_subsets, _welch_p,  # noqa: F401
                     compare_two, permutation_test, sign_flip_test)
 

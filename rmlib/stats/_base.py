@@ -1,4 +1,9 @@
-"""Shared pieces of :mod:`rmlib.stats`: input checks, the ratio statistic and its linearised variance."""
+"""Shared pieces of :mod:`rmlib.stats`: input checks, the ratio statistic and its linearised variance.
+
+The statistic is the report's own: the cell mean and the overall score of
+:mod:`rmlib.scoring` (one implementation each), applied to respondent-level
+sums and counts.
+"""
 from __future__ import annotations
 
 import zlib
@@ -6,6 +11,7 @@ import zlib
 import numpy as np
 
 from ..params import SPECS
+from ..scoring import cell_mean, overall_score
 
 #: the run's default disclosure threshold (rmlib.params), for callers that pass none
 DEFAULT_MIN_CELL_N: int = SPECS["min_cell_n"].default
@@ -60,14 +66,13 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _stat(S: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Mean over questions (last axis) of ratio means S/C, skipping C == 0."""
-    valid = C > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(valid, S / np.where(valid, C, 1.0), 0.0)
-    k = valid.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(k > 0, r.sum(axis=-1) / np.maximum(k, 1), np.nan)
+def _stat(S: np.ndarray, C: np.ndarray) -> np.ndarray | float:
+    """The overall score of the cell means S/C over questions (last axis), skipping C == 0 (``rmlib.scoring``).
+
+    With one question it is that question's cell mean; rows of a 2-D input
+    (e.g. bootstrap replicates) give one statistic each.
+    """
+    return overall_score(cell_mean(S, C))
 
 
 def _respondent_means(s: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -178,7 +178,18 @@ def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed
         return np.nan, np.nan, "none"
     if G < min_boot_n or (large_n is not None and G >= large_n):
         return _t_interval(s, c, level, df_method, pseudo)
-    rng = _rng(seed)
+    T = _bootstrap(s, c, n_boot, _rng(seed))
+    if T.size == 0 or np.ptp(T) <= 1e-12:
+        return _t_interval(s, c, level, df_method, pseudo)
+    a = (1 - level) / 2
+    low, high = np.quantile(T, [a, 1 - a])
+    return float(low), float(high), "bootstrap_percentile"
+
+
+def _bootstrap(s: np.ndarray, c: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """The finite statistics of ``n_boot`` respondent-cluster bootstrap replicates (module notes of
+    :func:`overall_interval`), built in chunks of at most ``_MAX_MATRIX`` multiplicities."""
+    G = s.shape[0]
     reps = []
     done = 0
     chunk = max(1, _MAX_MATRIX // G)
@@ -190,12 +201,7 @@ def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed
         reps.append(_stat(W @ s, W @ c))
         done += b
     T = np.concatenate(reps)
-    T = T[np.isfinite(T)]
-    if T.size == 0 or np.ptp(T) <= 1e-12:
-        return _t_interval(s, c, level, df_method, pseudo)
-    a = (1 - level) / 2
-    low, high = np.quantile(T, [a, 1 - a])
-    return float(low), float(high), "bootstrap_percentile"
+    return T[np.isfinite(T)]
 
 
 def diff_interval(sums_a, counts_a, sums_b, counts_b, level: float = 0.95,
@@ -283,7 +289,7 @@ def finite_population_correction(cells, population, min_fraction: float = FPC_MI
     >>> c = pd.DataFrame({"group": ["officer"], "attribute": ["all"], "category": ["All"], "question": ["trust"],
     ...                   "mean": [2.5], "n": [50], "ci_low": [2.0], "ci_high": [3.0], "ci_method": ["pseudo_t"]})
     >>> out = finite_population_correction(c, {("officer", "all", "All"): 100})
-    >>> [round(v, 4) for v in (out.fpc[0], out.ci_low[0], out.ci_high[0])], out.ci_method[0]
+    >>> [round(float(v), 4) for v in (out.fpc[0], out.ci_low[0], out.ci_high[0])], out.ci_method[0]
     ([0.7071, 2.1464, 2.8536], 'pseudo_t+fpc')
     """
     import pandas as pd

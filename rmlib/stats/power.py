@@ -136,7 +136,7 @@ def responses_needed(diff: float = 0.25, *, sd: float, alpha: float = 0.05, powe
 
 def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
                 diff: float = 0.25, alpha: float = 0.05, power: float = 0.8,
-                multi_select: str = "solely_one", alphas: pd.DataFrame | Mapping[str, float] | None = None,
+                multi_select_rule: str = "solely_one", alphas: pd.DataFrame | Mapping[str, float] | None = None,
                 correction: str = "fdr_bh") -> pd.DataFrame:
     """Power of the "cell vs rest" comparison for each breakdown cell.
 
@@ -156,7 +156,7 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
 
     Parameters
     ----------
-    cells, resp, memberships, multi_select
+    cells, resp, memberships, multi_select_rule
         As in :func:`add_intervals`.
     diff, alpha, power : float
     alphas : DataFrame or mapping, optional
@@ -182,7 +182,7 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
     [[5, 15, 332]]
     """
     _validate_cells(cells)
-    year = _Year(resp, memberships, multi_select)
+    year = _Year(resp, memberships, multi_select_rule)
     if isinstance(alphas, pd.DataFrame):
         alphas = dict(zip(alphas["family"], alphas["alpha"]))
     rows = []
@@ -190,35 +190,43 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
     # statsmodels solves each power equation numerically (~2 ms); many rows share their inputs
     mdd_memo: dict[tuple[int, int, float, float], float] = {}
     need_memo: dict[tuple[float, float], Any] = {}
-    for r in cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(index=False):
-        t, g, a, c, q = r
+    for t, g, a, c, q in cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(
+            index=False):
         if a == ALL or a in year.rating_attrs:
             continue
         cell, rest = year.cell(g, a, c), year.cell(g, a, c, rest=True)
         if cell is None:
             continue
         n, n_rest = _n_active(cell, q), _n_active(rest, q)
-        if (g, q) not in sd_memo:
-            allg = year.cell(g, ALL, "All")
-            x = _respondent_means(*_pick(allg, q)) if allg is not None else np.array([])
-            sd_memo[(g, q)] = float(np.std(x, ddof=1)) if x.size >= 2 else np.nan
-        sd = sd_memo[(g, q)]
-        a_row = alpha
-        if alphas:
-            fam = family_of(f"rest|{g}|{a}|{c}|{q}", correction)
-            a_row = float(alphas.get(fam, min(alphas.values())))
-        if (n, n_rest, sd, a_row) not in mdd_memo:
-            mdd_memo[(n, n_rest, sd, a_row)] = min_detectable_difference(n, n_rest, sd, a_row, power)
-        if (sd, a_row) not in need_memo:
-            need_memo[(sd, a_row)] = responses_needed(diff, sd=sd, alpha=a_row, power=power) if sd > 0 else pd.NA
-        rows.append({
-            "table": t, "group": g, "attribute": a, "category": c, "question": q,
-            "n": n, "n_rest": n_rest, "sd": sd, "alpha": a_row, "mdd": mdd_memo[(n, n_rest, sd, a_row)],
-            "n_needed": need_memo[(sd, a_row)],
-        })
+        sd = _memo(sd_memo, (g, q), lambda: _group_sd(year, g, q))
+        a_row = _row_alpha(alpha, alphas, correction, f"rest|{g}|{a}|{c}|{q}")
+        mdd = _memo(mdd_memo, (n, n_rest, sd, a_row), lambda: min_detectable_difference(n, n_rest, sd, a_row, power))
+        need = _memo(need_memo, (sd, a_row),
+                     lambda: responses_needed(diff, sd=sd, alpha=a_row, power=power) if sd > 0 else pd.NA)
+        rows.append({"table": t, "group": g, "attribute": a, "category": c, "question": q, "n": n, "n_rest": n_rest,
+                     "sd": sd, "alpha": a_row, "mdd": mdd, "n_needed": need})
     cols = ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd", "alpha", "mdd", "n_needed"]
     out = pd.DataFrame(rows, columns=cols)
     out["n_needed"] = out["n_needed"].astype("Int64")
     return out
 
 
+def _memo(memo: dict, key, compute):
+    """``memo[key]``, computed by ``compute()`` the first time (a memo living for one call)."""
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _group_sd(year: _Year, group: str, question: str) -> float:
+    """SD of the whole group's respondent means for a question (any question for ``overall``); NaN below 2."""
+    allg = year.cell(group, ALL, "All")
+    x = _respondent_means(*_pick(allg, question)) if allg is not None else np.array([])
+    return float(np.std(x, ddof=1)) if x.size >= 2 else np.nan
+
+
+def _row_alpha(alpha: float, alphas: Mapping[str, float] | None, correction: str, comparison: str) -> float:
+    """The raw level a comparison must reach: its family's effective level, else ``alpha``."""
+    if not alphas:
+        return alpha
+    return float(alphas.get(family_of(comparison, correction), min(alphas.values())))
