@@ -214,6 +214,33 @@ def test_multi_select_any(y2018):
     assert cell(t, "provider", "West", "overall", "n") == 2
 
 
+def reference_by_attribute(ratings, memberships, attribute, multi_select_rule):
+    """Reference in plain pandas: (group, category, question) -> (mean, n), the overall as mean of question means."""
+    m = memberships.loc[memberships["attribute"] == attribute, ["respondent_id", "category"]].drop_duplicates()
+    if multi_select_rule == "solely_one":
+        m = m[m.groupby("respondent_id")["category"].transform("size") == 1]
+    r = ratings.astype({"group": str, "question": str}).merge(m.astype({"category": str}), on="respondent_id")
+    scored = r[r["score"].notna()]
+    keys = ["group", "category", "question"]
+    q = scored.groupby(keys).agg(mean=("score", "mean"), n=("respondent_id", "nunique"))
+    ov = q.groupby(["group", "category"])["mean"].mean().to_frame()
+    ov["n"] = scored.groupby(["group", "category"])["respondent_id"].nunique()
+    ov["question"] = "overall"
+    return pd.concat([q, ov.set_index("question", append=True)])
+
+
+@pytest.mark.parametrize("attribute", ["quadrant", "role", "size"])
+@pytest.mark.parametrize("rule", ["solely_one", "any"])
+def test_cells_equal_a_plain_pandas_reference(y2018, y2017, attribute, rule):
+    for data in (y2018, y2017):
+        got = crosstab.by_attribute(data.ratings, data.memberships, attribute, multi_select_rule=rule)
+        got = got[got["n"] > 0].set_index(["group", "category", "question"])[["mean", "n"]]
+        want = reference_by_attribute(data.ratings, data.memberships, attribute, rule)
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got.sort_index(), want.loc[got.index].sort_index(), check_dtype=False)
+        assert set(got.index) == set(want.index)
+
+
 def test_unknown_rule_is_refused(y2018):
     with pytest.raises(ValueError, match="solely_one"):
         crosstab.by_attribute(y2018.ratings, y2018.memberships, "quadrant", multi_select_rule="all")
@@ -442,12 +469,19 @@ def test_resampling_sums_department_labelled_like_the_whole_group(y2018):
     assert list(got["category"].cat.categories) == ["All", "Quality"]
 
 
-def test_resampling_sums_match_every_table(y2018, y2017):
+@pytest.mark.parametrize("rule", ["solely_one", "any"])
+def test_resampling_sums_match_every_table(y2018, y2017, rule):
+    # the tables and the respondent-level arrays of rmlib.stats apply the one multi-select rule alike:
+    # the consistency check recomputes every cell's n and mean from the respondents and raises on a difference
     from rmlib import stats
-    cells = pd.concat(crosstab.build_tables(y2018, y2017).values(), ignore_index=True)
+    cells = pd.concat(crosstab.build_tables(y2018, y2017, multi_select_rule=rule).values(), ignore_index=True)
     resp = crosstab.resampling_sums(y2018.ratings, labels=LABELS_2018)
-    out = stats.add_intervals(cells, resp, y2018.memberships, n_boot=999, min_cell_n=2, check="raise")
+    out = stats.add_intervals(cells, resp, y2018.memberships, n_boot=999, min_cell_n=2, check="raise",
+                              multi_select_rule=rule)
     assert len(out) == len(cells)
+    other = "any" if rule == "solely_one" else "solely_one"
+    with pytest.raises(ValueError, match="disagree"):
+        stats.add_intervals(cells, resp, y2018.memberships, n_boot=999, min_cell_n=2, multi_select_rule=other)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..constants import ALL_ATTRIBUTE, ALL_CATEGORY, CATEGORY_ORDER, DEPARTMENTS
 from ..dataset import YearData
 from ..scoring import cell_mean, check_multi_select_rule, overall_score, select_members
 
+
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
     """Department id -> label: the given labels, falling back to the 2018 ones for ids they lack."""
     out = dict(DEPARTMENTS)

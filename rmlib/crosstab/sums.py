@@ -14,14 +14,15 @@ from .._coding import text_codes
 from ..constants import ALL_ATTRIBUTE, ALL_CATEGORY, DEPARTMENTS, QUESTIONS, RATED_DEPARTMENT
 from .cells import _labels
 
+
 def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Respondent sums for ``rmlib.stats`` covering every report table, rated departments included.
 
     Whole-group rows (``attribute == "all"``: per respondent, group and
-    question, as :func:`rmlib.scoring.respondent_sums`) plus one row per
-    provider, question and rated department (``attribute ==
-    "rated_department"``, ``category`` = the department label used in the
-    tables). Pass it as ``resp`` to ``stats.add_intervals`` / ``compare_cells``:
+    question, the sum of valid scores, their count and 'no contact'
+    answers) plus one row per provider, question and rated department
+    (``attribute == "rated_department"``, ``category`` = the department label
+    used in the tables). Pass it as ``resp`` to ``stats.add_intervals`` / ``compare_cells``:
     without the rated-department rows their consistency check fails for
     ``provider_by_rated_department``.
 

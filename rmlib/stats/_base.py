@@ -105,8 +105,8 @@ def _linearise(s: np.ndarray, c: np.ndarray, df_method: str = "satterthwaite") -
         return np.nan, np.nan, 0, np.nan
     Cq = c.sum(axis=0)
     valid = Cq > 0
-    m = s[:, valid].sum(axis=0) / Cq[valid]
-    est = float(m.mean())
+    m = cell_mean(s[:, valid].sum(axis=0), Cq[valid])    # the questions' cell means
+    est = float(overall_score(m))
     if G < 2:
         return est, np.nan, G, np.nan
     u = ((s[:, valid] - m * c[:, valid]) / Cq[valid]).mean(axis=1)

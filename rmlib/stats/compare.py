@@ -2,7 +2,7 @@
 
 :func:`compare_cells` adds, per comparison kind, the columns ``{kind}_diff,
 _diff_low, _diff_high, _p, _p_adj, _significant, _welch_p, _bm_p, _prob_sup,
-_mean_other, _n_other, _p_method, _id`` (:data:`COMPARISON_COLUMNS`).
+_mean_other, _n_other, _p_method, _id`` (``rmlib.stats.COMPARISON_COLUMNS``).
 
 Kinds (:data:`COMPARISON_KINDS`)
 --------------------------------
@@ -80,7 +80,7 @@ from ..constants import QUESTIONS
 from ..scoring import cell_mean, overall_score
 from ._base import ALL, DEFAULT_MIN_CELL_N, LARGE_SAMPLE_N, _check_level, _seed_for, _seed_int
 from .multiplicity import CORRECTIONS, adjust_comparisons, comparison_id
-from .tables import COMPARISON_COLUMNS, COMPARISON_KINDS, _check_consistency, _validate_cells, _Year  # noqa: F401
+from .tables import COMPARISON_KINDS, _check_consistency, _validate_cells, _Year
 from .tests import PermutationResult, _assemble, _inverted, _perm_pvalues, _splits, sign_flip_test
 
 Key = tuple[str, str, str]   # (group, attribute, category)

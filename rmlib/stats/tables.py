@@ -314,7 +314,7 @@ def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
         attribute, category, question, n`` (and ``mean`` for the check).
     resp : DataFrame
         ``respondent_id, group, question, sum, count`` per respondent and
-        question (``rmlib.scoring.respondent_sums``), optionally with rows
+        question (``rmlib.crosstab.resampling_sums``), optionally with rows
         from :func:`rating_level_sums` (columns ``attribute, category``).
     memberships : DataFrame, optional
         ``respondent_id, attribute, category``.
