@@ -24,10 +24,10 @@ multi-select rule  ``solely_one``: a respondent who chose several categories   :
 =================  ==========================================================  =======================
 
 Every function takes and returns plain numbers, arrays or data frames; the
-strings in :data:`DEFINITIONS` are what the report prints. These are the only
-implementations of the cell mean, the overall score and the multi-select rule:
-the tables (``rmlib.crosstab``) and the intervals and tests (``rmlib.stats``)
-call them.
+strings in :data:`DEFINITIONS` are what the report prints. The tables
+(``rmlib.crosstab``) and the statistic of the intervals and tests
+(``rmlib.stats``) call the cell mean, the overall score and the multi-select
+rule defined here rather than computing their own.
 
 Why the maturity bands are the nearest level
 --------------------------------------------
