@@ -42,7 +42,7 @@ from .codebook import (DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest,
 from .constants import QUESTIONS
 from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
                  sha256_file, staged_dir, write_csv, write_parquet)
-from .layouts import read_group
+from .reshape import read_group
 from .params import Params
 from .paths import repo_root
 
@@ -536,7 +536,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                                      + (f"; {hint}" if hint else f"; the folder holds {present}")))
             continue
         try:
-            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.layouts)
+            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.reshape)
         except ExportReadError as exc:
             for p in exc.problems:
                 problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))

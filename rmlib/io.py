@@ -12,7 +12,7 @@ other than the declared one, a header row that is not where ``skip_rows``
 says, ragged rows (a truncated file), unterminated quotes and binary content
 are errors that say what to fix. SPSS ``.sav`` exports are read with
 pyreadstat (:func:`read_sav`), value labels applied. Reshaping a tool's layout
-(several header rows, option columns, codes) is :mod:`rmlib.layouts`.
+(several header rows, option columns, codes) is :mod:`rmlib.reshape` (the layouts themselves: :mod:`rmlib.layouts`).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from .codebook import normalise
+from .wording import normalise
 
 MANIFEST = "MANIFEST.sha256"
 _BOM = b"\xef\xbb\xbf"

@@ -505,7 +505,7 @@ def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (201
 
 
 # ----------------------------------------------------------------------------- the same respondents in each tool's layout
-#: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.layouts.read_group`)
+#: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.reshape.read_group`)
 LAYOUTS = ("default", "surveymonkey", "smartsurvey", "qualtrics", "msforms", "spss", "codes")
 _SM_TIME = "%m/%d/%Y %I:%M:%S %p"
 _QX_TIME = "%Y-%m-%d %H:%M:%S"
