@@ -536,7 +536,8 @@ def _parse_column(where: str, c: Any, sep: str) -> tuple[ColumnSpec | None, list
     kind = c.get("kind")
     if "header" not in c or kind not in COLUMN_KINDS:
         return None, [f"{where}: needs 'header' and 'kind' in {list(COLUMN_KINDS)}, got {c!r}"]
-    if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict) or not c["categories"]):
+    if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict)
+                                or not c["categories"]):
         return None, [f"{where} ({c['header']!r}): an attribute needs 'attribute' and 'categories'"]
     problems = []
     cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}

@@ -554,10 +554,9 @@ def _header(rows: list[list[str]], skip_rows: int, header_rows: int, compose) ->
         block = [list(r) + [""] * (w - len(r)) for r in block]
         header = [h.strip() for h in (compose(block) if compose else block[-1])]
     if not any(header):
-        raise ExportReadError(f"row {skip_rows + 1} should hold the column headers but is blank "
-                              f"(check skip_rows in the codebook)",
-                              [{"row": skip_rows + 1, "column": "", "value": "",
-                                "problem": "should hold the column headers but is blank (check skip_rows in the codebook)"}])
+        what = "should hold the column headers but is blank (check skip_rows in the codebook)"
+        raise ExportReadError(f"row {skip_rows + 1} {what}", [{"row": skip_rows + 1, "column": "", "value": "",
+                                                               "problem": what}])
     return header
 
 
