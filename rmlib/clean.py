@@ -42,7 +42,7 @@ from .codebook import (DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest,
 from .constants import QUESTIONS
 from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
                  sha256_file, staged_dir, write_csv, write_parquet)
-from .layouts import read_group
+from .reshape import read_group
 from .params import Params
 from .paths import repo_root
 
@@ -136,22 +136,48 @@ def _shown_path(path: Path) -> str:
 
 
 def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dict[str, str], list[dict], list[str]]:
-    """Map each expected header to the raw column that matches it (normalised); list problems and notes."""
-    problems, notes = [], []
+    """Map each expected header to the raw column that matches it (normalised); list problems and notes.
+
+    Headers the export and the codebook do not share are explained in steps,
+    most specific first, each taking the headers it explains out of the
+    missing and unknown lists: rating headers built another way, a reworded
+    question, a renamed department, then a typo (or a truly new column).
+    """
     row = raw.header_row
-    cb_name = codebook.path.name
     expected = codebook.expected_headers(group)
-    expected_norm = {normalise(e): e for e in expected}
     positions: dict[str, list[int]] = {}
     for j, h in enumerate(raw.headers):
         if h:
             positions.setdefault(normalise(h), []).append(j)
-    for n, pos in positions.items():
+    problems = _repeated_header_problems(raw, positions, fname)
+    blank_problems, notes = _headerless_columns(raw, fname)
+    problems += blank_problems
+    mapping = {e: raw.columns[positions[normalise(e)][0]] for e in expected if positions.get(normalise(e))}
+    missing = [e for e in expected if not positions.get(normalise(e))]
+    expected_norm = {normalise(e) for e in expected}
+    unknown = [h for h in raw.headers if h and normalise(h) not in expected_norm]
+    for step in (_template_problems, _reworded_problems, _renamed_department_problems):
+        found, missing, unknown = step(raw, codebook, group, fname, missing, unknown)
+        problems += found
+    problems += _typo_problems(codebook, group, fname, row, missing, unknown, expected)
+    return mapping, problems, notes
+
+
+def _repeated_header_problems(raw, positions: dict[str, list[int]], fname: str) -> list[dict]:
+    """A header in two columns: which one holds the answers is ambiguous, so it is a problem, not a guess."""
+    problems = []
+    for pos in positions.values():
         if len(pos) > 1:
             letters = " and ".join(column_letter(j) for j in pos)
-            problems.append(_problem(fname, row, raw.headers[pos[0]], f"columns {letters}",
+            problems.append(_problem(fname, raw.header_row, raw.headers[pos[0]], f"columns {letters}",
                                      f"the same header appears in columns {letters}: which one holds the answers is "
                                      "ambiguous; re-export the file from the survey tool"))
+    return problems
+
+
+def _headerless_columns(raw, fname: str) -> tuple[list[dict], list[str]]:
+    """Columns without a header: a problem when they hold data (shown at their first filled row), else a note."""
+    problems, notes = [], []
     for j, h in enumerate(raw.headers):
         if h:
             continue
@@ -164,44 +190,64 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
                                      f"(rows {', '.join(map(str, filled[:5]))}{', ...' if len(filled) > 5 else ''})"))
         else:
             notes.append(f"column {column_letter(j)} has no header and no data; ignored")
-    mapping = {}
-    missing = []
-    for e in expected:
-        pos = positions.get(normalise(e))
-        if pos:
-            mapping[e] = raw.columns[pos[0]]
-        else:
-            missing.append(e)
-    unknown = [h for h in raw.headers if h and normalise(h) not in expected_norm]
-    letter = {h: column_letter(j) for j, h in reversed(list(enumerate(raw.headers)))}
-    # 0. rating headers built another way (e.g. '{department}: {question}'): one problem for them all
+    return problems, notes
+
+
+def _template_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
+                       unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+    """Rating headers built another way (e.g. '{department}: {question}'): one problem for them all.
+
+    Returns (problems, missing, unknown) with the rating headers so explained taken out.
+    """
+    cb_name = codebook.path.name
     template = codebook.rating_header[group]
     inferred = infer_rating_template(unknown, codebook.questions, "{department}" in template)
     rating_missing = [r.header for r in codebook.rating_columns(group) if r.header in missing]
-    if inferred and len(inferred[1]) >= 2 and inferred[0] != template and rating_missing:
-        cols = list(inferred[1])
-        problems.append(_problem(fname, row, cols[0], inferred[0],
-                                 f"the rating headers are built differently in the export ({len(cols)} columns such "
-                                 f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
-                                 f"rating_header.{group}: {inferred[0]!r} in {cb_name}"))
-        missing = [m for m in missing if m not in rating_missing]
-        unknown = [u for u in unknown if u not in inferred[1]]
-    # 1. a question worded differently this year: one problem for its whole block of rating columns
+    if not (inferred and len(inferred[1]) >= 2 and inferred[0] != template and rating_missing):
+        return [], missing, unknown
+    cols = list(inferred[1])
+    problem = _problem(fname, raw.header_row, cols[0], inferred[0],
+                       f"the rating headers are built differently in the export ({len(cols)} columns such "
+                       f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
+                       f"rating_header.{group}: {inferred[0]!r} in {cb_name}")
+    return [problem], [m for m in missing if m not in rating_missing], [u for u in unknown if u not in inferred[1]]
+
+
+def _reworded_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
+                       unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+    """A question worded differently this year: one problem for its whole block of rating columns.
+
+    Returns (problems, missing, unknown) with the block's headers taken out.
+    """
+    problems = []
+    letter = {h: column_letter(j) for j, h in reversed(list(enumerate(raw.headers)))}
     for q, text, cols, gone in _reworded_questions(codebook, group, missing, unknown):
-        span = f"column {letter[cols[0]]}" if len(cols) == 1 else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}"
-        problems.append(_problem(fname, row, cols[0], text,
-                                 f"question '{q}' is worded differently in the export ({span}); {cb_name} has "
-                                 f"{codebook.questions[q]!r}: if it is the same question, set questions.{q} to the "
+        span = (f"column {letter[cols[0]]}" if len(cols) == 1
+                else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}")
+        problems.append(_problem(fname, raw.header_row, cols[0], text,
+                                 f"question '{q}' is worded differently in the export ({span}); {codebook.path.name} "
+                                 f"has {codebook.questions[q]!r}: if it is the same question, set questions.{q} to the "
                                  "export's wording"))
         missing = [m for m in missing if m not in gone]
         unknown = [u for u in unknown if u not in cols]
-    # 2. a department renamed: one problem for all its rating columns
+    return problems, missing, unknown
+
+
+def _renamed_department_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
+                                 unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+    """A department renamed (rating headers with a known question and an unknown department): one problem for all.
+
+    The fix named maps the new label to the id of the closest old label.
+    Returns (problems, missing, unknown) with that department's headers taken out.
+    """
+    cb_name = codebook.path.name
     deps_norm = {normalise(d) for d in codebook.departments}
     by_dep: dict[str, list[tuple[str, str]]] = {}
     for h in unknown:
         parsed = codebook.parse_rating_header(group, h)
         if parsed and normalise(parsed[1]) not in deps_norm:
             by_dep.setdefault(parsed[1], []).append((h, parsed[0]))
+    problems = []
     for dep, cols in by_dep.items():
         old = suggest(dep, list(codebook.departments), n=1)
         old_label = (closest(dep, list(codebook.departments), n=1) or [""])[0]
@@ -211,17 +257,25 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
         fix = (f"if it is {old_label!r} renamed, map the new label to the same id: add {dep!r}: "
                f"{codebook.departments[old_label]} under departments: in {cb_name} (and remove {old_label!r})"
                if old_label else f"map the new label to its department id under departments: in {cb_name}")
-        problems.append(_problem(fname, row, cols[0][0], dep,
+        problems.append(_problem(fname, raw.header_row, cols[0][0], dep,
                                  "unknown department" + (f"; {old}" if old else "")
                                  + f" (in {which}): {fix}"))
         missing = [m for m in missing if m not in gone]
         unknown = [u for u in unknown if u not in {h for h, _ in cols}]
-    # 3. a header with a typo or new wording: reported once, at the export's column, naming the codebook's
+    return problems, missing, unknown
+
+
+def _typo_problems(codebook: Codebook, group: str, fname: str, row, missing: list[str], unknown: list[str],
+                   expected: list[str]) -> list[dict]:
+    """What is left: a header with a typo or new wording is reported once, at the export's column, naming the
+    codebook's; other missing headers say what is lost, other unknown ones how to add them."""
+    cb_name = codebook.path.name
     paired = {}
     for h in unknown:
         near = closest(h, [m for m in missing if m not in paired.values()], n=1)
         if near:
             paired[h] = near[0]
+    problems = []
     for e in missing:
         if e in paired.values():
             continue
@@ -239,7 +293,7 @@ def _match_headers(raw, codebook: Codebook, group: str, fname: str) -> tuple[dic
         problems.append(_problem(fname, row, h, "", "unknown column" + (f"; {hint}" if hint else "")
                                  + f" (not in {cb_name}: if it is new, add it to columns.{group}; "
                                    "kind: ignore if it is not needed)"))
-    return mapping, problems, notes
+    return problems
 
 
 #: what is lost when an optional column is missing
@@ -536,7 +590,7 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                                      + (f"; {hint}" if hint else f"; the folder holds {present}")))
             continue
         try:
-            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.layouts)
+            raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.reshape)
         except ExportReadError as exc:
             for p in exc.problems:
                 problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))

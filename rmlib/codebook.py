@@ -42,10 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .constants import DEPARTMENTS, QUESTIONS
 from .layouts import Layout, parse_layout
+from .wording import normalise
+from .wording import squash as _squash
+from .yamlsafe import UnsafeYAML, load_yaml
 
 NO_CONTACT = "no_contact"
 COLUMN_KINDS = ("id", "timestamp", "status", "finished", "key", "personal", "ignore", "attribute", "comment")
@@ -58,37 +59,9 @@ STATUS_CODES = ("complete", "partial", "test")
 DELIMITERS = (",", ";", "\t", "|", "auto")
 GROUP_NAMES = ("provider", "officer")
 
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\ufeff": None, "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None,
-})
-
 
 class CodebookError(ValueError):
     """The codebook itself is malformed."""
-
-
-def _squash(text: Any) -> str:
-    """Quotes, dashes and whitespace folded, case kept."""
-    if text is None:
-        return ""
-    return re.sub(r"\s+", " ", str(text).translate(_FOLD)).strip()
-
-
-def normalise(text: Any) -> str:
-    """Canonical form used to match headers and labels: case, spaces, quotes and dashes folded.
-
-    Examples
-    --------
-    >>> normalise("  How  well do we TRUST each other\u2019s ")
-    "how well do we trust each other's"
-    >>> normalise("4 \u2013 Good") == normalise("4 - good")
-    True
-    """
-    return _squash(text).casefold()
 
 
 def closest(value: str, choices: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
@@ -342,6 +315,11 @@ def _as_int(value: Any) -> int | None:
 def load_codebook(path: str | Path) -> Codebook:
     """Read and validate a codebook YAML file; all problems reported at once.
 
+    The file is read as a settings file (:func:`rmlib.yamlsafe.load_yaml`:
+    UTF-8, bounded size and aliases, no key written twice), then each section
+    is checked by a step of its own; every problem of every section is listed
+    in one :class:`CodebookError`, in the order of the sections.
+
     Examples
     --------
     >>> cb = load_codebook("params/codebooks/2018.yaml")        # doctest: +SKIP
@@ -349,20 +327,62 @@ def load_codebook(path: str | Path) -> Codebook:
     (4, 'no_contact', None)
     """
     path = Path(path)
+    raw = _read_raw(path)
+    year = _check_top_level(path, raw)
+    layout, problems = parse_layout(raw.get("layout"))
+    sep = str(raw.get("multi_select_separator", layout.multi_select_separator))
+    if sep.strip() == "":
+        problems.append("multi_select_separator must not be blank")
+    files, found = _parse_files(raw["files"])
+    problems += found
+    score_labels, found = _parse_score_labels(raw["score_labels"])
+    problems += found
+    raw_status = {**layout.status_labels, **(raw.get("status_labels") or {})}  # the tool's labels, then the codebook's
+    status_labels, found = _parse_status_labels(raw_status)
+    problems += found
+    deps, found = _parse_departments(raw["departments"])
+    problems += found + _question_problems(raw["questions"])
+    rating_header, found = _parse_rating_header(raw["rating_header"])
+    problems += found
+    columns, found = _parse_columns(raw["columns"], sep)
+    problems += found + _group_problems(files, columns, rating_header)
+    _fail(path, problems)
+    cb = Codebook(year=year, path=path, files=files, multi_select_separator=sep,
+                  timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
+                  score_labels=score_labels, status_labels=status_labels, departments=deps,
+                  questions={q: str(raw["questions"][q]) for q in QUESTIONS},
+                  rating_header=rating_header, columns=columns,
+                  layout=layout, _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=raw_status)
+    _fail(path, _header_clashes(cb))
+    return cb
+
+
+def _read_raw(path: Path) -> Any:
+    """The codebook file's YAML, read as a settings file; a :class:`CodebookError` for an unreadable or unsafe one.
+
+    Read through :func:`rmlib.yamlsafe.load_yaml` so that a codebook loaded
+    directly (a notebook, :func:`rmlib.draft.draft_codebook`) refuses what
+    the command line refuses: a key written twice (the last would silently
+    win), unbounded aliases, a file that is not UTF-8 or is too large.
+    """
     if not path.is_file():
         raise CodebookError(f"codebook not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"{path}: not valid YAML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise CodebookError(f"{path}: not UTF-8 text ({exc})") from exc
-    problems: list[str] = []
+        return load_yaml(path, "codebook")
+    except UnsafeYAML as exc:
+        raise CodebookError(str(exc)) from None
+
+
+def _check_top_level(path: Path, raw: Any) -> int:
+    """Check the top level (a mapping, every required section, sections of the right type); return the year.
+
+    Raises at once: the later steps index these sections and cannot run without them.
+    """
     if not isinstance(raw, dict):
         _fail(path, ["expected a mapping at the top level"])
-    for key in ("year", "files", "score_labels", "departments", "questions", "rating_header", "columns"):
-        if key not in raw:
-            problems.append(f"missing top-level key '{key}'")
+    problems = [f"missing top-level key '{key}'" for key in
+                ("year", "files", "score_labels", "departments", "questions", "rating_header", "columns")
+                if key not in raw]
     _fail(path, problems)
     for key in ("files", "score_labels", "departments", "questions", "rating_header", "columns"):
         if not isinstance(raw[key], dict):
@@ -373,44 +393,54 @@ def load_codebook(path: str | Path) -> Codebook:
     if year is None or not 2000 <= year <= 2100:
         problems.append(f"'year' must be a four-digit year, got {raw['year']!r}")
     _fail(path, problems)
+    return year
 
-    layout, layout_problems = parse_layout(raw.get("layout"))
-    problems += layout_problems
-    sep = str(raw.get("multi_select_separator", layout.multi_select_separator))
-    if sep.strip() == "":
-        problems.append("multi_select_separator must not be blank")
 
-    files = {}
-    for group, spec in raw["files"].items():
+def _parse_files(raw_files: dict) -> tuple[dict[str, FileSpec], list[str]]:
+    """``files:`` -> {group: FileSpec} and problems; a group with an unusable entry is left out."""
+    files, problems = {}, []
+    for group, spec in raw_files.items():
         if group not in GROUP_NAMES:
             problems.append(f"files: unknown group {group!r} (expected {', '.join(GROUP_NAMES)})")
             continue
         if not isinstance(spec, dict) or "file" not in spec:
             problems.append(f"files.{group}: needs 'file' (the export's file name)")
             continue
-        skip = _as_int(spec.get("skip_rows", 0))
-        if skip is None or skip < 0:
-            problems.append(f"files.{group}.skip_rows must be a whole number >= 0, got {spec.get('skip_rows')!r}")
-            skip = 0
-        delim = str(spec.get("delimiter", ","))
-        if delim == "\\t" or delim.lower() == "tab":
-            delim = "\t"
-        if delim not in DELIMITERS:
-            problems.append(f"files.{group}.delimiter must be one of {list(DELIMITERS)}, got {delim!r}")
-        enc = str(spec.get("encoding", "auto"))
-        if enc != "auto":
-            try:
-                "".encode(enc)
-            except LookupError:
-                problems.append(f"files.{group}.encoding: unknown encoding {enc!r} (use auto, utf-8, cp1252, ...)")
-        name = str(spec["file"])
-        if Path(name).name != name:
-            problems.append(f"files.{group}.file must be a file name inside the year's raw folder, got {name!r}")
-        files[group] = FileSpec(group=group, file=name, skip_rows=skip, encoding=enc, delimiter=delim,
-                                sheet=spec.get("sheet"))
+        files[group], found = _parse_file_spec(group, spec)
+        problems += found
+    return files, problems
 
+
+def _parse_file_spec(group: str, spec: dict) -> tuple[FileSpec, list[str]]:
+    """One group's file entry: skip_rows, delimiter (``\\t`` and ``tab`` mean a tab), encoding, a bare file name."""
+    problems = []
+    skip = _as_int(spec.get("skip_rows", 0))
+    if skip is None or skip < 0:
+        problems.append(f"files.{group}.skip_rows must be a whole number >= 0, got {spec.get('skip_rows')!r}")
+        skip = 0
+    delim = str(spec.get("delimiter", ","))
+    if delim == "\\t" or delim.lower() == "tab":
+        delim = "\t"
+    if delim not in DELIMITERS:
+        problems.append(f"files.{group}.delimiter must be one of {list(DELIMITERS)}, got {delim!r}")
+    enc = str(spec.get("encoding", "auto"))
+    if enc != "auto":
+        try:
+            "".encode(enc)
+        except LookupError:
+            problems.append(f"files.{group}.encoding: unknown encoding {enc!r} (use auto, utf-8, cp1252, ...)")
+    name = str(spec["file"])
+    if Path(name).name != name:
+        problems.append(f"files.{group}.file must be a file name inside the year's raw folder, got {name!r}")
+    return FileSpec(group=group, file=name, skip_rows=skip, encoding=enc, delimiter=delim,
+                    sheet=spec.get("sheet")), problems
+
+
+def _parse_score_labels(raw_labels: dict) -> tuple[dict[str, Any], list[str]]:
+    """``score_labels:`` -> {normalised label: 1-4 or no_contact} and problems (a blank label, a clash)."""
     score_labels: dict[str, Any] = {}
-    for label, code in raw["score_labels"].items():
+    problems = []
+    for label, code in raw_labels.items():
         if code != NO_CONTACT and (isinstance(code, bool) or code not in (1, 2, 3, 4)):
             problems.append(f"score_labels: {label!r} maps to {code!r}; expected 1, 2, 3, 4 or no_contact")
         n = normalise(label)
@@ -419,8 +449,13 @@ def load_codebook(path: str | Path) -> Codebook:
         elif n in score_labels and score_labels[n] != code:
             problems.append(f"score_labels: {label!r} is listed twice (ignoring case and spaces) with different codes")
         score_labels[n] = code
+    return score_labels, problems
+
+
+def _parse_status_labels(raw_status: dict) -> tuple[dict[str, str], list[str]]:
+    """The layout's and the codebook's status labels -> {normalised label: status code} and problems."""
     status_labels: dict[str, str] = {}
-    raw_status = {**layout.status_labels, **(raw.get("status_labels") or {})}  # the tool's labels, then the codebook's
+    problems = []
     for label, code in raw_status.items():
         if code not in STATUS_CODES:
             problems.append(f"status_labels: {label!r} maps to {code!r}; expected one of {list(STATUS_CODES)}")
@@ -428,8 +463,13 @@ def load_codebook(path: str | Path) -> Codebook:
         if n in status_labels and status_labels[n] != code:
             problems.append(f"status_labels: {label!r} is listed twice (ignoring case and spaces) with different codes")
         status_labels[n] = code
+    return status_labels, problems
 
-    deps = {str(k): str(v) for k, v in raw["departments"].items()}
+
+def _parse_departments(raw_deps: dict) -> tuple[dict[str, str], list[str]]:
+    """``departments:`` -> {label: id} and problems: unknown ids, and an id mapped twice (one column each)."""
+    deps = {str(k): str(v) for k, v in raw_deps.items()}
+    problems = []
     bad = sorted(set(deps.values()) - set(DEPARTMENTS))
     if bad:
         problems.append(f"departments: unknown department id(s) {bad}; expected ids from {list(DEPARTMENTS)}")
@@ -439,82 +479,121 @@ def load_codebook(path: str | Path) -> Codebook:
             problems.append(f"departments: {seen[dep]!r} and {label!r} both map to {dep!r}; a year's export has one "
                             "rating column per department, so map each id once per codebook")
         seen.setdefault(dep, label)
-    missing_q = [q for q in QUESTIONS if q not in raw["questions"]]
+    return deps, problems
+
+
+def _question_problems(raw_questions: dict) -> list[str]:
+    """``questions:`` must word exactly the survey's questions (:data:`rmlib.constants.QUESTIONS`)."""
+    problems = []
+    missing_q = [q for q in QUESTIONS if q not in raw_questions]
     if missing_q:
         problems.append(f"questions: missing {missing_q}")
-    extra_q = [q for q in raw["questions"] if q not in QUESTIONS]
+    extra_q = [q for q in raw_questions if q not in QUESTIONS]
     if extra_q:
         problems.append(f"questions: unknown question id(s) {extra_q}; expected {list(QUESTIONS)}")
-    rating_header = {str(k): str(v) for k, v in raw["rating_header"].items()}
+    return problems
+
+
+def _parse_rating_header(raw_rh: dict) -> tuple[dict[str, str], list[str]]:
+    """``rating_header:`` -> {group: template} and problems: every template has {question}, providers' {department}."""
+    rating_header = {str(k): str(v) for k, v in raw_rh.items()}
+    problems = []
     for group, template in rating_header.items():
         if "{question}" not in template:
             problems.append(f"rating_header.{group}: the template must contain {{question}}, got {template!r}")
         if group == "provider" and "{department}" not in template:
             problems.append("rating_header.provider: providers rate each department; the template needs {department}")
+    return rating_header, problems
 
+
+def _parse_columns(raw_columns: dict, sep: str) -> tuple[dict[str, list[ColumnSpec]], list[str]]:
+    """``columns:`` -> {group: [ColumnSpec]} and problems; a column with problems that make it unusable is left out."""
     columns: dict[str, list[ColumnSpec]] = {}
-    for group, cols in raw["columns"].items():
+    problems = []
+    for group, cols in raw_columns.items():
         columns[group] = []
         if not isinstance(cols, list):
             problems.append(f"columns.{group} must be a list of columns")
             continue
         for i, c in enumerate(cols):
-            if not isinstance(c, dict):
-                problems.append(f"columns.{group}[{i}]: expected a mapping with 'header' and 'kind', got {c!r}")
-                continue
-            kind = c.get("kind")
-            if "header" not in c or kind not in COLUMN_KINDS:
-                problems.append(f"columns.{group}[{i}]: needs 'header' and 'kind' in {list(COLUMN_KINDS)}, got {c!r}")
-                continue
-            if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict) or not c["categories"]):
-                problems.append(f"columns.{group}[{i}] ({c['header']!r}): an attribute needs 'attribute' and 'categories'")
-                continue
-            cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}
-            if kind == "finished" and not cats:
-                cats = dict(FINISHED_LABELS)
-            if kind == "finished" and set(cats.values()) - {"complete", "partial"}:
-                problems.append(f"columns.{group}[{i}] ({c['header']!r}): a finished column's categories map labels "
-                                f"to complete or partial, got {sorted(set(cats.values()))}")
-            codes = c.get("codes") or {}
-            if not isinstance(codes, dict):
-                problems.append(f"columns.{group}[{i}] ({c['header']!r}): codes must map each code to its label")
-                codes = {}
-            multi = bool(c.get("multi", False))
-            if multi and sep.strip():
-                clash = [k for k in cats if sep.strip() in k]
-                if clash:
-                    problems.append(f"columns.{group}[{i}] ({c['header']!r}): option(s) {clash} contain the "
-                                    f"multi-select separator {sep!r}")
-            columns[group].append(ColumnSpec(header=str(c["header"]), kind=kind,
-                                             attribute=c.get("attribute") or ("finished" if kind == "finished" else None),
-                                             multi=multi, categories=cats, field=c.get("field"),
-                                             codes={str(k): str(v) for k, v in codes.items()}))
-        for needed in ("id", "timestamp"):
-            n_kind = sum(c.kind == needed for c in columns[group])
-            if n_kind != 1:
-                problems.append(f"columns.{group}: needs exactly one column of kind '{needed}', found {n_kind}")
-        for single in ("status", "key", "finished"):
-            if sum(c.kind == single for c in columns[group]) > 1:
-                problems.append(f"columns.{group}: at most one column of kind '{single}'")
+            spec, found = _parse_column(f"columns.{group}[{i}]", c, sep)
+            problems += found
+            if spec is not None:
+                columns[group].append(spec)
+        problems += _kind_count_problems(group, columns[group])
+    return columns, problems
+
+
+def _parse_column(where: str, c: Any, sep: str) -> tuple[ColumnSpec | None, list[str]]:
+    """One entry of a group's ``columns:`` list (``where`` names it in messages) -> ColumnSpec (or None) and problems.
+
+    A ``finished`` column without categories gets :data:`FINISHED_LABELS`; a
+    multi-select's options must not contain the separator (they could not be
+    split apart again).
+    """
+    if not isinstance(c, dict):
+        return None, [f"{where}: expected a mapping with 'header' and 'kind', got {c!r}"]
+    kind = c.get("kind")
+    if "header" not in c or kind not in COLUMN_KINDS:
+        return None, [f"{where}: needs 'header' and 'kind' in {list(COLUMN_KINDS)}, got {c!r}"]
+    if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict)
+                                or not c["categories"]):
+        return None, [f"{where} ({c['header']!r}): an attribute needs 'attribute' and 'categories'"]
+    problems = []
+    cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}
+    if kind == "finished" and not cats:
+        cats = dict(FINISHED_LABELS)
+    if kind == "finished" and set(cats.values()) - {"complete", "partial"}:
+        problems.append(f"{where} ({c['header']!r}): a finished column's categories map labels "
+                        f"to complete or partial, got {sorted(set(cats.values()))}")
+    codes = c.get("codes") or {}
+    if not isinstance(codes, dict):
+        problems.append(f"{where} ({c['header']!r}): codes must map each code to its label")
+        codes = {}
+    multi = bool(c.get("multi", False))
+    if multi and sep.strip():
+        clash = [k for k in cats if sep.strip() in k]
+        if clash:
+            problems.append(f"{where} ({c['header']!r}): option(s) {clash} contain the "
+                            f"multi-select separator {sep!r}")
+    return ColumnSpec(header=str(c["header"]), kind=kind,
+                      attribute=c.get("attribute") or ("finished" if kind == "finished" else None),
+                      multi=multi, categories=cats, field=c.get("field"),
+                      codes={str(k): str(v) for k, v in codes.items()}), problems
+
+
+def _kind_count_problems(group: str, columns: list[ColumnSpec]) -> list[str]:
+    """Exactly one id and one timestamp column; at most one status, key and finished column."""
+    problems = []
+    for needed in ("id", "timestamp"):
+        n_kind = sum(c.kind == needed for c in columns)
+        if n_kind != 1:
+            problems.append(f"columns.{group}: needs exactly one column of kind '{needed}', found {n_kind}")
+    for single in ("status", "key", "finished"):
+        if sum(c.kind == single for c in columns) > 1:
+            problems.append(f"columns.{group}: at most one column of kind '{single}'")
+    return problems
+
+
+def _group_problems(files: dict, columns: dict, rating_header: dict) -> list[str]:
+    """Every group with a file also has columns and a rating header template."""
+    problems = []
     for group in files:
         if group not in columns:
             problems.append(f"columns: no columns listed for group {group!r}")
         if group not in rating_header:
             problems.append(f"rating_header: no template for group {group!r}")
-    _fail(path, problems)
-    cb = Codebook(year=year, path=path, files=files, multi_select_separator=sep,
-                  timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
-                  score_labels=score_labels, status_labels=status_labels, departments=deps,
-                  questions={q: str(raw["questions"][q]) for q in QUESTIONS},
-                  rating_header=rating_header, columns=columns,
-                  layout=layout, _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=raw_status)
-    # two expected headers that read the same after normalising could never be told apart
-    for group in files:
+    return problems
+
+
+def _header_clashes(cb: Codebook) -> list[str]:
+    """Two expected headers that read the same after normalising could never be told apart in an export."""
+    problems = []
+    for group in cb.files:
         seen_h: dict[str, str] = {}
         for h in cb.expected_headers(group):
             n = normalise(h)
             if n in seen_h:
                 problems.append(f"group {group}: header {h!r} appears twice (ignoring case and spaces)")
             seen_h[n] = h
-    _fail(path, problems)
-    return cb
+    return problems

@@ -6,7 +6,7 @@ another tool (another layout, other metadata columns, other answer labels).
 layout (title rows, SurveyMonkey's two header rows, Qualtrics' three, an
 SPSS ``.sav``, a Forms workbook), and matches every header, answer label,
 department and category to last year's codebook: first after normalising
-(:func:`rmlib.codebook.normalise`: case, spaces, quotes, dashes), then by
+(:func:`rmlib.wording.normalise`: case, spaces, quotes, dashes), then by
 well-known metadata names of the common tools, then fuzzily (difflib ratio).
 Every guess that is not an exact match is marked ``# CHECK:`` in the YAML it
 writes, and what it could not match is listed (``# NOT MATCHED:`` and on the
@@ -203,17 +203,80 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
     """Draft ``<year>``'s codebook for the exports in ``folder`` from last year's codebook ``previous``.
 
     Returns the YAML text (not written) with every guess marked ``# CHECK:``
-    and everything not matched marked ``# NOT MATCHED:``.
+    and everything not matched marked ``# NOT MATCHED:``. The steps: read
+    the exports and agree on one layout, write the head (year, tool, files),
+    walk every group's columns (:func:`_group_lines`), then write each
+    section from what the walk found, in the codebook's order.
     """
     folder = Path(folder)
     prev = load_codebook(previous)
     if not folder.is_dir():
         raise DraftError(f"{folder} is not a folder of survey exports")
-    if year is None:
-        m = re.search(r"(20\d\d)", folder.name)
-        if not m:
-            raise DraftError(f"cannot tell the year from the folder name {folder.name!r}: give --year")
-        year = int(m.group(1))
+    year = _draft_year(folder, year)
+    exports, unassigned = _read_exports(folder, prev)
+    found = _Findings(unmatched=[f"{n}: not read (its name names no group, or a second file for one)"
+                                 for n in unassigned])
+    layouts = {e.layout for e in exports.values()}
+    layout = sorted(layouts)[0]
+    if len(layouts) > 1:
+        found.checks.append(f"the exports have different layouts {sorted(layouts)}; the draft uses {layout!r}")
+    lay: Layout = parse_layout(layout)[0]
+    note = next(iter(exports.values())).layout_note
+    out = _head_lines(year, Path(previous).name, layout, note, exports, prev, found)
+    layout_line = next((i for i, line in enumerate(out) if line.startswith("layout: ")), None)
+    for g, e in exports.items():
+        found.col_lines[g] = _group_lines(_GroupContext.of(e, g, prev, lay), found)
+    out += _separator_and_time_lines(prev, lay, layout, found)
+    out += _score_label_lines(prev, found)
+    out += _status_label_lines(prev, lay, found)
+    out += _department_lines(prev, found)
+    out += _question_lines(prev, found)
+    out += _rating_header_lines(exports, prev, lay, found)
+    out += ["", "columns:"]
+    for g, lines in found.col_lines.items():
+        out += [f"  {g}:", *lines]
+    if found.needs_columns and lay.multi_select != "columns":
+        line = f"layout: {{preset: {layout}, multi_select: columns}}   # CHECK: one column per option found ({note})"
+        if layout_line is None:
+            out.insert(5, line)
+        else:
+            out[layout_line] = line
+    return Draft(yaml="\n".join(out) + "\n", checks=found.checks, unmatched=found.unmatched, layout=layout)
+
+
+@dataclass
+class _Findings:
+    """What drafting found so far: the guesses and misses to list, and what the column walk collected.
+
+    Passed explicitly from step to step (each appends in the order the
+    sections are written, so the lists read top to bottom like the YAML).
+    """
+
+    checks: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    col_lines: dict[str, list[str]] = field(default_factory=dict)  # group -> its YAML column lines
+    score_values: set[str] = field(default_factory=set)
+    status_values: set[str] = field(default_factory=set)
+    dep_found: dict[str, tuple[str, str]] = field(default_factory=dict)  # new label -> (id, note)
+    templates: dict[str, tuple[str, str]] = field(default_factory=dict)  # group -> (rating_header, why) when new
+    q_found: dict[str, tuple[str, str]] = field(default_factory=dict)  # question -> (new text, note)
+    ts_values: list[str] = field(default_factory=list)
+    sep_votes: dict[str, int] = field(default_factory=dict)
+    needs_columns: set[str] = field(default_factory=set)  # groups with one column per option under one header row
+
+
+def _draft_year(folder: Path, year: int | None) -> int:
+    """The year drafted: given, or read off the folder's name."""
+    if year is not None:
+        return year
+    m = re.search(r"(20\d\d)", folder.name)
+    if not m:
+        raise DraftError(f"cannot tell the year from the folder name {folder.name!r}: give --year")
+    return int(m.group(1))
+
+
+def _read_exports(folder: Path, prev: Codebook) -> tuple[dict[str, _Export], list[str]]:
+    """The folder's exports, one per group named in the file name, and the names of the files not read."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".sav")
                    and not p.name.startswith("."))
     exports: dict[str, _Export] = {}
@@ -227,168 +290,238 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
     if not exports:
         raise DraftError(f"no export in {folder} is named after a group ({', '.join(prev.files)}); found "
                          f"{[p.name for p in files]}")
-    checks: list[str] = []
-    unmatched: list[str] = [f"{n}: not read (its name names no group, or a second file for one)" for n in unassigned]
-    layouts = {e.layout for e in exports.values()}
-    layout = sorted(layouts)[0]
-    if len(layouts) > 1:
-        checks.append(f"the exports have different layouts {sorted(layouts)}; the draft uses {layout!r}")
-    lay: Layout = parse_layout(layout)[0]
-    out: list[str] = []
-    w = out.append
-    w(f"# Codebook of the {year} exports, drafted by `python -m rmlib draft-codebook` from {Path(previous).name}.")
-    w("# Every line marked '# CHECK:' is a guess: confirm it (then delete the comment) or correct it.")
-    w("# Lines marked '# NOT MATCHED:' could not be matched to last year's codebook and need a decision.")
-    w(f"year: {year}")
-    w(f"survey_tool: {_yq(PRESETS[layout]['tool'])}")
-    note = next(iter(exports.values())).layout_note
-    layout_line = None
+    return exports, unassigned
+
+
+def _head_lines(year: int, previous_name: str, layout: str, note: str, exports: dict[str, _Export], prev: Codebook,
+                found: _Findings) -> list[str]:
+    """The draft's opening comments, year, tool, detected layout and ``files:`` section."""
+    out = [f"# Codebook of the {year} exports, drafted by `python -m rmlib draft-codebook` from {previous_name}.",
+           "# Every line marked '# CHECK:' is a guess: confirm it (then delete the comment) or correct it.",
+           "# Lines marked '# NOT MATCHED:' could not be matched to last year's codebook and need a decision.",
+           f"year: {year}",
+           f"survey_tool: {_yq(PRESETS[layout]['tool'])}"]
     if layout != "default":
-        w(f"layout: {layout}   # CHECK: detected from the export ({note})")
-        layout_line = len(out) - 1
-        checks.append(f"layout {layout!r}: detected from the export ({note})")
-    w("")
-    w("files:")
+        out.append(f"layout: {layout}   # CHECK: detected from the export ({note})")
+        found.checks.append(f"layout {layout!r}: detected from the export ({note})")
+    out += ["", "files:"]
     for g, e in exports.items():
-        w(f"  {g}:")
-        w(f"    file: {_yq(e.file)}")
+        out += [f"  {g}:", f"    file: {_yq(e.file)}"]
         if e.layout != "spss":
-            w(f"    skip_rows: {e.skip_rows}" + (f"   # CHECK: {e.skip_rows} title row(s) before the header (last year "
-                                               f"{prev.files[g].skip_rows})" if e.skip_rows != prev.files[g].skip_rows else ""))
+            out.append(f"    skip_rows: {e.skip_rows}" + (f"   # CHECK: {e.skip_rows} title row(s) before the header "
+                                                          f"(last year {prev.files[g].skip_rows})"
+                                                          if e.skip_rows != prev.files[g].skip_rows else ""))
             if Path(e.file).suffix.lower() == ".csv":
-                w("    encoding: auto")
-                w("    delimiter: auto")
-    w("")
+                out += ["    encoding: auto", "    delimiter: auto"]
+    out.append("")
+    return out
 
-    # ---- every group's columns, ratings, labels
-    col_lines: dict[str, list[str]] = {}
-    score_values: set[str] = set()
-    status_values: set[str] = set()
-    dep_found: dict[str, tuple[str, str]] = {}  # new label -> (id, note)
-    templates: dict[str, tuple[str, str]] = {}  # group -> (rating_header, why) when it differs from last year's
-    q_found: dict[str, tuple[str, str]] = {}  # question -> (new text, note)
-    ts_values: list[str] = []
-    sep_votes: dict[str, int] = {}
-    dep_labels = list(prev.departments)
-    needs_columns: set[str] = set()
-    q_texts = {q: prev.questions[q] for q in QUESTIONS}
-    for g, e in exports.items():
-        lines: list[str] = []
-        prev_cols = prev.columns[g]
-        prev_headers = [c.header for c in prev_cols]
-        used: set[int] = set()
-        width = len(e.headers)
-        # rating headers built another way than last year's (e.g. '{department}: {question}')
-        inferred = None if lay.sublabel_row else infer_rating_template(e.headers, q_texts,
-                                                                      "{department}" in prev.rating_header[g])
-        rating_parts = inferred[1] if inferred and len(inferred[1]) >= 2 else {}
-        if rating_parts and inferred[0] != prev.rating_header[g]:
-            templates[g] = (inferred[0], f"the export's rating headers read like {next(iter(rating_parts))!r}")
-            checks.append(f"rating_header.{g} {inferred[0]!r}: read off the export's rating headers")
-        j = 0
-        while j < width:
-            q, sub, h = e.questions[j], e.sublabels[j], e.headers[j]
-            if not h.strip():
-                j += 1
-                continue
-            # a block of columns under one question text (layouts with a sub-label row)
-            k = j + 1
-            while lay.sublabel_row and k < width and e.questions[k] == q and e.sublabels[k].strip():
+
+@dataclass(frozen=True)
+class _GroupContext:
+    """One group's export and what matching its columns needs from last year's codebook."""
+
+    e: _Export
+    g: str
+    prev: Codebook
+    lay: Layout
+    prev_cols: list
+    prev_headers: list[str]
+    q_texts: dict[str, str]
+    dep_labels: list[str]
+    by_department: bool  # last year's rating header names a department (providers)
+    inferred: tuple | None  # the rating header template read off the export (one header row only)
+
+    @classmethod
+    def of(cls, e: _Export, g: str, prev: Codebook, lay: Layout) -> "_GroupContext":
+        """The context of group ``g``'s export ``e``."""
+        q_texts = {q: prev.questions[q] for q in QUESTIONS}
+        by_department = "{department}" in prev.rating_header[g]
+        inferred = None if lay.sublabel_row else infer_rating_template(e.headers, q_texts, by_department)
+        return cls(e=e, g=g, prev=prev, lay=lay, prev_cols=prev.columns[g],
+                   prev_headers=[c.header for c in prev.columns[g]], q_texts=q_texts,
+                   dep_labels=list(prev.departments), by_department=by_department, inferred=inferred)
+
+    @property
+    def rating_parts(self) -> dict[str, tuple[str, str]]:
+        """Header -> (question id, department text) by the inferred template (when two columns or more fit it)."""
+        return self.inferred[1] if self.inferred and len(self.inferred[1]) >= 2 else {}
+
+
+def _group_lines(ctx: _GroupContext, found: _Findings) -> list[str]:
+    """Walk one group's columns block by block: ratings are collected, every other column gets its YAML lines.
+
+    A block is one column, or the columns under one question text (layouts
+    with a sub-label row, or option columns 'question - option' of a .sav).
+    """
+    e, prev, lay = ctx.e, ctx.prev, ctx.lay
+    rating_parts = ctx.rating_parts
+    if rating_parts and ctx.inferred[0] != prev.rating_header[ctx.g]:
+        why = f"the export's rating headers read like {next(iter(rating_parts))!r}"
+        found.templates[ctx.g] = (ctx.inferred[0], why)
+        found.checks.append(f"rating_header.{ctx.g} {ctx.inferred[0]!r}: read off the export's rating headers")
+    lines: list[str] = []
+    used: set[int] = set()
+    j = 0
+    while j < len(e.headers):
+        if not e.headers[j].strip():
+            j += 1
+            continue
+        block, q = _block_at(ctx, j, found)
+        j = block[-1] + 1
+        if _take_rating(ctx, block, q, found):
+            continue
+        if len(block) > 1 or (not lay.sublabel_row and e.sublabels[block[0]]):  # one-column-per-option multi-select
+            lines += _option_block_lines(ctx, block, q, used, found)
+            continue
+        lines += _other_lines(e, block[0], ctx.prev_cols, used, found.checks, found.unmatched, found.ts_values,
+                              found.status_values, found.sep_votes, lay, prev)
+    for c in (c for i, c in enumerate(ctx.prev_cols) if i not in used and c.kind in ("id", "timestamp")):
+        found.unmatched.append(f"{e.file}: no column found for the {c.kind} (last year: {c.header!r}); add one "
+                               f"with kind: {c.kind}")
+    return lines
+
+
+def _block_at(ctx: _GroupContext, j: int, found: _Findings) -> tuple[list[int], str]:
+    """The block of columns starting at column ``j``, and its question text.
+
+    With a sub-label row, the columns that share ``j``'s question text (and
+    have a sub-label). With one header row, columns ``<multi-select> - <option>``
+    of one of last year's multi-selects (a .sav's option variables): their
+    sub-labels become the option texts and the group needs ``multi_select: columns``.
+    """
+    e, lay = ctx.e, ctx.lay
+    width = len(e.headers)
+    q, h = e.questions[j], e.headers[j]
+    k = j + 1
+    while lay.sublabel_row and k < width and e.questions[k] == q and e.sublabels[k].strip():
+        k += 1
+    block = list(range(j, k)) if lay.sublabel_row and e.sublabels[j].strip() else [j]
+    if not lay.sublabel_row and " - " in h:
+        for mc in (c for c in ctx.prev_cols if c.kind == "attribute" and c.multi):
+            prefix = normalise(mc.header) + " - "
+            k = j
+            while k < width and normalise(e.headers[k]).startswith(prefix):
                 k += 1
-            block = list(range(j, k)) if lay.sublabel_row and e.sublabels[j].strip() else [j]
-            if not lay.sublabel_row and " - " in h:  # option columns 'question - option' under one header row (.sav)
-                for mc in (c for c in prev.columns[g] if c.kind == "attribute" and c.multi):
-                    prefix = normalise(mc.header) + " - "
-                    k = j
-                    while k < width and normalise(e.headers[k]).startswith(prefix):
-                        k += 1
-                    if k > j:
-                        block, q = list(range(j, k)), mc.header
-                        for col in block:
-                            e.sublabels[col] = option_of(e.headers[col], mc.header, lay) or e.headers[col]
-                        needs_columns.add(g)
-                        break
-            j = block[-1] + 1
-            # ratings: a question of last year's, with department sub-labels (providers) or alone (officers)
-            q_part, d_part = (q, sub) if lay.sublabel_row and sub.strip() else (h, "")
-            if h in rating_parts:
-                q_part, d_part = q_texts[rating_parts[h][0]], rating_parts[h][1]
-            elif "{department}" in prev.rating_header[g] and not d_part and " - " in h:
-                pieces = h.split(" - ")  # the department label may hold ' - ' itself: try every split point
-                splits = [(" - ".join(pieces[:i]), " - ".join(pieces[i:])) for i in range(1, len(pieces))]
-                head, tail = max(splits, key=lambda ht: _best(ht[1], dep_labels)[1])
-                if _best(tail, dep_labels)[1] >= FUZZY:
-                    q_part, d_part = head, tail
-            rq, rr = _best(q_part, list(q_texts.values()))
-            is_rating = (rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in prev_headers}) or h in rating_parts
-            if is_rating:
-                qid = next(x for x, t in q_texts.items() if t == rq)
-                if qid not in q_found:
-                    q_found[qid] = (q_part, "" if rr == 1.0 else f"close to last year's wording ({rr:.0%})")
+            if k > j:
+                block, q = list(range(j, k)), mc.header
                 for col in block:
-                    dl = e.sublabels[col] if lay.sublabel_row else d_part
-                    if "{department}" in prev.rating_header[g]:
-                        if lay.sublabel_row is None and len(block) == 1:
-                            dl = d_part
-                        if normalise(dl) in ("response", ""):
-                            unmatched.append(f"{e.file}: column {e.headers[col]!r}: a rating with no department")
-                            continue
-                        dep_found.setdefault(dl, ("", ""))
-                    score_values.update(v.strip() for v in e.cells[col] if v.strip())
-                continue
-            # one-column-per-option multi-select
-            if len(block) > 1 or (not lay.sublabel_row and e.sublabels[block[0]]):
-                spec, r = _best(q, [c.header for c in prev_cols if c.kind == "attribute"])
-                c = next((x for x in prev_cols if x.header == spec), None) if spec and r >= FUZZY else None
-                if c is not None:
-                    labels = [e.sublabels[col] for col in block]
-                    lines += _attribute_lines(c, q, labels, r, checks, unmatched, e.file, multi=True)
-                    continue
-                for col in block:  # not a known question: each column on its own
-                    lines += _other_lines(e, col, prev_cols, used, checks, unmatched, ts_values, status_values,
-                                          sep_votes, lay, prev)
-                continue
-            lines += _other_lines(e, block[0], prev_cols, used, checks, unmatched, ts_values, status_values, sep_votes,
-                                  lay, prev)
-        missing = [c for i, c in enumerate(prev_cols) if i not in used and c.kind in ("id", "timestamp")]
-        for c in missing:
-            unmatched.append(f"{e.file}: no column found for the {c.kind} (last year: {c.header!r}); add one "
-                             f"with kind: {c.kind}")
-        col_lines[g] = lines
+                    e.sublabels[col] = option_of(e.headers[col], mc.header, lay) or e.headers[col]
+                found.needs_columns.add(ctx.g)
+                break
+    return block, q
 
-    # ---- separator, timestamp, labels
+
+def _rating_text(ctx: _GroupContext, h: str, q: str, sub: str) -> tuple[str, str]:
+    """(question text, department text) a column header reads as, if it is a rating column.
+
+    From the sub-label row, the inferred template, or (one header row) a
+    split of ``question - department`` at the point whose tail is closest to
+    one of last year's departments (a department label may hold ' - ' itself).
+    """
+    q_part, d_part = (q, sub) if ctx.lay.sublabel_row and sub.strip() else (h, "")
+    rating_parts = ctx.rating_parts
+    if h in rating_parts:
+        return ctx.q_texts[rating_parts[h][0]], rating_parts[h][1]
+    if ctx.by_department and not d_part and " - " in h:
+        pieces = h.split(" - ")
+        splits = [(" - ".join(pieces[:i]), " - ".join(pieces[i:])) for i in range(1, len(pieces))]
+        head, tail = max(splits, key=lambda ht: _best(ht[1], ctx.dep_labels)[1])
+        if _best(tail, ctx.dep_labels)[1] >= FUZZY:
+            return head, tail
+    return q_part, d_part
+
+
+def _take_rating(ctx: _GroupContext, block: list[int], q: str, found: _Findings) -> bool:
+    """If the block holds ratings of one of last year's questions, collect its wording, departments and labels.
+
+    Returns True when it did (the block then writes no column lines).
+    """
+    e = ctx.e
+    j = block[0]
+    h = e.headers[j]
+    q_part, d_part = _rating_text(ctx, h, q, e.sublabels[j])
+    rq, rr = _best(q_part, list(ctx.q_texts.values()))
+    is_rating = ((rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in ctx.prev_headers})
+                 or h in ctx.rating_parts)
+    if not is_rating:
+        return False
+    qid = next(x for x, t in ctx.q_texts.items() if t == rq)
+    if qid not in found.q_found:
+        found.q_found[qid] = (q_part, "" if rr == 1.0 else f"close to last year's wording ({rr:.0%})")
+    for col in block:
+        dl = e.sublabels[col] if ctx.lay.sublabel_row else d_part
+        if ctx.by_department:
+            if ctx.lay.sublabel_row is None and len(block) == 1:
+                dl = d_part
+            if normalise(dl) in ("response", ""):
+                found.unmatched.append(f"{e.file}: column {e.headers[col]!r}: a rating with no department")
+                continue
+            found.dep_found.setdefault(dl, ("", ""))
+        found.score_values.update(v.strip() for v in e.cells[col] if v.strip())
+    return True
+
+
+def _option_block_lines(ctx: _GroupContext, block: list[int], q: str, used: set[int], found: _Findings) -> list[str]:
+    """YAML lines of a block of option columns: last year's multi-select it matches, else each column on its own."""
+    e = ctx.e
+    spec, r = _best(q, [c.header for c in ctx.prev_cols if c.kind == "attribute"])
+    c = next((x for x in ctx.prev_cols if x.header == spec), None) if spec and r >= FUZZY else None
+    if c is not None:
+        labels = [e.sublabels[col] for col in block]
+        return _attribute_lines(c, q, labels, r, found.checks, found.unmatched, e.file, multi=True)
+    lines = []
+    for col in block:
+        lines += _other_lines(e, col, ctx.prev_cols, used, found.checks, found.unmatched, found.ts_values,
+                              found.status_values, found.sep_votes, ctx.lay, ctx.prev)
+    return lines
+
+
+def _separator_and_time_lines(prev: Codebook, lay: Layout, layout: str, found: _Findings) -> list[str]:
+    """``multi_select_separator`` (only when it differs from the layout's) and ``timestamp_format`` lines."""
+    out = []
     sep = lay.multi_select_separator
-    if sep_votes:
-        best_sep = max(sep_votes, key=sep_votes.get)
+    if found.sep_votes:
+        best_sep = max(found.sep_votes, key=found.sep_votes.get)
         if best_sep != sep:
             sep = best_sep
-            w(f"multi_select_separator: {_yq(sep)}   # CHECK: detected from the multi-select answers")
-            checks.append(f"multi_select_separator {sep!r}: detected from the multi-select answers")
+            out.append(f"multi_select_separator: {_yq(sep)}   # CHECK: detected from the multi-select answers")
+            found.checks.append(f"multi_select_separator {sep!r}: detected from the multi-select answers")
     elif prev.multi_select_separator != lay.multi_select_separator and layout == "default":
-        w(f"multi_select_separator: {_yq(prev.multi_select_separator)}")
-    fmt, fmt_note = _timestamp_format(ts_values, prev.timestamp_format)
-    w(f"timestamp_format: {_yq(fmt)}" + (f"   # CHECK: {fmt_note}" if fmt_note else ""))
+        out.append(f"multi_select_separator: {_yq(prev.multi_select_separator)}")
+    fmt, fmt_note = _timestamp_format(found.ts_values, prev.timestamp_format)
+    out.append(f"timestamp_format: {_yq(fmt)}" + (f"   # CHECK: {fmt_note}" if fmt_note else ""))
     if fmt_note:
-        checks.append(f"timestamp_format {fmt!r}: {fmt_note}")
-    w("")
-    w("score_labels:")
+        found.checks.append(f"timestamp_format {fmt!r}: {fmt_note}")
+    out.append("")
+    return out
+
+
+def _score_label_lines(prev: Codebook, found: _Findings) -> list[str]:
+    """``score_labels:``: last year's labels, then each new label seen in the ratings with its guessed score."""
+    out = ["score_labels:"]
     seen_scores = set()
     for label, code in prev._raw_score_labels.items():
-        w(f"  {_yq(label)}: {code}")
+        out.append(f"  {_yq(label)}: {code}")
         seen_scores.add(normalise(label))
-    for v in sorted(score_values):
+    for v in sorted(found.score_values):
         if normalise(v) in seen_scores:
             continue
         code, why = _score_code(v, prev)
         seen_scores.add(normalise(v))
         if code is None:
-            w(f"  # NOT MATCHED: answer label {_yq(v)}: add it here with its score (1-4 or no_contact)")
-            unmatched.append(f"score label {v!r}: add it under score_labels with its score")
+            out.append(f"  # NOT MATCHED: answer label {_yq(v)}: add it here with its score (1-4 or no_contact)")
+            found.unmatched.append(f"score label {v!r}: add it under score_labels with its score")
         else:
-            w(f"  {_yq(v)}: {code}   # CHECK: {why}")
-            checks.append(f"score label {v!r} -> {code}: {why}")
+            out.append(f"  {_yq(v)}: {code}   # CHECK: {why}")
+            found.checks.append(f"score label {v!r} -> {code}: {why}")
+    return out
+
+
+def _status_label_lines(prev: Codebook, lay: Layout, found: _Findings) -> list[str]:
+    """``status_labels:``: last year's (those the layout does not bring), then each new status with its guess."""
     status_lines = []
-    for v in sorted(status_values):
+    for v in sorted(found.status_values):
         n = normalise(v)
         if n in prev.status_labels or n in {normalise(k) for k in lay.status_labels}:
             continue
@@ -398,62 +531,61 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
             code = prev._raw_status_labels[best] if best and r >= FUZZY else None
         if code is None:
             status_lines.append(f"  {_yq(v)}: complete   # CHECK: not a known status label: complete, partial or test?")
-            checks.append(f"status label {v!r}: complete, partial or test?")
+            found.checks.append(f"status label {v!r}: complete, partial or test?")
         else:
             status_lines.append(f"  {_yq(v)}: {code}   # CHECK: read as {code}")
-            checks.append(f"status label {v!r} -> {code}")
-    if prev._raw_status_labels or status_lines:
-        w("")
-        w("status_labels:")
-        for label, code in prev._raw_status_labels.items():
-            if label not in lay.status_labels:
-                w(f"  {_yq(label)}: {code}")
-        out.extend(status_lines)
-    dep_found = _match_departments(list(dep_found), prev)
-    w("")
-    w("departments:")
+            found.checks.append(f"status label {v!r} -> {code}")
+    if not (prev._raw_status_labels or status_lines):
+        return []
+    out = ["", "status_labels:"]
+    out += [f"  {_yq(label)}: {code}" for label, code in prev._raw_status_labels.items()
+            if label not in lay.status_labels]
+    return out + status_lines
+
+
+def _department_lines(prev: Codebook, found: _Findings) -> list[str]:
+    """``departments:``: each department label found, matched to one of last year's ids (:func:`_match_departments`)."""
+    out = ["", "departments:"]
     ids_done = set()
+    dep_found = _match_departments(list(found.dep_found), prev)
     for label, (dep, why) in dep_found.items():
         if not dep:
-            w(f"  # NOT MATCHED: department {_yq(label)}: map it to a department id")
-            unmatched.append(f"department {label!r}: map it to a department id under departments")
+            out.append(f"  # NOT MATCHED: department {_yq(label)}: map it to a department id")
+            found.unmatched.append(f"department {label!r}: map it to a department id under departments")
         elif dep in ids_done:
-            w(f"  # NOT MATCHED: department {_yq(label)} also looks like {dep}: map it to its own id")
-            unmatched.append(f"department {label!r}: looks like {dep}, already mapped")
+            out.append(f"  # NOT MATCHED: department {_yq(label)} also looks like {dep}: map it to its own id")
+            found.unmatched.append(f"department {label!r}: looks like {dep}, already mapped")
         else:
             ids_done.add(dep)
-            w(f"  {_yq(label)}: {dep}" + (f"   # CHECK: {why}" if why else ""))
+            out.append(f"  {_yq(label)}: {dep}" + (f"   # CHECK: {why}" if why else ""))
             if why:
-                checks.append(f"department {label!r} -> {dep}: {why}")
+                found.checks.append(f"department {label!r} -> {dep}: {why}")
     if not dep_found:
-        for label, dep in prev.departments.items():
-            w(f"  {_yq(label)}: {dep}   # CHECK: no department found in the export; last year's kept")
-    w("")
-    w("questions:")
+        out += [f"  {_yq(label)}: {dep}   # CHECK: no department found in the export; last year's kept"
+                for label, dep in prev.departments.items()]
+    return out
+
+
+def _question_lines(prev: Codebook, found: _Findings) -> list[str]:
+    """``questions:``: the wording found in the export, else last year's (listed as not matched)."""
+    out = ["", "questions:"]
     for q in QUESTIONS:
-        text, why = q_found.get(q, (prev.questions[q], "not found in the export; last year's wording kept"))
-        w(f"  {q}: {_yq(text)}" + (f"   # CHECK: {why}" if why else ""))
+        text, why = found.q_found.get(q, (prev.questions[q], "not found in the export; last year's wording kept"))
+        out.append(f"  {q}: {_yq(text)}" + (f"   # CHECK: {why}" if why else ""))
         if why:
-            (checks if q in q_found else unmatched).append(f"question {q}: {why}")
-    w("")
-    w("rating_header:")
+            (found.checks if q in found.q_found else found.unmatched).append(f"question {q}: {why}")
+    return out
+
+
+def _rating_header_lines(exports: dict[str, _Export], prev: Codebook, lay: Layout, found: _Findings) -> list[str]:
+    """``rating_header:``: last year's template, the one read off the export, or the layout's sub-label join."""
+    out = ["", "rating_header:"]
     for g in exports:
-        template, why = templates.get(g, (prev.rating_header[g], ""))
+        template, why = found.templates.get(g, (prev.rating_header[g], ""))
         if lay.sublabel_row and "{department}" in template:
             template = lay.header_join.replace("{sublabel}", "{department}")
-        w(f"  {g}: {_yq(template)}" + (f"   # CHECK: {why}" if why else ""))
-    w("")
-    w("columns:")
-    for g, lines in col_lines.items():
-        w(f"  {g}:")
-        out.extend(lines)
-    if needs_columns and lay.multi_select != "columns":
-        line = f"layout: {{preset: {layout}, multi_select: columns}}   # CHECK: one column per option found ({note})"
-        if layout_line is None:
-            out.insert(5, line)
-        else:
-            out[layout_line] = line
-    return Draft(yaml="\n".join(out) + "\n", checks=checks, unmatched=unmatched, layout=layout)
+        out.append(f"  {g}: {_yq(template)}" + (f"   # CHECK: {why}" if why else ""))
+    return out
 
 
 def _words(text: str) -> set[str]:

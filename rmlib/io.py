@@ -12,7 +12,7 @@ other than the declared one, a header row that is not where ``skip_rows``
 says, ragged rows (a truncated file), unterminated quotes and binary content
 are errors that say what to fix. SPSS ``.sav`` exports are read with
 pyreadstat (:func:`read_sav`), value labels applied. Reshaping a tool's layout
-(several header rows, option columns, codes) is :mod:`rmlib.layouts`.
+(several header rows, option columns, codes) is :mod:`rmlib.reshape` (the layouts themselves: :mod:`rmlib.layouts`).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from .codebook import normalise
+from .wording import normalise
 
 MANIFEST = "MANIFEST.sha256"
 _BOM = b"\xef\xbb\xbf"
@@ -454,57 +454,95 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     (['UTF-8 with byte-order mark'], 3)
     """
     path = Path(path)
-    if not path.is_file():
-        raise ExportReadError("file not found")
-    with open(path, "rb") as fh:  # read-only, once: what is parsed is what is hashed
-        data = fh.read()
-    digest = sha256_bytes(data)
-    if not data.strip(b" \t\r\n" + _BOM):
-        raise ExportReadError(f"the file is empty ({len(data)} bytes): re-export it from the survey tool")
-    notes: list[str] = []
+    data, digest = _read_once(path)
     expected_norm = {normalise(e) for e in expected} if expected else None
-    is_zip = data.startswith(b"PK\x03\x04")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        if not is_zip:
-            raise ExportReadError("not an XLSX workbook (no zip signature): the file is damaged or not really XLSX")
-        rows, xl_notes = _read_xlsx(data, sheet)
-        notes += xl_notes
-        enc, delim = "xlsx", ""
-    elif path.suffix.lower() == ".xls":
-        raise ExportReadError("old Excel .xls files are not read: open it in Excel and save as .xlsx or CSV")
-    else:
-        if is_zip:
-            raise ExportReadError("is a zip archive (an XLSX workbook?) but named as a CSV: rename it to .xlsx "
-                                  "and update the codebook, or export as CSV")
-        if _looks_binary(data):
-            raise ExportReadError("contains NUL bytes: this is a binary file, not a CSV export")
-        text, enc, enc_notes = decode(data, encoding, path)
-        if _control_chars(text) > 5:
-            raise ExportReadError(f"contains {_control_chars(text)} control characters: this is a binary file, "
-                                  "not a CSV export")
-        notes += enc_notes
-        if not text.strip():
-            raise ExportReadError("the file is empty: re-export it from the survey tool")
-        delim, d_notes = _choose_delimiter(text, delimiter, expected_norm, skip_rows)
-        notes += d_notes
-        rows = _parse_csv(text, delim)
+    rows, enc, delim, notes = _parse_rows(path, data, encoding, delimiter, sheet, expected_norm, skip_rows)
     if len(rows) <= skip_rows:
         raise ExportReadError(f"has {len(rows)} row(s) but the codebook (skip_rows: {skip_rows}) says the header "
                               f"is on row {skip_rows + 1}")
     if expected_norm and header_rows == 1:
-        hits = [_matches(r, expected_norm) for r in rows[:_HEADER_SEARCH_ROWS]]
-        best = max(range(len(hits)), key=lambda i: (hits[i], -i))
-        if hits[best] > hits[skip_rows] and hits[skip_rows] < len(expected_norm) / 2:
-            found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
-                     f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
-                     f"set skip_rows: {best} for this file in the codebook")
-            below = next((c for c in rows[best + 1] if c.strip()), "") if len(rows) > best + 1 else ""
-            if best >= 1 and below.lstrip().startswith('{"ImportId"'):
-                found = (f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
-                         f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook")
-            first = next((c for c in rows[skip_rows] if c.strip()), "")  # one cell only: data rows hold personal data
-            raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
-                                           "value": first[:60] if skip_rows < best else "", "problem": found}])
+        _check_header_row(rows, skip_rows, expected_norm)
+    header = _header(rows, skip_rows, header_rows, compose)
+    records, raw_rows, blank, row_notes = _data_rows(rows[skip_rows + header_rows:], skip_rows + header_rows + 1,
+                                                     header, pad=enc == "xlsx")
+    notes += row_notes
+    names = _unique_names(header)  # blank and repeated headers get their column letter
+    frame = pd.DataFrame(records, columns=range(len(header)), dtype=object).fillna("").astype(str)
+    frame.columns = names
+    frame.insert(0, "raw_row", pd.Series(raw_rows, dtype="int64"))
+    return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes,
+                     sha256=digest, header_row=skip_rows + header_rows, blank_rows=blank, columns=names)
+
+
+def _read_once(path: Path) -> tuple[bytes, str]:
+    """The export's bytes and their sha256, read once and read-only (what is parsed is what is hashed)."""
+    if not path.is_file():
+        raise ExportReadError("file not found")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    digest = sha256_bytes(data)
+    if not data.strip(b" \t\r\n" + _BOM):
+        raise ExportReadError(f"the file is empty ({len(data)} bytes): re-export it from the survey tool")
+    return data, digest
+
+
+def _parse_rows(path: Path, data: bytes, encoding: str, delimiter: str, sheet, expected_norm: set[str] | None,
+                skip_rows: int) -> tuple[list[list[str]], str, str, list[str]]:
+    """An XLSX workbook's or a CSV's rows as text -> (rows, encoding, delimiter, notes).
+
+    A file whose bytes are not what its name says (a zip named .csv, a CSV
+    named .xlsx, binary content, the old .xls) is an error saying what to do.
+    """
+    is_zip = data.startswith(b"PK\x03\x04")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if not is_zip:
+            raise ExportReadError("not an XLSX workbook (no zip signature): the file is damaged or not really XLSX")
+        rows, notes = _read_xlsx(data, sheet)
+        return rows, "xlsx", "", notes
+    if path.suffix.lower() == ".xls":
+        raise ExportReadError("old Excel .xls files are not read: open it in Excel and save as .xlsx or CSV")
+    if is_zip:
+        raise ExportReadError("is a zip archive (an XLSX workbook?) but named as a CSV: rename it to .xlsx "
+                              "and update the codebook, or export as CSV")
+    if _looks_binary(data):
+        raise ExportReadError("contains NUL bytes: this is a binary file, not a CSV export")
+    text, enc, notes = decode(data, encoding, path)
+    if _control_chars(text) > 5:
+        raise ExportReadError(f"contains {_control_chars(text)} control characters: this is a binary file, "
+                              "not a CSV export")
+    if not text.strip():
+        raise ExportReadError("the file is empty: re-export it from the survey tool")
+    delim, d_notes = _choose_delimiter(text, delimiter, expected_norm, skip_rows)
+    return _parse_csv(text, delim), enc, delim, notes + d_notes
+
+
+def _check_header_row(rows: list[list[str]], skip_rows: int, expected_norm: set[str]) -> None:
+    """Refuse a ``skip_rows`` that misses the header row, naming the row that holds the codebook's headers.
+
+    Looks at the first rows for the one with most codebook headers; when it is
+    not row ``skip_rows + 1`` (and that row has fewer than half of them), the
+    error says which ``skip_rows`` to set - or, with an ImportId row under
+    it, that the export is Qualtrics'. Only one cell of the wrong row is
+    shown: a data row holds personal data.
+    """
+    hits = [_matches(r, expected_norm) for r in rows[:_HEADER_SEARCH_ROWS]]
+    best = max(range(len(hits)), key=lambda i: (hits[i], -i))
+    if not (hits[best] > hits[skip_rows] and hits[skip_rows] < len(expected_norm) / 2):
+        return
+    found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
+             f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
+             f"set skip_rows: {best} for this file in the codebook")
+    below = next((c for c in rows[best + 1] if c.strip()), "") if len(rows) > best + 1 else ""
+    if best >= 1 and below.lstrip().startswith('{"ImportId"'):
+        found = (f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
+                 f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook")
+    first = next((c for c in rows[skip_rows] if c.strip()), "")
+    raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
+                                   "value": first[:60] if skip_rows < best else "", "problem": found}])
+
+
+def _header(rows: list[list[str]], skip_rows: int, header_rows: int, compose) -> list[str]:
+    """One header per column: the header row, or ``compose`` of the header rows (padded to one width)."""
     if len(rows) < skip_rows + header_rows:
         raise ExportReadError(f"has {len(rows)} row(s) but the codebook's layout needs {header_rows} header row(s) "
                               f"after skip_rows: {skip_rows}")
@@ -516,25 +554,36 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
         block = [list(r) + [""] * (w - len(r)) for r in block]
         header = [h.strip() for h in (compose(block) if compose else block[-1])]
     if not any(header):
-        raise ExportReadError(f"row {skip_rows + 1} should hold the column headers but is blank "
-                              f"(check skip_rows in the codebook)",
-                              [{"row": skip_rows + 1, "column": "", "value": "",
-                                "problem": "should hold the column headers but is blank (check skip_rows in the codebook)"}])
+        what = "should hold the column headers but is blank (check skip_rows in the codebook)"
+        raise ExportReadError(f"row {skip_rows + 1} {what}", [{"row": skip_rows + 1, "column": "", "value": "",
+                                                               "problem": what}])
+    return header
+
+
+def _data_rows(rows: list[list[str]], first_line: int, header: list[str],
+               pad: bool) -> tuple[list[list[str]], list[int], list[int], list[str]]:
+    """The rows after the header -> (records, their raw row numbers, blank rows' numbers, notes).
+
+    Blank rows are set aside (logged, not responses); trailing empty cells
+    beyond the header's width are dropped (noted); with ``pad`` (a sheet row
+    ends at its last non-blank cell) short rows are padded. Any other row
+    whose width differs from the header's is a problem, all listed in one
+    error, without cell values (the cells of a broken row may be personal).
+    """
     width = len(header)
     records, raw_rows, blank, problems = [], [], [], []
     widened = 0
-    for i, row in enumerate(rows[skip_rows + header_rows:]):
-        line = skip_rows + header_rows + 1 + i
+    for i, row in enumerate(rows):
+        line = first_line + i
         if not any(cell.strip() for cell in row):
             blank.append(line)
             continue
-        if enc == "xlsx" and len(row) < width:
-            row = row + [""] * (width - len(row))  # a sheet row ends at its last non-blank cell
+        if pad and len(row) < width:
+            row = row + [""] * (width - len(row))
         if len(row) > width and not any(c.strip() for c in row[width:]):
             row = row[:width]  # trailing empty cells (e.g. a spreadsheet's stray commas): nothing lost
             widened += 1
         if len(row) != width:
-            # no value shown: the cells of a broken row may be personal columns
             last = f" (the last one read is column {column_letter(len(row) - 1)})" if len(row) < width else ""
             problems.append({"row": line, "column": header[len(row) - 1] if len(row) <= width else "", "value": "",
                              "problem": f"has {len(row)} fields but the header row has {width}{last}: the file may be "
@@ -546,22 +595,13 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
         shown = ", ".join(f"row {p['row']}" for p in problems[:5])
         raise ExportReadError(f"{len(problems)} row(s) do not have the header's {width} fields ({shown}"
                               f"{', ...' if len(problems) > 5 else ''})", problems)
+    notes = []
     if widened:
         notes.append(f"{widened} row(s) end with extra empty cells beyond the header's {width}; ignored")
     if blank:
         notes.append(f"{len(blank)} blank row(s) after the header (rows {', '.join(map(str, blank[:5]))}"
                      f"{', ...' if len(blank) > 5 else ''}); logged as blank rows, not responses")
-    # name every column uniquely: blank and repeated headers get their column letter
-    names, seen = [], set()
-    for j, h in enumerate(header):
-        name = h if h and h not in seen else (f"{h} (column {column_letter(j)})" if h else f"(column {column_letter(j)})")
-        seen.add(name)
-        names.append(name)
-    frame = pd.DataFrame(records, columns=range(width), dtype=object).fillna("").astype(str)
-    frame.columns = names
-    frame.insert(0, "raw_row", pd.Series(raw_rows, dtype="int64"))
-    return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes,
-                     sha256=digest, header_row=skip_rows + header_rows, blank_rows=blank, columns=names)
+    return records, raw_rows, blank, notes
 
 
 def _unique_names(header: list[str]) -> list[str]:

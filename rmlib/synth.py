@@ -24,6 +24,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -365,46 +366,92 @@ def _fieldwork(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random.Generator,
                   fieldwork: tuple[dt.datetime, dt.datetime], noise_rows: bool = True) -> list[list[str]]:
-    """Lay the responses out as the survey tool would: header row of question text, text labels."""
+    """Lay the responses out as the survey tool would: header row of question text, text labels.
+
+    Respondents submit at random times in the fieldwork; with ``noise_rows``
+    the rows the cleaner must drop are added (:func:`_noise_records`). Rows
+    are sorted by submission time and numbered in that order. The draws from
+    ``rng`` come in a fixed order (times, then the noise rows), so the same
+    seed gives the same bytes.
+    """
     group = data.group
-    cols = codebook.columns[group]
-    ratings = codebook.rating_columns(group)
-    dep_index = {d: j for j, d in enumerate(DEPARTMENTS)}
-    q_index = {q: i for i, q in enumerate(Q)}
-    sep = codebook.multi_select_separator + " "
+    writer = _RowWriter.of(codebook, data)
     n = len(data.comments)
     start, end = fieldwork
-    span = (end - start).total_seconds()
-    offsets = np.sort(rng.uniform(0, span, n))
+    offsets = np.sort(rng.uniform(0, (end - start).total_seconds(), n))
     times = [start + dt.timedelta(seconds=int(s)) for s in offsets]
-    label = {c: codebook.preferred_score_label(c) for c in (1, 2, 3, 4, NO_CONTACT)}
-    prefix = "P" if group == "provider" else "O"
-    # the rating columns' (question, department) positions, and the text of each score (0 = blank)
-    r_q = np.array([q_index[r.question] for r in ratings], dtype=np.intp)
-    r_d = np.array([dep_index.get(r.department, 0) for r in ratings], dtype=np.intp)
-    score_text = np.array(["", label[1], label[2], label[3], label[4]], dtype=object)
-    status_text = {}
-    inverse = {c.header: {v: k for k, v in c.categories.items()} for c in cols if c.kind == "attribute"}
+    isnan = np.isnan(data.scores)
+    flat_axes = tuple(range(1, data.scores.ndim))
+    partial = isnan.any(axis=flat_axes) & ~data.no_contact.any(axis=flat_axes) & (isnan.sum(axis=flat_axes) > 3)
+    all_cells = writer.rating_cells(data.scores, data.no_contact).tolist()
+    records = [(times[i], writer.row(i, times[i], "partial" if partial[i] else "complete",
+                                     f"{group}{i + 1:04d}@example.org", all_cells[i], data.comments[i]))
+               for i in range(n)]  # (time, row)
+    if noise_rows:
+        records += _noise_records(writer, data, rng, times, fieldwork)
+    records.sort(key=lambda r: r[0])
+    id_pos = next(k for k, c in enumerate(writer.cols) if c.kind == "id")
+    rows = [[c.header for c in writer.cols] + [r.header for r in writer.ratings]]
+    for k, (_, row) in enumerate(records):
+        row[id_pos] = str(year * 10_000 + (100 if group == "officer" else 500) + k)
+        rows.append(row)
+    return rows
 
-    def rating_cells(scores: np.ndarray, nc: np.ndarray) -> np.ndarray:
+
+@dataclass(frozen=True)
+class _RowWriter:
+    """What writing one group's rows needs from the codebook, looked up once (columns, labels, positions)."""
+
+    codebook: Codebook
+    data: GroupData
+    cols: list
+    ratings: list
+    r_q: np.ndarray  # each rating column's question (index into QUESTIONS)
+    r_d: np.ndarray  # each rating column's department (index into DEPARTMENTS; 0 for officers)
+    score_text: np.ndarray  # text of each score, 0 = blank
+    no_contact_text: str
+    inverse: dict  # attribute header -> {category: the label written}
+
+    @classmethod
+    def of(cls, codebook: Codebook, data: GroupData) -> "_RowWriter":
+        """The lookups for ``data``'s group in ``codebook``."""
+        ratings = codebook.rating_columns(data.group)
+        dep_index = {d: j for j, d in enumerate(DEPARTMENTS)}
+        q_index = {q: i for i, q in enumerate(Q)}
+        label = {c: codebook.preferred_score_label(c) for c in (1, 2, 3, 4, NO_CONTACT)}
+        cols = codebook.columns[data.group]
+        return cls(codebook=codebook, data=data, cols=cols, ratings=ratings,
+                   r_q=np.array([q_index[r.question] for r in ratings], dtype=np.intp),
+                   r_d=np.array([dep_index.get(r.department, 0) for r in ratings], dtype=np.intp),
+                   score_text=np.array(["", label[1], label[2], label[3], label[4]], dtype=object),
+                   no_contact_text=label[NO_CONTACT],
+                   inverse={c.header: {v: k for k, v in c.categories.items()} for c in cols if c.kind == "attribute"})
+
+    def rating_cells(self, scores: np.ndarray, nc: np.ndarray) -> np.ndarray:
         """Rating cells of m respondents (scores, nc: m x questions x departments) as text, m x columns."""
-        v = scores[:, r_q, r_d]
-        cells = score_text[np.where(np.isnan(v), 0, v).astype(np.intp)]
-        cells[nc[:, r_q, r_d]] = label[NO_CONTACT]  # "no contact" wins over a score
+        v = scores[:, self.r_q, self.r_d]
+        cells = self.score_text[np.where(np.isnan(v), 0, v).astype(np.intp)]
+        cells[nc[:, self.r_q, self.r_d]] = self.no_contact_text  # "no contact" wins over a score
         return cells
 
-    def row_for(i: int, when: dt.datetime, status: str, email: str, cells: list[str] | None,
-                comment: str) -> list[str]:
+    def one(self, scores: np.ndarray, nc: np.ndarray) -> list[str]:
+        """Rating cells of one respondent (questions x departments)."""
+        return self.rating_cells(scores[None], nc[None])[0].tolist()
+
+    def row(self, i: int, when: dt.datetime, status: str, email: str, cells: list[str] | None,
+            comment: str) -> list[str]:
+        """One export row of respondent ``i`` (the id cell is left blank: filled in submission order)."""
+        cb, data = self.codebook, self.data
+        prefix = "P" if data.group == "provider" else "O"
+        sep = cb.multi_select_separator + " "
         out = []
-        for c in cols:
+        for c in self.cols:
             if c.kind == "id":
-                out.append("")  # filled in submission order below
+                out.append("")
             elif c.kind == "timestamp":
-                out.append(when.strftime(codebook.timestamp_format))
+                out.append(when.strftime(cb.timestamp_format))
             elif c.kind == "status":
-                if status not in status_text:
-                    status_text[status] = codebook.preferred_status_label(status)
-                out.append(status_text[status])
+                out.append(cb.preferred_status_label(status))
             elif c.kind == "key":
                 out.append(email)
             elif c.kind == "personal":
@@ -413,50 +460,39 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
                            else f"Example Care Home {i + 1}" if "organisation" in h else f"Respondent {prefix}{i + 1}")
             elif c.kind == "attribute":
                 cats = data.attributes.get(c.attribute, [[]])[i] if c.attribute in data.attributes else []
-                inv = inverse[c.header]
-                out.append(sep.join(inv[x] for x in cats))
+                out.append(sep.join(self.inverse[c.header][x] for x in cats))
             elif c.kind == "comment":
                 out.append(comment)
-        out.extend([""] * len(ratings) if cells is None else cells)
+        out.extend([""] * len(self.ratings) if cells is None else cells)
         return out
 
-    def one(scores: np.ndarray, nc: np.ndarray) -> list[str]:
-        return rating_cells(scores[None], nc[None])[0].tolist()
 
-    records = []  # (time, row)
-    isnan = np.isnan(data.scores)
-    flat_axes = tuple(range(1, data.scores.ndim))
-    partial = isnan.any(axis=flat_axes) & ~data.no_contact.any(axis=flat_axes) & (isnan.sum(axis=flat_axes) > 3)
-    all_cells = rating_cells(data.scores, data.no_contact).tolist()
-    for i in range(n):
-        records.append((times[i], row_for(i, times[i], "partial" if partial[i] else "complete",
-                                          f"{group}{i + 1:04d}@example.org", all_cells[i], data.comments[i])))
-    if noise_rows:
-        # rows the cleaner must exclude, each for a reason it logs
-        for i in rng.choice(n, size=2, replace=False):  # an earlier, superseded submission of the same person
-            earlier = times[i] - dt.timedelta(hours=3)
-            if earlier < start:
-                earlier = start
-            fake = np.clip(np.rint(rng.normal(2.5, 0.9, data.scores[i].shape)), 1, 4)
-            records.append((earlier, row_for(i, earlier, "complete", f"{group}{i + 1:04d}@example.org",
-                                             one(fake, np.zeros_like(fake, dtype=bool)), "")))
-        t = start + dt.timedelta(hours=1)
-        records.append((t, row_for(0, t, "test", "survey.test@essex.gov.uk",
-                                   one(np.full(data.scores[0].shape, 3.0), np.zeros(data.scores[0].shape, dtype=bool)),
-                                   "test response please ignore")))
-        late = end + dt.timedelta(days=3)
-        records.append((late, row_for(1, late, "complete", f"{group}late@example.org",
-                                      one(np.full(data.scores[0].shape, 2.0), np.zeros(data.scores[0].shape, dtype=bool)),
-                                      "")))
-        mid = start + dt.timedelta(seconds=span / 2)
-        records.append((mid, row_for(2, mid, "partial", f"{group}empty@example.org", None, "")))
-    records.sort(key=lambda r: r[0])
-    id_pos = next(k for k, c in enumerate(cols) if c.kind == "id")
-    rows = [[c.header for c in cols] + [r.header for r in ratings]]
-    for k, (_, row) in enumerate(records):
-        row[id_pos] = str(year * 10_000 + (100 if group == "officer" else 500) + k)
-        rows.append(row)
-    return rows
+def _noise_records(writer: _RowWriter, data: GroupData, rng: np.random.Generator, times: list[dt.datetime],
+                   fieldwork: tuple[dt.datetime, dt.datetime]) -> list[tuple[dt.datetime, list[str]]]:
+    """(time, row) of the rows the cleaner must exclude, each for a reason it logs.
+
+    Two earlier, superseded submissions of the same person (random scores),
+    a test response, a late one (three days after fieldwork) and an empty one.
+    """
+    group, n = data.group, len(data.comments)
+    start, end = fieldwork
+    shape = data.scores[0].shape
+    records = []
+    for i in rng.choice(n, size=2, replace=False):
+        earlier = max(times[i] - dt.timedelta(hours=3), start)
+        fake = np.clip(np.rint(rng.normal(2.5, 0.9, data.scores[i].shape)), 1, 4)
+        records.append((earlier, writer.row(i, earlier, "complete", f"{group}{i + 1:04d}@example.org",
+                                            writer.one(fake, np.zeros_like(fake, dtype=bool)), "")))
+    t = start + dt.timedelta(hours=1)
+    records.append((t, writer.row(0, t, "test", "survey.test@essex.gov.uk",
+                                  writer.one(np.full(shape, 3.0), np.zeros(shape, dtype=bool)),
+                                  "test response please ignore")))
+    late = end + dt.timedelta(days=3)
+    records.append((late, writer.row(1, late, "complete", f"{group}late@example.org",
+                                     writer.one(np.full(shape, 2.0), np.zeros(shape, dtype=bool)), "")))
+    mid = start + dt.timedelta(seconds=(end - start).total_seconds() / 2)
+    records.append((mid, writer.row(2, mid, "partial", f"{group}empty@example.org", None, "")))
+    return records
 
 
 def export_bytes(rows: list[list[str]], title: str, skip_rows: int, encoding: str) -> bytes:
@@ -505,7 +541,7 @@ def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (201
 
 
 # ----------------------------------------------------------------------------- the same respondents in each tool's layout
-#: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.layouts.read_group`)
+#: layouts :func:`write_layout_year` writes (each read back by :func:`rmlib.reshape.read_group`)
 LAYOUTS = ("default", "surveymonkey", "smartsurvey", "qualtrics", "msforms", "spss", "codes")
 _SM_TIME = "%m/%d/%Y %I:%M:%S %p"
 _QX_TIME = "%Y-%m-%d %H:%M:%S"
@@ -536,153 +572,187 @@ def _layout_rows(codebook: Codebook, group: str, rows: list[list[str]], tool: st
 
     Returns (rows, codebook fragment): the fragment holds this group's
     ``columns`` and the top-level settings (layout, timestamp_format, ...).
+    Each tool's layout is written by a function of its own.
     """
-    sep = codebook.multi_select_separator
-    recs = _canonical(codebook, group, rows)
-    specs = codebook.columns[group]
-    ratings = codebook.rating_columns(group)
-    meta_kinds = ("id", "timestamp", "status", "key")
-    body = [c for c in specs if c.kind not in meta_kinds and not (c.kind == "personal" and "ip" in c.header.lower().split())]
-    ip = next((c for c in specs if c.kind == "personal" and "ip" in c.header.lower().split()), None)
-    hdr = {k: codebook.column(group, k).header for k in meta_kinds if codebook.column(group, k) is not None}
-    top: dict = {}
-    cols_yaml: list[dict] = []
-    out_rows: list[list[str]] = []
-
-    def spec_yaml(c) -> dict:
-        d = {"header": c.header, "kind": c.kind}
-        if c.kind == "attribute":
-            d.update(attribute=c.attribute, categories=dict(c.categories))
-            if c.multi:
-                d["multi"] = True
-        if c.kind == "comment" and c.field:
-            d["field"] = c.field
-        return d
-
+    src = _LayoutSource.of(codebook, group, rows)
     if tool in ("default", "codes"):
-        top = {}
-        header = rows[0]
-        cols_yaml = [spec_yaml(c) for c in specs]
-        out_rows = [list(header)]
-        code_maps = {}
-        if tool == "codes":  # every attribute answer written as its option's number (1 = first option)
-            for c, y in zip(specs, cols_yaml):
-                if c.kind == "attribute":
-                    code_maps[c.header] = {label: str(k + 1) for k, label in enumerate(c.categories)}
-                    y["codes"] = {k + 1: label for k, label in enumerate(c.categories)}
-        for d in recs:
-            row = []
-            for h in header:
-                v = d[h]
-                if h in code_maps:
-                    spec = next(c for c in specs if c.header == h)
-                    v = ",".join(code_maps[h][o] for o in _options(spec, v, sep))  # codes joined by a bare comma
-                row.append(v)
-            out_rows.append(row)
-        if tool == "codes":
-            top["multi_select_separator"] = ","
-        return out_rows, {"columns": cols_yaml, **top}
-
+        return _plain_rows(src, codes=tool == "codes")
     if tool in ("surveymonkey", "smartsurvey"):  # SmartSurvey's Excel export: the same two header rows, in XLSX
-        top = {"layout": tool, "timestamp_format": _SM_TIME,
-               "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"}}
-        meta = [("Respondent ID", {"kind": "id"}), ("Collector ID", {"kind": "status"}),
-                ("Start Date", {"kind": "ignore"}), ("End Date", {"kind": "timestamp"}),
-                ("IP Address", {"kind": "personal"}), ("Email Address", {"kind": "key"}),
-                ("First Name", {"kind": "personal"}), ("Last Name", {"kind": "personal"}),
-                ("Custom Data 1", {"kind": "ignore"})]
-        r1 = [m for m, _ in meta]
-        r2 = [""] * len(meta)
-        cols_yaml = [{"header": m, **k} for m, k in meta]
-        blocks = []  # (spec or rating question, [(sublabel, getter)])
-        for c in body:
-            cols_yaml.append(spec_yaml(c))
-            if c.kind == "attribute" and c.multi:
-                opts = list(c.categories)
-                r1 += [c.header] + [""] * (len(opts) - 1)
-                r2 += opts
-                blocks.append(("multi", c, opts))
-            else:
-                r1.append(c.header)
-                r2.append("Open-Ended Response" if c.kind == "comment" else "Response")
-                blocks.append(("one", c, None))
-        for q in QUESTIONS:
-            qr = [r for r in ratings if r.question == q]
-            r1 += [codebook.questions[q]] + [""] * (len(qr) - 1)
-            r2 += [codebook.department_label(r.department) if r.department else "Response" for r in qr]
-            blocks.append(("rating", qr, None))
-        out_rows = [r1, r2]
-        for k, d in enumerate(recs):
-            start = d["_time"] - dt.timedelta(minutes=7)
-            row = [d[hdr["id"]], _SM_COLLECTORS[d["_status"]], start.strftime(_SM_TIME), d["_time"].strftime(_SM_TIME),
-                   d[ip.header] if ip else "", d.get(hdr.get("key"), ""), f"First{k + 1}", f"Last{k + 1}", ""]
-            for kind, c, opts in blocks:
-                if kind == "multi":
-                    chosen = set(_options(c, d[c.header], sep))
-                    row += [o if o in chosen else "" for o in opts]
-                elif kind == "one":
-                    row.append(d[c.header])
-                else:
-                    row += [d[r.header] for r in c]
-            out_rows.append(row)
-        return out_rows, {"columns": cols_yaml, **top}
-
+        return _surveymonkey_rows(src, tool)
     if tool == "qualtrics":
-        top = {"layout": "qualtrics", "timestamp_format": _QX_TIME}
-        meta = [("StartDate", "Start Date", {"kind": "ignore"}), ("EndDate", "End Date", {"kind": "timestamp"}),
-                ("Status", "Response Type", {"kind": "status"}), ("IPAddress", "IP Address", {"kind": "personal"}),
-                ("Progress", "Progress", {"kind": "ignore"}),
-                ("Duration (in seconds)", "Duration (in seconds)", {"kind": "ignore"}),
-                ("Finished", "Finished", {"kind": "finished"}), ("RecordedDate", "Recorded Date", {"kind": "ignore"}),
-                ("ResponseId", "Response ID", {"kind": "id"}), ("RecipientEmail", "Recipient Email", {"kind": "key"})]
-        r1 = [m[0] for m in meta]
-        r2 = [m[1] for m in meta]
-        r3 = ['{"ImportId":"%s"}' % (m[0].split(" ")[0].lower()) for m in meta]
-        cols_yaml = [{"header": m[1], **m[2]} for m in meta]
-        for qn, c in enumerate(body, 1):
-            cols_yaml.append(spec_yaml(c))
-            r1.append(f"Q{qn}")
-            r2.append(c.header + (" - Selected Choice" if c.kind == "attribute" else ""))
-            r3.append('{"ImportId":"QID%d"}' % qn)
-        for qi, q in enumerate(QUESTIONS, len(body) + 1):
-            for j, r in enumerate([r for r in ratings if r.question == q], 1):
-                r1.append(f"Q{qi}_{j}" if r.department else f"Q{qi}")
-                r2.append(r.header)
-                r3.append('{"ImportId":"QID%d_%d"}' % (qi, j))
-        out_rows = [r1, r2, r3]
-        for k, d in enumerate(recs):
-            status, fin = _QX_STATUS[d["_status"]]
-            row = [(d["_time"] - dt.timedelta(minutes=9)).strftime(_QX_TIME), d["_time"].strftime(_QX_TIME), status,
-                   d[ip.header] if ip else "", "100" if fin == "True" else "60", "540", fin,
-                   d["_time"].strftime(_QX_TIME), f"R_{int(d[hdr['id']]):x}Qx", d.get(hdr.get("key"), "")]
-            for c in body:
-                v = d[c.header]
-                row.append(",".join(_options(c, v, sep)) if c.kind == "attribute" and c.multi else v)
-            row += [d[r.header] for r in ratings]
-            out_rows.append(row)
-        return out_rows, {"columns": cols_yaml, **top}
-
+        return _qualtrics_rows(src)
     if tool == "msforms":
-        top = {"layout": "msforms", "timestamp_format": _QX_TIME}
-        meta = [("ID", {"kind": "id"}), ("Start time", {"kind": "ignore"}), ("Completion time", {"kind": "timestamp"}),
-                ("Email", {"kind": "key"}), ("Name", {"kind": "personal"}), ("Status", {"kind": "status"})]
-        cols_yaml = [{"header": m, **k} for m, k in meta] + [spec_yaml(c) for c in body]
-        out_rows = [[m for m, _ in meta] + [c.header for c in body] + [r.header for r in ratings]]
-        for k, d in enumerate(recs):
-            row = [d[hdr["id"]], d["_time"] - dt.timedelta(minutes=4), d["_time"], d.get(hdr.get("key"), ""),
-                   f"Respondent {k + 1}", d[hdr["status"]] if "status" in hdr else ""]
-            for c in body:
-                v = d[c.header]
-                row.append("".join(o + ";" for o in _options(c, v, sep)) if c.kind == "attribute" and c.multi else v)
-            row += [d[r.header] for r in ratings]
-            out_rows.append(row)
-        return out_rows, {"columns": cols_yaml, **top}
-
-    if tool == "spss":
-        top = {"layout": "spss", "timestamp_format": _QX_TIME}
-        cols_yaml = [spec_yaml(c) for c in specs]
-        return rows, {"columns": cols_yaml, **top}
+        return _msforms_rows(src)
+    if tool == "spss":  # the rows are written by _write_sav; only the codebook changes here
+        return rows, {"columns": [_spec_yaml(c) for c in src.specs], "layout": "spss", "timestamp_format": _QX_TIME}
     raise ValueError(f"unknown layout {tool!r}; layouts: {', '.join(LAYOUTS)}")
+
+
+@dataclass(frozen=True)
+class _LayoutSource:
+    """One group's rows as :func:`render_export` wrote them, with the column groups every layout needs."""
+
+    codebook: Codebook
+    rows: list
+    recs: list  # the data rows as dicts (see :func:`_canonical`)
+    specs: list  # the codebook's non-rating columns
+    ratings: list
+    body: list  # the non-rating columns a tool writes after its own metadata columns
+    ip: Any  # the IP address column (a tool writes its own), or None
+    hdr: dict  # kind -> header of the id, timestamp, status and key columns
+    sep: str
+
+    @classmethod
+    def of(cls, codebook: Codebook, group: str, rows: list[list[str]]) -> "_LayoutSource":
+        """Split ``group``'s columns into the tools' metadata columns and the rest."""
+        specs = codebook.columns[group]
+        meta_kinds = ("id", "timestamp", "status", "key")
+        is_ip = [c.kind == "personal" and "ip" in c.header.lower().split() for c in specs]
+        return cls(codebook=codebook, rows=rows, recs=_canonical(codebook, group, rows), specs=specs,
+                   ratings=codebook.rating_columns(group),
+                   body=[c for c, ip in zip(specs, is_ip) if c.kind not in meta_kinds and not ip],
+                   ip=next((c for c, ip in zip(specs, is_ip) if ip), None),
+                   hdr={k: c.header for k in meta_kinds if (c := codebook.column(group, k)) is not None},
+                   sep=codebook.multi_select_separator)
+
+
+def _spec_yaml(c) -> dict:
+    """A codebook column entry for the YAML the layout's codebook is written as."""
+    d = {"header": c.header, "kind": c.kind}
+    if c.kind == "attribute":
+        d.update(attribute=c.attribute, categories=dict(c.categories))
+        if c.multi:
+            d["multi"] = True
+    if c.kind == "comment" and c.field:
+        d["field"] = c.field
+    return d
+
+
+def _plain_rows(src: _LayoutSource, codes: bool) -> tuple[list[list[str]], dict]:
+    """Today's layout, as written; with ``codes`` every attribute answer is its option's number (1 = first option)."""
+    header = src.rows[0]
+    cols_yaml = [_spec_yaml(c) for c in src.specs]
+    out_rows = [list(header)]
+    code_maps = {}
+    if codes:
+        for c, y in zip(src.specs, cols_yaml):
+            if c.kind == "attribute":
+                code_maps[c.header] = {label: str(k + 1) for k, label in enumerate(c.categories)}
+                y["codes"] = {k + 1: label for k, label in enumerate(c.categories)}
+    for d in src.recs:
+        row = []
+        for h in header:
+            v = d[h]
+            if h in code_maps:
+                spec = next(c for c in src.specs if c.header == h)
+                v = ",".join(code_maps[h][o] for o in _options(spec, v, src.sep))  # codes joined by a bare comma
+            row.append(v)
+        out_rows.append(row)
+    return out_rows, {"columns": cols_yaml, **({"multi_select_separator": ","} if codes else {})}
+
+
+def _surveymonkey_rows(src: _LayoutSource, tool: str) -> tuple[list[list[str]], dict]:
+    """SurveyMonkey's two header rows: question text over its block, a sub-label (option, department) per column."""
+    cb = src.codebook
+    top = {"layout": tool, "timestamp_format": _SM_TIME,
+           "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"}}
+    meta = [("Respondent ID", {"kind": "id"}), ("Collector ID", {"kind": "status"}),
+            ("Start Date", {"kind": "ignore"}), ("End Date", {"kind": "timestamp"}),
+            ("IP Address", {"kind": "personal"}), ("Email Address", {"kind": "key"}),
+            ("First Name", {"kind": "personal"}), ("Last Name", {"kind": "personal"}),
+            ("Custom Data 1", {"kind": "ignore"})]
+    r1 = [m for m, _ in meta]
+    r2 = [""] * len(meta)
+    cols_yaml = [{"header": m, **k} for m, k in meta]
+    blocks = []  # (kind, spec or rating columns, options)
+    for c in src.body:
+        cols_yaml.append(_spec_yaml(c))
+        if c.kind == "attribute" and c.multi:
+            opts = list(c.categories)
+            r1 += [c.header] + [""] * (len(opts) - 1)
+            r2 += opts
+            blocks.append(("multi", c, opts))
+        else:
+            r1.append(c.header)
+            r2.append("Open-Ended Response" if c.kind == "comment" else "Response")
+            blocks.append(("one", c, None))
+    for q in QUESTIONS:
+        qr = [r for r in src.ratings if r.question == q]
+        r1 += [cb.questions[q]] + [""] * (len(qr) - 1)
+        r2 += [cb.department_label(r.department) if r.department else "Response" for r in qr]
+        blocks.append(("rating", qr, None))
+    out_rows = [r1, r2]
+    hdr = src.hdr
+    for k, d in enumerate(src.recs):
+        start = d["_time"] - dt.timedelta(minutes=7)
+        row = [d[hdr["id"]], _SM_COLLECTORS[d["_status"]], start.strftime(_SM_TIME), d["_time"].strftime(_SM_TIME),
+               d[src.ip.header] if src.ip else "", d.get(hdr.get("key"), ""), f"First{k + 1}", f"Last{k + 1}", ""]
+        for kind, c, opts in blocks:
+            if kind == "multi":
+                chosen = set(_options(c, d[c.header], src.sep))
+                row += [o if o in chosen else "" for o in opts]
+            elif kind == "one":
+                row.append(d[c.header])
+            else:
+                row += [d[r.header] for r in c]
+        out_rows.append(row)
+    return out_rows, {"columns": cols_yaml, **top}
+
+
+def _qualtrics_rows(src: _LayoutSource) -> tuple[list[list[str]], dict]:
+    """Qualtrics' three header rows: short names (Q5_3), question text - sub-item, an ImportId JSON row."""
+    top = {"layout": "qualtrics", "timestamp_format": _QX_TIME}
+    meta = [("StartDate", "Start Date", {"kind": "ignore"}), ("EndDate", "End Date", {"kind": "timestamp"}),
+            ("Status", "Response Type", {"kind": "status"}), ("IPAddress", "IP Address", {"kind": "personal"}),
+            ("Progress", "Progress", {"kind": "ignore"}),
+            ("Duration (in seconds)", "Duration (in seconds)", {"kind": "ignore"}),
+            ("Finished", "Finished", {"kind": "finished"}), ("RecordedDate", "Recorded Date", {"kind": "ignore"}),
+            ("ResponseId", "Response ID", {"kind": "id"}), ("RecipientEmail", "Recipient Email", {"kind": "key"})]
+    r1 = [m[0] for m in meta]
+    r2 = [m[1] for m in meta]
+    r3 = ['{"ImportId":"%s"}' % (m[0].split(" ")[0].lower()) for m in meta]
+    cols_yaml = [{"header": m[1], **m[2]} for m in meta]
+    for qn, c in enumerate(src.body, 1):
+        cols_yaml.append(_spec_yaml(c))
+        r1.append(f"Q{qn}")
+        r2.append(c.header + (" - Selected Choice" if c.kind == "attribute" else ""))
+        r3.append('{"ImportId":"QID%d"}' % qn)
+    for qi, q in enumerate(QUESTIONS, len(src.body) + 1):
+        for j, r in enumerate([r for r in src.ratings if r.question == q], 1):
+            r1.append(f"Q{qi}_{j}" if r.department else f"Q{qi}")
+            r2.append(r.header)
+            r3.append('{"ImportId":"QID%d_%d"}' % (qi, j))
+    out_rows = [r1, r2, r3]
+    for d in src.recs:
+        status, fin = _QX_STATUS[d["_status"]]
+        row = [(d["_time"] - dt.timedelta(minutes=9)).strftime(_QX_TIME), d["_time"].strftime(_QX_TIME), status,
+               d[src.ip.header] if src.ip else "", "100" if fin == "True" else "60", "540", fin,
+               d["_time"].strftime(_QX_TIME), f"R_{int(d[src.hdr['id']]):x}Qx", d.get(src.hdr.get("key"), "")]
+        for c in src.body:
+            v = d[c.header]
+            row.append(",".join(_options(c, v, src.sep)) if c.kind == "attribute" and c.multi else v)
+        row += [d[r.header] for r in src.ratings]
+        out_rows.append(row)
+    return out_rows, {"columns": cols_yaml, **top}
+
+
+def _msforms_rows(src: _LayoutSource) -> tuple[list[list], dict]:
+    """Microsoft Forms' workbook: one header row, real date-times, multi-selects as 'North;South;'."""
+    top = {"layout": "msforms", "timestamp_format": _QX_TIME}
+    meta = [("ID", {"kind": "id"}), ("Start time", {"kind": "ignore"}), ("Completion time", {"kind": "timestamp"}),
+            ("Email", {"kind": "key"}), ("Name", {"kind": "personal"}), ("Status", {"kind": "status"})]
+    cols_yaml = [{"header": m, **k} for m, k in meta] + [_spec_yaml(c) for c in src.body]
+    out_rows = [[m for m, _ in meta] + [c.header for c in src.body] + [r.header for r in src.ratings]]
+    hdr = src.hdr
+    for k, d in enumerate(src.recs):
+        row = [d[hdr["id"]], d["_time"] - dt.timedelta(minutes=4), d["_time"], d.get(hdr.get("key"), ""),
+               f"Respondent {k + 1}", d[hdr["status"]] if "status" in hdr else ""]
+        for c in src.body:
+            v = d[c.header]
+            row.append("".join(o + ";" for o in _options(c, v, src.sep)) if c.kind == "attribute" and c.multi else v)
+        row += [d[r.header] for r in src.ratings]
+        out_rows.append(row)
+    return out_rows, {"columns": cols_yaml, **top}
 
 
 def _write_sav(codebook: Codebook, group: str, rows: list[list[str]], path: Path) -> None:

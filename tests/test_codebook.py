@@ -171,3 +171,45 @@ def test_ignore_kind_and_tab_delimiter_are_accepted(tmp_path, root):
     cb = load_codebook(write_cb(tmp_path, change, root))
     assert cb.files["officer"].delimiter == "\t" and cb.files["provider"].delimiter == "auto"
     assert "Language" in cb.expected_headers("officer")
+
+
+# ----------------------------------------------------------------------------- read as a settings file
+def test_codebook_loaded_directly_refuses_a_key_written_twice(tmp_path, root):
+    """A department label written twice: plain YAML keeps the last mapping silently; load_codebook names both lines.
+
+    The 2018 codebook maps 'Service Placement Team' (line 42) to placement; a forgotten second line mapping it to
+    another id would silently re-point that department's ratings if the last one won.
+    """
+    text = (root / "params" / "codebooks" / "2018.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith('  "Service Placement Team":'))
+    lines.insert(at + 1, '  "Service Placement Team": ao_senior\n')
+    path = tmp_path / "twice.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["departments"]["Service Placement Team"] == "ao_senior"
+    with pytest.raises(CodebookError) as exc:
+        load_codebook(path)
+    msg = str(exc.value)
+    assert msg.startswith(str(path)) and "'Service Placement Team' appears twice" in msg
+    assert f"line {at + 1}," in msg and f"line {at + 2}," in msg  # 1-based: the original line, then the copy
+
+
+def test_codebook_loaded_directly_refuses_a_top_level_key_written_twice(tmp_path, root):
+    text = (root / "params" / "codebooks" / "2018.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "year_twice.yaml"
+    path.write_text(text + "year: 2019\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match=r"key 'year' appears twice \(line 3, column 1 and line \d+, column 1\)"):
+        load_codebook(path)
+
+
+def test_codebook_that_is_not_utf8_or_is_an_alias_bomb_is_one_codebook_error(tmp_path):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("year: 2018\nquestions: {trust: 'Caf\u00e9'}\n".encode("cp1252"))
+    with pytest.raises(CodebookError, match=r"not UTF-8 text \(byte 0xe9 on line 2\)"):
+        load_codebook(latin)
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    bomb.write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match="aliases"):
+        load_codebook(bomb)
