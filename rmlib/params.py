@@ -557,12 +557,15 @@ def shown_default(spec: ParamSpec) -> str:
     return str(spec.default)
 
 
-def help_lines() -> list[str]:
-    """One entry per parameter for the command line (``python -m rmlib params``, ``run --help``)."""
+def help_lines(width: int = 100) -> list[str]:
+    """Two or more lines per parameter for the command line (``python -m rmlib params``, ``run --help``):
+    name, type and default, then what it means and its valid values."""
+    import textwrap
     lines = []
     for s in PARAMETERS:
-        lines.append(f"  {s.name} ({s.type}, default {shown_default(s)})")
-        lines.append(f"      {s.doc}; {s.expected}")
+        lines.append(f"  {s.name}: {s.type}, default {shown_default(s)}")
+        lines += textwrap.wrap(f"{s.doc}. Valid: {s.expected}.", width, initial_indent=" " * 6,
+                               subsequent_indent=" " * 6)
     return lines
 
 
