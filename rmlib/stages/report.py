@@ -29,10 +29,15 @@ def comments(P: Params, this: YearData) -> dict[str, pd.DataFrame]:
     return report.analyse_comments(this.comments, P)
 
 
-def render(P: Params, analysed: dict[str, pd.DataFrame], figures: bool = True) -> str:
-    """The report's HTML from the audit tables of stages 1-4 (``figures``: also published as PNG and SVG)."""
-    context = report.build_context(P, P.path("output_dir"), analysed, figures=figures)
-    return report.render_report(context)
+def context(P: Params, analysed: dict[str, pd.DataFrame], figures: bool = True) -> dict:
+    """Everything the report shows, from the audit tables of stages 1-4 (``figures``: each figure also
+    published as PNG and SVG under ``figures/``)."""
+    return report.build_context(P, P.path("output_dir"), analysed, figures=figures)
+
+
+def render(ctx: dict) -> str:
+    """The report as one self-contained HTML string (no script, no remote resource)."""
+    return report.render_report(ctx)
 
 
 def write_report(P: Params, html: str) -> Path:
@@ -62,10 +67,10 @@ def scan(P: Params, cells: pd.DataFrame) -> list[str]:
 
 
 def run(P: Params) -> dict[str, Path | list[Path]]:
-    """The report stage: :func:`load`, :func:`comments`, :func:`render`, :func:`write_report`, :func:`export`,
-    :func:`scan`."""
+    """The report stage: :func:`load`, :func:`comments`, :func:`context`, :func:`render`, :func:`write_report`,
+    :func:`export`, :func:`scan`."""
     analysed = comments(P, load(P))
-    written = {"report": write_report(P, render(P, analysed))}
+    written = {"report": write_report(P, render(context(P, analysed)))}
     cells = artefacts.read(P, "cells_tested")
     written.update(export(P, analysed, cells))
     scan(P, cells)

@@ -19,7 +19,7 @@ from ..params import Params
 from .cross_analysis import load
 
 KEY = "significance"
-__all__ = ["load", "sums", "intervals", "compare", "families", "protect", "findings", "power", "write", "run"]
+__all__ = ["load", "sums", "population", "intervals", "compare", "families", "protect", "findings", "power", "write", "run"]
 
 
 def sums(this: YearData, last: YearData | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -31,11 +31,18 @@ def _settings(P: Params) -> dict:
     return dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select=P.multi_select_rule)
 
 
-def intervals(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData) -> pd.DataFrame:
+def population(P: Params) -> dict[tuple[str, str, str], int]:
+    """How many were invited, per (group, attribute, category), where the year's narrative file says
+    (``params/narrative/<year>.yaml``; empty without one)."""
+    return narrative.populations(narrative.load(P.year))
+
+
+def intervals(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData,
+              invited: dict[tuple[str, str, str], int]) -> pd.DataFrame:
     """95% intervals for every cell (cluster bootstrap or t, by n), with the finite-population correction
-    where the officers' file says how many were invited and a large share answered."""
+    where ``invited`` (:func:`population`) says how many were invited and a large share answered."""
     cells = stats.add_intervals(cells, resp, this.memberships, n_boot=P.n_resamples, **_settings(P))
-    return stats.finite_population_correction(cells, narrative.populations(narrative.load(P.year)))
+    return stats.finite_population_correction(cells, invited)
 
 
 def compare(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData, resp_last: pd.DataFrame | None,
@@ -85,7 +92,7 @@ def run(P: Params) -> dict[str, Path]:
     """The significance stage: each step in order, then :func:`write`."""
     this, last = load(P)
     resp, resp_last = sums(this, last)
-    cells = intervals(P, artefacts.read(P, "cells"), resp, this)
+    cells = intervals(P, artefacts.read(P, "cells"), resp, this, population(P))
     cells = compare(P, cells, resp, this, resp_last, last)
     fams = families(P, cells)
     cells = protect(P, cells)
