@@ -164,15 +164,16 @@ def os_error_line(exc: OSError) -> str:
     return f"cannot write or read {path}{extra}: {what}" if path else f"{what} ({exc})"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and option (``run --help`` ends with the parameters, from rmlib.params.PARAMETERS)."""
+    from .params import help_lines
     parser = argparse.ArgumentParser(prog="python -m rmlib", description="Relationship Management Survey pipeline")
     parser.add_argument("--version", action="version", version=f"rmlib {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     allow = dict(action="append", metavar="DIR",
                  help="a folder outside the repository where path settings may point (repeatable)")
-    from .params import help_lines
-    p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> significance -> report)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> "
+                                   "significance -> report)", formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="\n".join(["parameters (set in the parameter file):", *help_lines()]))
     p.add_argument("params", nargs="?", help="parameter file, e.g. params/2018.yaml")
     p.add_argument("--all", action="store_true",
@@ -211,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="overwrite an existing codebook")
     p.set_defaults(func=lambda a: __import__("rmlib.draft", fromlist=["run_draft"]).run_draft(
         a.folder, a.previous, out=a.out, force=a.force, year=a.year))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from .transaction import Terminated
     try:
         return args.func(args)

@@ -19,7 +19,6 @@ from ..params import Params
 from .cross_analysis import load
 
 KEY = "significance"
-__all__ = ["load", "sums", "population", "intervals", "compare", "families", "protect", "findings", "power", "write", "run"]
 
 
 def sums(this: YearData, last: YearData | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
