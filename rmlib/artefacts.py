@@ -97,7 +97,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
       for n in ("provider_no_contact", "caveats")),
     # --- significance
     _a("cells_tested", "significance", ("report",), "parquet", "audit", "the cells with intervals, tests, "
-       "corrections and the disclosure flags"),
+       "corrections and the disclosure flags (also read by the pipeline's publication scan)"),
     _a("power", "significance", ("report",), "parquet", "audit", "detectable difference and responses needed"),
     _a("findings", "significance", ("report",), "parquet", "audit", "every significant result as a sentence"),
     _a("comparison_families", "significance", ("report",), "parquet", "audit", "comparisons per family and the "

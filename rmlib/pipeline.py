@@ -227,7 +227,7 @@ def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], No
     import pandas as pd
 
     from .publish import PublishError, scan_published
-    tested = audit / "data" / "cells_tested.parquet"
+    tested = audit / "data" / artefacts.get("cells_tested").filename   # the staged audit area
     t = time.perf_counter()
     try:
         scan_published(out, params.min_cell_n, suppressed_cells=pd.read_parquet(tested) if tested.is_file() else None)
@@ -309,22 +309,22 @@ def _check_partial(params: Params, wanted: list[str], target: Path, run_fp: dict
                                 f"other {'; '.join(diff)}; run every stage (leave out --stages)")
         reused[name] = {**rec, "reused": True}
     leave_out = "run every stage (leave out --stages)"
-    for a in _inputs_made_elsewhere(wanted):
+    needed = _inputs_made_elsewhere(wanted)
+    for a in needed:   # first: every stage whose outputs are read has run (with this fingerprint)
         producer = spine.BY_KEY[a.producer].notebook
-        if a.area == "processed":
-            continue
-        if producer not in reused:
+        if a.area != "processed" and producer not in reused:
             raise PipelineError(f"--stages {','.join(wanted)} needs the outputs of {producer}, which no earlier "
                                 f"run in {_rel(target)} made; {leave_out}")
-        if not artefacts.path(params, a.name).is_file():
-            raise PipelineError(f"--stages {','.join(wanted)} needs {a.name} ({_rel(artefacts.path(params, a.name))}"
-                                f"), made by {producer}, which is missing; {leave_out}")
-    if any(a.area == "processed" for a in _inputs_made_elsewhere(wanted)):
+    if any(a.area == "processed" for a in needed):
         processed = params.processed_year_dir
         diff = differences((safety.read_marker(processed) or {}).get("fingerprint"), run_fp)
         if diff:
             raise PipelineError(f"--stages {','.join(wanted)} would use {_rel(processed)}, made from other "
                                 f"{'; '.join(diff)}; {leave_out}")
+    for a in needed:   # then: what they wrote is still there
+        if a.area != "processed" and not artefacts.path(params, a.name).is_file():
+            raise PipelineError(f"--stages {','.join(wanted)} needs {a.name} ({_rel(artefacts.path(params, a.name))}"
+                                f"), made by {spine.BY_KEY[a.producer].notebook}, which is missing; {leave_out}")
     return reused
 
 

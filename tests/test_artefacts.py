@@ -181,6 +181,7 @@ def test_a_partial_run_needs_the_producers_of_its_inputs():
 
 
 def test_check_partial_refuses_a_missing_producer_and_a_missing_input(tmp_path):
+    from rmlib import safety
     from rmlib.pipeline import PipelineError, _check_partial
     from rmlib.provenance import stage_fingerprint
     P = _params(tmp_path)
@@ -191,10 +192,13 @@ def test_check_partial_refuses_a_missing_producer_and_a_missing_input(tmp_path):
         _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
     record = {"stage": "02_score", "fingerprint": stage_fingerprint(run_fp, ROOT / "notebooks" / "02_score.ipynb")}
     (target / "provenance.json").write_text(json.dumps({"stages": [record]}))
+    # 02_score has run; the processed tables were made from other inputs (no marker): refused
+    with pytest.raises(PipelineError, match="would use .*processed.*made from other"):
+        _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
+    P.processed_year_dir.mkdir(parents=True)
+    safety.write_marker(P.processed_year_dir, "processed", 2018, {"fingerprint": run_fp})
     with pytest.raises(PipelineError, match=r"needs trend_by_question \(.*trend_by_question.parquet\), made by "
                                             r"02_score, which is missing"):
         _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
     artefacts.write(P, "trend_by_question", pd.DataFrame({"year": [2018]}))
-    # inputs there; the processed tables were made from other inputs (no marker): refused too
-    with pytest.raises(PipelineError, match="would use .*processed.*made from other"):
-        _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
+    assert _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT) == {"02_score": {**record, "reused": True}}
