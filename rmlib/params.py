@@ -4,10 +4,11 @@
 choices, default and a one-line description - and everything else is derived
 from it: the :class:`Params` fields (a test checks they agree), validation
 (:func:`validate`, every problem at once, each as "'name': expected ...,
-got ..."), and (for other tools) the notebooks' ``parameters`` cells, the
-command line help and the documentation. Every notebook's ``parameters``
-cell declares exactly these names (a test checks it), ``params/<year>.yaml``
-gives their values, and papermill injects them.
+got ..."), the notebooks' ``parameters`` cells (:func:`parameters_cell`,
+written by ``python -m rmlib sync-params``; a test fails when one differs),
+the command line help (:func:`help_lines`: ``python -m rmlib params`` and
+``run --help``) and ``docs/parameters.md`` (:func:`markdown`).
+``params/<year>.yaml`` gives a run's values, and papermill injects them.
 
 Parameter files are read with :mod:`rmlib.yamlsafe`: UTF-8 only, duplicate
 keys and unbounded alias expansion refused. Whether paths stay inside the

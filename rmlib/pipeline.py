@@ -26,8 +26,13 @@
    (:class:`rmlib.transaction.Transaction`). A failure or kill before that
    leaves every target exactly as it was.
 
+The stages and their order are :data:`rmlib.stages.STAGES`; each notebook
+calls its stage's step functions (``rmlib.stages.<stage>``), which read and
+write files only through the artefact registry (:mod:`rmlib.artefacts`).
+
 A partial run (``stages=``) starts from copies of the current folders and
-refuses to combine its stages with earlier stages made from other inputs.
+refuses to combine its stages with earlier stages made from other inputs; the
+registry says which earlier stages' files the wanted stages read.
 """
 from __future__ import annotations
 
