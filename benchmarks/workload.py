@@ -15,19 +15,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import resource
 import threading
 import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from rmlib import synth
 from rmlib.params import Params, load_params, validate
-from rmlib.paths import repo_root
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the two years generated: the report year and its comparison year
