@@ -7,8 +7,8 @@ What it does
    example and size 100 000 is 188 000 respondents and 8.7 M rating rows in
    2018), it generates synthetic exports with :mod:`rmlib.synth` (scaled
    copies of ``synth.TARGETS``) in a subprocess, then, in a *fresh*
-   subprocess, runs each stage's rmlib calls exactly as notebooks 01-05 do
-   (see ``workload.py``), timing every step and sampling peak memory. Each
+   subprocess, runs each stage's step functions (``rmlib.stages``) exactly as
+   notebooks 01-05 call them (see ``workload.py``), timing every step and sampling peak memory. Each
    size runs in its own process so that ``ru_maxrss`` is that size's peak.
 2. For clean, score and cross-analysis it times a *floor* on the same data
    (the least pandas work giving the same means: ``read_csv`` + melt; a bare
@@ -107,26 +107,26 @@ def _child_measure(workdir: Path, resamples: int, significance: bool, report: bo
 
 
 def _child_scaling(workdirs: list[str], resamples: list[int]) -> dict:
-    """Time add_intervals and compare_cells at each (size, resample count) on already-cleaned data."""
-    import pandas as pd
-    from rmlib import crosstab, stats
-    from rmlib.dataset import load_year
+    """Time the significance stage's interval and comparison steps at each (size, resample count), on
+    already-cleaned data (the steps of rmlib.stages.significance, as notebook 04 calls them)."""
+    import dataclasses
+
+    from rmlib.stages import cross_analysis as cross
+    from rmlib.stages import significance as sig
 
     points = []
     for wd in map(Path, workdirs):
         P = W.params_for(wd, W.YEAR)
-        this, last = load_year(P.year, P.processed_dir), load_year(P.compare_year, P.processed_dir)
-        cells = pd.concat(crosstab.build_tables(this, last, P.multi_select_rule).values(), ignore_index=True)
-        resp, resp_last = crosstab.resampling_sums(this.ratings), crosstab.resampling_sums(last.ratings)
-        settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select_rule=P.multi_select_rule)
+        this, last = cross.load(P)
+        cells = cross.cells(cross.tables(this, last, P.multi_select_rule))
+        resp, resp_last = sig.sums(this, last)
         for R in resamples:
+            P_R = dataclasses.replace(P, n_resamples=R)   # below the 999 a run allows: a grid point
             t = time.perf_counter()
-            ci = stats.add_intervals(cells, resp, this.memberships, n_boot=R, **settings)
+            ci = sig.intervals(P_R, cells, resp, this, {})   # scaled groups: no invitation counts (workload.py)
             t_ci = time.perf_counter() - t
             t = time.perf_counter()
-            out = stats.compare_cells(ci, resp, this.memberships, resp_last=resp_last,
-                                      memberships_last=last.memberships, correction=P.correction,
-                                      alpha=P.alpha, n_resamples=R, **settings)
+            out = sig.compare(P_R, ci, resp, this, resp_last, last)
             t_cmp = time.perf_counter() - t
             points.append({"size": int(wd.name.split("-")[-1]), "respondents": int(len(this.respondents)),
                            "resamples": R, "cells": int(len(cells)), **_work(out, ci, R),

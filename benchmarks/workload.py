@@ -1,9 +1,10 @@
 """The benchmark's workload: scaled synthetic years and the pipeline's stages as plain function calls.
 
-Each ``stage_*`` function does what the notebook of the same number does
-(``notebooks/01..05``), with the same rmlib calls and parameters, minus the
-kernel; every step is timed separately (wall clock) and the peak resident
-memory of the process during the step is sampled. ``floor_*`` functions do
+Each ``stage_*`` function calls the step functions of :mod:`rmlib.stages` that
+the notebook of the same number calls (``notebooks/01..05``), with the same
+parameters and the same artefact registry, minus the kernel; every step is
+timed separately (wall clock) and the peak resident memory of the process
+during the step is sampled. ``floor_*`` functions do
 the least pandas work that yields the same cell means, for comparison.
 
 Nothing here writes inside the repository: every path is under a work
@@ -14,19 +15,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import resource
 import threading
 import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from rmlib import synth
 from rmlib.params import Params, load_params, validate
-from rmlib.paths import repo_root
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the two years generated: the report year and its comparison year
@@ -171,7 +169,7 @@ def params_for(workdir: Path, year: int, n_resamples: int = 9999) -> Params:
     base = load_params(ROOT / "params" / f"{year}.yaml").to_dict()
     base.update(codebook=str(ROOT / "params" / "codebooks" / f"{year}.yaml"),
                 raw_dir=str(workdir / "raw" / str(year)), processed_dir=str(workdir / "processed"),
-                output_dir=str(workdir / "outputs" / "{year}"),
+                output_dir=str(workdir / "outputs" / "{year}"), audit_dir=str(workdir / "audit" / "{year}"),
                 themes=str(ROOT / "params" / "themes.yaml"), redaction=str(ROOT / "params" / "redaction.yaml"))
     if n_resamples >= 999:
         base["n_resamples"] = n_resamples
@@ -179,125 +177,98 @@ def params_for(workdir: Path, year: int, n_resamples: int = 9999) -> Params:
 
 
 # ----------------------------------------------------------------------------- the stages
+# Each stage calls the step functions of rmlib.stages.<stage> that its notebook's cells call, in the same
+# order, and writes through the same artefact registry; only the timing around each call is added.
 def stage_clean(P: Params, timer: Timer, stage: str = "clean") -> None:
-    """notebooks/01_clean: validate + tidy, write the processed tables and the cleaning log."""
-    from rmlib import clean
-    from rmlib.report import write_table
+    """rmlib.stages.clean (notebooks/01_clean): validate + tidy, write the processed tables, summary and log."""
+    from rmlib.stages import clean as steps
 
-    out = P.path("output_dir")
-    result = timer.call(stage, "clean.clean_year", clean.clean_year, P)
-    timer.call(stage, "clean.write_processed", clean.write_processed, result, P.processed_year_dir, kind="io")
-    with timer.step(stage, "write cleaning summary + log", kind="io"):
-        summary = result.summary()
-        write_table(summary, out / "tables" / "cleaning_summary.csv")
-        write_table(result.log.drop(columns="respondent_id"), out / "tables" / "cleaning_log.csv")
+    result = timer.call(stage, "clean.clean_year", steps.clean_year, P)
+    summary = timer.call(stage, "clean.summary", steps.summary, result)
+    timer.call(stage, "write processed tables + summary + log", steps.write, P, result, summary, kind="io")
 
 
 def stage_score(P: Params, timer: Timer) -> None:
-    """notebooks/02_score: headline, by-question tables, maturity, trend over every processed year."""
-    from rmlib import crosstab, scoring
-    from rmlib.dataset import available_years, load_years
-    from rmlib.report import write_table
+    """rmlib.stages.score (notebooks/02_score): headline, by-question tables, maturity, trend over every year."""
+    from rmlib.stages import score as steps
 
-    s, out = "score", P.path("output_dir")
-    with timer.step(s, "load_years (parquet, every year once)", kind="io"):
-        years = load_years([y for y in available_years(P.processed_dir) if y <= P.year], P.processed_dir)
-        this, last = years[P.year], years[P.compare_year]
-    head = timer.call(s, "crosstab.headline", crosstab.headline, this, last)
-    with timer.step(s, "crosstab.build_tables (the 2 by question)"):
-        by_question = crosstab.build_tables(this, last, P.multi_select_rule, specs=tuple(
-            t for t in crosstab.REPORT_TABLES if t.id in ("officer_by_question", "provider_by_question")))
-        by_q = pd.concat(by_question.values(), ignore_index=True)
-    maturity = timer.call(s, "scoring.maturity_table", scoring.maturity_table, by_q)
-    responses = timer.call(s, "crosstab.responses_by_year", crosstab.responses_by_year, years)
-    trend = timer.call(s, "crosstab.trend", crosstab.trend, years)
-    with timer.step(s, "write tables", kind="io"):
-        for name, table in {"headline": head, "maturity": maturity, "responses_by_year": responses,
-                            "trend_by_question": trend}.items():
-            write_table(table, out / "tables" / f"{name}.csv")
+    s = "score"
+    years, this, last = timer.call(s, "load_years (parquet, every year once)", steps.load, P, kind="io")
+    head = timer.call(s, "crosstab.headline", steps.headline, this, last)
+    by_q = timer.call(s, "crosstab.build_tables (the 2 by question)", steps.by_question, this, last,
+                      P.multi_select_rule)
+    maturity = timer.call(s, "scoring.maturity_table", steps.maturity, by_q)
+    responses = timer.call(s, "crosstab.responses_by_year", steps.responses, years)
+    trend = timer.call(s, "crosstab.trend", steps.trend, years)
+    timer.call(s, "write tables", steps.write, P, {"headline": head, "maturity": maturity,
+                                                   "responses_by_year": responses, "trend_by_question": trend},
+               kind="io")
 
 
 def stage_cross(P: Params, timer: Timer) -> None:
-    """notebooks/03_cross_analysis: every breakdown table, the no-contact table, the caveats."""
-    from rmlib import crosstab
-    from rmlib.dataset import load_codebooks, load_year
-    from rmlib.report import write_table
+    """rmlib.stages.cross_analysis (notebooks/03_cross_analysis): every breakdown table, no contact, caveats."""
+    from rmlib import artefacts
+    from rmlib.stages import cross_analysis as steps
 
-    s, out = "cross-analysis", P.path("output_dir")
-    with timer.step(s, "load_year x2 (parquet)", kind="io"):
-        this = load_year(P.year, P.processed_dir)
-        last = load_year(P.compare_year, P.processed_dir)
-    tables = timer.call(s, "crosstab.build_tables", crosstab.build_tables, this, last, P.multi_select_rule)
-    no_contact = timer.call(s, "crosstab.no_contact_table", crosstab.no_contact_table, this.ratings)
-    with timer.step(s, "crosstab.caveats"):
-        trend = pd.read_csv(out / "tables" / "trend_by_question.csv")
-        codebooks = load_codebooks([y for y in (P.year, P.compare_year) if y], ROOT / "params" / "codebooks")
-        caveats = crosstab.caveats(tables, this, last, multi_select_rule=P.multi_select_rule, codebooks=codebooks, trend=trend)
-    with timer.step(s, "write tables", kind="io"):
-        cells = pd.concat(tables.values(), ignore_index=True)
-        write_table(cells, out / "data" / "cells.parquet")
-        write_table(no_contact, out / "tables" / "provider_no_contact.csv")
-        write_table(caveats, out / "tables" / "caveats.csv")
+    s = "cross-analysis"
+    this, last = timer.call(s, "load_year x2 (parquet)", steps.load, P, kind="io")
+    tables = timer.call(s, "crosstab.build_tables", steps.tables, this, last, P.multi_select_rule)
+    no_contact = timer.call(s, "crosstab.no_contact_table", steps.no_contact, this)
+    trend = timer.call(s, "read trend_by_question", artefacts.read, P, "trend_by_question", kind="io")
+    caveats = timer.call(s, "crosstab.caveats", steps.caveats, P, tables, this, last, trend)
+    cells = timer.call(s, "concat cells", steps.cells, tables)
+    timer.call(s, "write tables", steps.write, P, cells, no_contact, caveats, kind="io")
 
 
 def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = True) -> dict:
-    """notebooks/04_significance with ``n_resamples`` permutations / bootstrap draws.
+    """rmlib.stages.significance (notebooks/04_significance) with ``n_resamples`` permutations / bootstrap draws.
 
-    Returns the number of cells, of comparisons tested, and of those tested by
-    resampling (permutation) rather than the large-sample Welch t.
+    The scaled groups are larger than the 2018 invitation counts of ``params/narrative/``, so the
+    finite-population correction gets no population here (the bundled run's notebook applies it).
+    ``power=False`` leaves out the power table and so writes nothing (the stage's tables go together).
+    Returns the number of cells, of comparisons tested, and of those tested by resampling
+    (permutation) rather than the large-sample Welch t.
     """
-    from rmlib import crosstab, disclosure, report, stats
-    from rmlib.dataset import load_year
+    from rmlib import artefacts, stats
+    from rmlib.stages import significance as steps
 
-    s, out = "significance", P.path("output_dir")
-    with timer.step(s, "load_year x2 + cells.parquet", kind="io"):
-        this = load_year(P.year, P.processed_dir)
-        last = load_year(P.compare_year, P.processed_dir)
-        cells = pd.read_parquet(out / "data" / "cells.parquet")
-    with timer.step(s, "crosstab.resampling_sums x2"):
-        resp = crosstab.resampling_sums(this.ratings)
-        resp_last = crosstab.resampling_sums(last.ratings)
-    settings = dict(seed=P.seed, min_cell_n=P.min_cell_n, multi_select_rule=P.multi_select_rule)
-    cells = timer.call(s, "stats.add_intervals", stats.add_intervals, cells, resp, this.memberships,
-                       n_boot=n_resamples, **settings)
-    cells = timer.call(s, "stats.compare_cells", stats.compare_cells, cells, resp, this.memberships,
-                       resp_last=resp_last, memberships_last=last.memberships, correction=P.correction,
-                       alpha=P.alpha, n_resamples=n_resamples, **settings)
-    cells = timer.call(s, "disclosure.apply_disclosure", disclosure.apply_disclosure, cells,
-                       min_cell_n=P.min_cell_n, caution_n=P.caution_n)
-    findings = timer.call(s, "report.findings", report.findings, cells)
-    pw = None
+    s = "significance"
+    P = dataclasses.replace(P, n_resamples=n_resamples)   # below the 999 a run allows, for the scaling grid
+    this, last = timer.call(s, "load_year x2 (parquet)", steps.load, P, kind="io")
+    cells = timer.call(s, "read cells", artefacts.read, P, "cells", kind="io")
+    resp, resp_last = timer.call(s, "crosstab.resampling_sums x2", steps.sums, this, last)
+    cells = timer.call(s, "stats.add_intervals", steps.intervals, P, cells, resp, this, {})
+    cells = timer.call(s, "stats.compare_cells", steps.compare, P, cells, resp, this, resp_last, last)
+    families = timer.call(s, "stats.effective_alpha", steps.families, P, cells)
+    cells = timer.call(s, "disclosure.apply_disclosure", steps.protect, P, cells)
+    findings = timer.call(s, "report.findings", steps.findings, P, cells)
     if power:
-        pw = timer.call(s, "stats.power_table", stats.power_table, cells, resp, this.memberships, diff=0.25,
-                        alpha=P.alpha, multi_select_rule=P.multi_select_rule)
-    with timer.step(s, "write tables + headlines.json", kind="io"):
-        report.write_table(cells, out / "data" / "cells_tested.parquet")
-        if pw is not None:
-            report.write_table(pw, out / "tables" / "power.csv")
-        report.write_table(findings, out / "tables" / "findings.csv")
-        report.write_headlines(cells, pd.read_csv(out / "tables" / "headline.csv"), P, out / "headlines.json")
+        pw = timer.call(s, "stats.power_table", steps.power, P, cells, resp, this, families)
+        head = artefacts.read(P, "headline")
+        timer.call(s, "write tables + headlines.json", steps.write, P, cells, pw, findings, families, head,
+                   kind="io")
     tested = sum(int(cells[f"{k}_p"].notna().sum()) for k in stats.COMPARISON_KINDS)
     permuted = sum(int(cells[f"{k}_p_method"].isin(["exact", "monte carlo"]).sum()) for k in stats.COMPARISON_KINDS)
     return {"cells": int(len(cells)), "tests": tested, "permutation_tests": permuted}
 
 
 def stage_report(P: Params, timer: Timer) -> None:
-    """notebooks/05_report: comments analysis, report context, HTML, table export."""
-    from rmlib import report
-    from rmlib.dataset import load_year
+    """rmlib.stages.report (notebooks/05_report): comments, report context, HTML, table export.
 
-    s, out = "report", P.path("output_dir")
-    with timer.step(s, "load_year (parquet)", kind="io"):
-        this = load_year(P.year, P.processed_dir)
-    comments = timer.call(s, "report.analyse_comments", report.analyse_comments, this.comments, P)
-    context = timer.call(s, "report.build_context", report.build_context, P, out, comments)
-    html = timer.call(s, "report.render_report", report.render_report, context)
-    timer.call(s, "report.write_report", report.write_report, html, out / "report.html", kind="io")
-    with timer.step(s, "report.export_tables (csv + xlsx)", kind="io"):
-        cells = pd.read_parquet(out / "data" / "cells_tested.parquet")
-        for name in ("summary", "counts", "quotes"):
-            report.write_table(comments[name], out / "tables" / f"comments_{name}.csv")
-        report.export_tables(cells, out / "tables")
+    Figures are drawn into the report but not also written as PNG and SVG files (the notebook's
+    ``figures=True``), as the benchmark has always measured it.
+    """
+    from rmlib import artefacts
+    from rmlib.stages import report as steps
+
+    s = "report"
+    this = timer.call(s, "load_year (parquet)", steps.load, P, kind="io")
+    comments = timer.call(s, "report.analyse_comments", steps.comments, P, this)
+    context = timer.call(s, "report.build_context", steps.context, P, comments, False)
+    html = timer.call(s, "report.render_report", steps.render, context)
+    timer.call(s, "report.write_report", steps.write_report, P, html, kind="io")
+    cells = timer.call(s, "read cells_tested", artefacts.read, P, "cells_tested", kind="io")
+    timer.call(s, "report.export_tables (csv + xlsx)", steps.export, P, comments, cells, kind="io")
 
 
 # ----------------------------------------------------------------------------- floors
@@ -369,23 +340,16 @@ def compare_with_floors(P: Params, this, last, repeats: int = 2) -> tuple[dict, 
     Other processes on a small machine make single timings noisy; the
     minimum of alternating runs compares like with like.
     """
-    from rmlib import crosstab, scoring
+    from rmlib.stages import cross_analysis, score
 
     def score_fns() -> float:
         t = time.perf_counter()
-        crosstab.headline(this, last)
-        by_q = pd.concat(crosstab.build_tables(this, last, P.multi_select_rule, specs=tuple(
-            crosstab.TABLE_INDEX[t] for t in ("officer_by_question", "provider_by_question"))).values(),
-            ignore_index=True)
-        scoring.maturity_table(by_q)
-        years = {P.compare_year: last, P.year: this}
-        crosstab.responses_by_year(years)
-        crosstab.trend(years)
+        score.compute({P.compare_year: last, P.year: this}, this, last, P.multi_select_rule)
         return time.perf_counter() - t
 
     def cross_fn() -> float:
         t = time.perf_counter()
-        crosstab.build_tables(this, last, P.multi_select_rule)
+        cross_analysis.tables(this, last, P.multi_select_rule)
         return time.perf_counter() - t
 
     floors = {"clean": floor_clean(P)}

@@ -128,6 +128,27 @@ def _validate(args: argparse.Namespace) -> int:
     return 1
 
 
+def _params(args: argparse.Namespace) -> int:
+    from .params import help_lines, markdown
+    print(markdown() if args.markdown else "\n".join(["parameters (set in params/<year>.yaml):", *help_lines()]))
+    return 0
+
+
+def _sync_params(args: argparse.Namespace) -> int:
+    from .params import SYNC_COMMAND
+    from .stages.notebooks import out_of_sync, sync
+    if args.check:
+        stale = out_of_sync()
+        for rel in stale:
+            print(f"out of date: {rel}")
+        if stale:
+            print(f"regenerate with: {SYNC_COMMAND}", file=sys.stderr)
+        return 1 if stale else 0
+    written = sync()
+    print("\n".join(f"rewrote {rel}" for rel in written) if written else "everything is in sync")
+    return 0
+
+
 def os_error_line(exc: OSError) -> str:
     """One line for an environment error: what went wrong, and the path."""
     what = _OS_HINTS.get(exc.errno, exc.strerror or type(exc).__name__)
@@ -143,13 +164,17 @@ def os_error_line(exc: OSError) -> str:
     return f"cannot write or read {path}{extra}: {what}" if path else f"{what} ({exc})"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and option (``run --help`` ends with the parameters, from rmlib.params.PARAMETERS)."""
+    from .params import help_lines
     parser = argparse.ArgumentParser(prog="python -m rmlib", description="Relationship Management Survey pipeline")
     parser.add_argument("--version", action="version", version=f"rmlib {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     allow = dict(action="append", metavar="DIR",
                  help="a folder outside the repository where path settings may point (repeatable)")
-    p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> significance -> report)")
+    p = sub.add_parser("run", help="run the notebooks for one year (clean -> score -> cross-analysis -> "
+                                   "significance -> report)", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="\n".join(["parameters (set in the parameter file):", *help_lines()]))
     p.add_argument("params", nargs="?", help="parameter file, e.g. params/2018.yaml")
     p.add_argument("--all", action="store_true",
                    help="every year that has params/<year>.yaml, oldest first; stops at the first failure")
@@ -160,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("params")
     p.add_argument("--allow-root", **allow)
     p.set_defaults(func=_validate)
+    p = sub.add_parser("params", help="list every parameter: type, valid values, default and meaning")
+    p.add_argument("--markdown", action="store_true", help="as the table of docs/parameters.md")
+    p.set_defaults(func=_params)
+    p = sub.add_parser("sync-params", help="regenerate what is derived from the parameter declarations "
+                                           "(the notebooks' parameters cells, docs/parameters.md)")
+    p.add_argument("--check", action="store_true", help="only list what is out of date (exit 1 if anything is)")
+    p.set_defaults(func=_sync_params)
     p = sub.add_parser("recover", help="finish or clean up what an interrupted run of the year left "
                                        "(every run does this first)")
     p.add_argument("params")
@@ -180,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="overwrite an existing codebook")
     p.set_defaults(func=lambda a: __import__("rmlib.draft", fromlist=["run_draft"]).run_draft(
         a.folder, a.previous, out=a.out, force=a.force, year=a.year))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from .transaction import Terminated
     try:
         return args.func(args)

@@ -4,10 +4,11 @@
 choices, default and a one-line description - and everything else is derived
 from it: the :class:`Params` fields (a test checks they agree), validation
 (:func:`validate`, every problem at once, each as "'name': expected ...,
-got ..."), and (for other tools) the notebooks' ``parameters`` cells, the
-command line help and the documentation. Every notebook's ``parameters``
-cell declares exactly these names (a test checks it), ``params/<year>.yaml``
-gives their values, and papermill injects them.
+got ..."), the notebooks' ``parameters`` cells (:func:`parameters_cell`,
+written by ``python -m rmlib sync-params``; a test fails when one differs),
+the command line help (:func:`help_lines`: ``python -m rmlib params`` and
+``run --help``) and ``docs/parameters.md`` (:func:`markdown`).
+``params/<year>.yaml`` gives a run's values, and papermill injects them.
 
 Parameter files are read with :mod:`rmlib.yamlsafe`: UTF-8 only, duplicate
 keys and unbounded alias expansion refused. Whether paths stay inside the
@@ -507,3 +508,77 @@ def from_notebook(namespace: Mapping[str, Any], scratch: bool = True) -> Params:
     if scratch:
         use_scratch(params)
     return params
+
+
+# ----------------------------------------------------------------------------- derived from PARAMETERS
+#: the file whose values the notebooks' parameters cells show (the 2018 run, the bundled example)
+CELL_VALUES_FILE = "params/2018.yaml"
+#: the command that regenerates everything derived from PARAMETERS (parameters cells, docs/parameters.md)
+SYNC_COMMAND = "python -m rmlib sync-params"
+
+
+def literal(value: Any) -> str:
+    """``value`` as a Python literal in the repository's formatter style (double quotes), for a generated cell.
+
+    >>> literal({"role": {"A or B": ["A", "B"]}, "n": 5, "x": None, "ok": True})
+    '{"role": {"A or B": ["A", "B"]}, "n": 5, "x": None, "ok": True}'
+    """
+    import json
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)
+    raise TypeError(f"no literal for a parameter value of type {type(value).__name__}")
+
+
+def parameters_cell(values: Mapping[str, Any]) -> str:
+    """The source of every notebook's ``parameters`` cell: each of :data:`PARAMETERS` in order, with ``values``.
+
+    Generated, never edited by hand: ``python -m rmlib sync-params`` writes it into each
+    notebook and a test fails when a notebook's cell differs. ``values`` are those of
+    :data:`CELL_VALUES_FILE` (papermill injects the run's own over them).
+    """
+    head = [f"{OWN_HEAD} params/<year>.yaml over these defaults (the 2018 run).",
+            f"# Generated from rmlib/params.py (PARAMETERS) and {CELL_VALUES_FILE}: {SYNC_COMMAND}"]
+    return "\n".join(head + [f"{s.name} = {literal(values[s.name])}" for s in PARAMETERS])
+
+
+def shown_default(spec: ParamSpec) -> str:
+    """A parameter's default as a user writes it in YAML (``(required)`` when there is none)."""
+    if spec.required:
+        return "(required)"
+    if spec.default is None:
+        return "null"
+    if isinstance(spec.default, bool):
+        return str(spec.default).lower()
+    return str(spec.default)
+
+
+def help_lines(width: int = 100) -> list[str]:
+    """Two or more lines per parameter for the command line (``python -m rmlib params``, ``run --help``):
+    name, type and default, then what it means and its valid values."""
+    import textwrap
+    lines = []
+    for s in PARAMETERS:
+        lines.append(f"  {s.name}: {s.type}, default {shown_default(s)}")
+        lines += textwrap.wrap(f"{s.doc}. Valid: {s.expected}.", width, initial_indent=" " * 6,
+                               subsequent_indent=" " * 6)
+    return lines
+
+
+def markdown() -> str:
+    """``docs/parameters.md``: every parameter with type, valid values, default and meaning (generated)."""
+    cell = lambda text: str(text).replace("|", "\\|")
+    lines = ["# Parameters", "",
+             f"Generated from `rmlib/params.py` (`PARAMETERS`) by `{SYNC_COMMAND}`; a test fails when this",
+             "file is out of date. Each run's values are in `params/<year>.yaml` (every parameter is set there);",
+             "`python -m rmlib params` prints the same list. Paths are relative to the repository root and",
+             "`{year}` is their only placeholder.", "",
+             "| name | type | valid values | default | meaning |", "|---|---|---|---|---|"]
+    for s in PARAMETERS:
+        lines.append(f"| `{s.name}` | {s.type} | {cell(s.expected)} | `{cell(shown_default(s))}` | {cell(s.doc)} |")
+    return "\n".join(lines) + "\n"

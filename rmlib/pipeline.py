@@ -26,8 +26,13 @@
    (:class:`rmlib.transaction.Transaction`). A failure or kill before that
    leaves every target exactly as it was.
 
+The stages and their order are :data:`rmlib.stages.STAGES`; each notebook
+calls its stage's step functions (``rmlib.stages.<stage>``), which read and
+write files only through the artefact registry (:mod:`rmlib.artefacts`).
+
 A partial run (``stages=``) starts from copies of the current folders and
-refuses to combine its stages with earlier stages made from other inputs.
+refuses to combine its stages with earlier stages made from other inputs; the
+registry says which earlier stages' files the wanted stages read.
 """
 from __future__ import annotations
 
@@ -46,16 +51,12 @@ from .io import atomic_write_text, sha256_file, write_csv
 from .params import Params, load_params
 from .paths import REDIRECT_ENV, repo_root
 from .provenance import differences, fingerprint, git_commit, input_hashes, package_versions, stage_fingerprint
-from . import safety, transaction
+from . import artefacts, safety, transaction
+from . import stages as spine
 from .transaction import Transaction, YearLocks, staging_path
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("01_clean", "clean: validate and tidy the raw exports"),
-    ("02_score", "score: question means, overall, change on last year, maturity"),
-    ("03_cross_analysis", "cross-analysis: every breakdown table"),
-    ("04_significance", "significance: intervals, tests, corrections, suppression, power"),
-    ("05_report", "report: the reviewers' HTML report"),
-)
+#: (notebook, title) of every stage, in order (from :data:`rmlib.stages.STAGES`, the one list)
+STAGES: tuple[tuple[str, str], ...] = tuple((s.notebook, s.title) for s in spine.STAGES)
 
 
 def _ipc_kernel_manager(log_path: Path, conn_dir: Path, env: dict[str, str] | None = None):
@@ -231,7 +232,7 @@ def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], No
     import pandas as pd
 
     from .publish import PublishError, scan_published
-    tested = audit / "data" / "cells_tested.parquet"
+    tested = audit / "data" / artefacts.get("cells_tested").filename   # the staged audit area
     t = time.perf_counter()
     try:
         scan_published(out, params.min_cell_n, suppressed_cells=pd.read_parquet(tested) if tested.is_file() else None)
@@ -290,20 +291,21 @@ def _existing_provenance(target: Path) -> dict:
         return {}
 
 
-def _check_partial(wanted: list[str], target: Path, processed: Path, run_fp: dict, root: Path) -> dict[str, dict]:
-    """For a partial run: the earlier records of the stages it reuses, refusing any made from other inputs."""
+def _check_partial(params: Params, wanted: list[str], target: Path, run_fp: dict, root: Path) -> dict[str, dict]:
+    """For a partial run: the earlier records of the stages it reuses, refusing any made from other inputs.
+
+    A stage left out is reused when an earlier run recorded it with this run's
+    fingerprint (anything else would combine results made from other inputs).
+    What the wanted stages read comes from the artefact registry: each input
+    made by a stage left out must be there from such a run, and processed
+    tables must carry this run's fingerprint.
+    """
     names = [n for n, _ in STAGES]
     records = {r.get("stage"): r for r in _existing_provenance(target).get("stages", []) if isinstance(r, dict)}
-    last = max(names.index(n) for n in wanted)
     reused = {}
     for name in names:
-        if name in wanted:
-            continue
         rec = records.get(name)
-        if rec is None:
-            if names.index(name) < last:
-                raise PipelineError(f"--stages {','.join(wanted)} needs the outputs of {name}, which no earlier "
-                                    f"run in {_rel(target)} made; run every stage (leave out --stages)")
+        if name in wanted or rec is None:
             continue
         diff = differences(rec.get("fingerprint"),
                            stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb"))
@@ -311,13 +313,30 @@ def _check_partial(wanted: list[str], target: Path, processed: Path, run_fp: dic
             raise PipelineError(f"--stages {','.join(wanted)} would combine its results with {name}'s, made from "
                                 f"other {'; '.join(diff)}; run every stage (leave out --stages)")
         reused[name] = {**rec, "reused": True}
-    if "01_clean" not in wanted:
-        mark = safety.read_marker(processed) or {}
-        diff = differences(mark.get("fingerprint"), run_fp)
+    leave_out = "run every stage (leave out --stages)"
+    needed = _inputs_made_elsewhere(wanted)
+    for a in needed:   # first: every stage whose outputs are read has run (with this fingerprint)
+        producer = spine.BY_KEY[a.producer].notebook
+        if a.area != "processed" and producer not in reused:
+            raise PipelineError(f"--stages {','.join(wanted)} needs the outputs of {producer}, which no earlier "
+                                f"run in {_rel(target)} made; {leave_out}")
+    if any(a.area == "processed" for a in needed):
+        processed = params.processed_year_dir
+        diff = differences((safety.read_marker(processed) or {}).get("fingerprint"), run_fp)
         if diff:
             raise PipelineError(f"--stages {','.join(wanted)} would use {_rel(processed)}, made from other "
-                                f"{'; '.join(diff)}; run every stage (leave out --stages)")
+                                f"{'; '.join(diff)}; {leave_out}")
+    for a in needed:   # then: what they wrote is still there
+        if a.area != "processed" and not artefacts.path(params, a.name).is_file():
+            raise PipelineError(f"--stages {','.join(wanted)} needs {a.name} ({_rel(artefacts.path(params, a.name))}"
+                                f"), made by {spine.BY_KEY[a.producer].notebook}, which is missing; {leave_out}")
     return reused
+
+
+def _inputs_made_elsewhere(wanted: list[str]) -> list[artefacts.Artefact]:
+    """The registered inputs of the ``wanted`` stages (notebook names) that a stage left out produces."""
+    keys = {spine.BY_NOTEBOOK[n].key for n in wanted}
+    return [a for a in artefacts.ARTEFACTS if a.producer not in keys and keys & set(a.consumers)]
 
 
 def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_name: str = "python3",
@@ -366,71 +385,26 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
 
 def _run_stages(params: Params, params_path: Path, baselines: list[Params], stages, kernel_name: str,
                 say: Callable[[str], None], txn: Transaction, kdir: Path, started: dt.datetime) -> Path:
-    import papermill as pm
-
+    """Stage the folders, run the wanted notebooks in order, then write the run's record and commit."""
     root = repo_root()
     wanted = [s for s in STAGES if stages is None or s[0] in stages]
     partial = len(wanted) < len(STAGES)
     target, audit = params.path("output_dir"), params.path("audit_dir")
-    proc_root = params.path("processed_dir")
     run_fp = fingerprint(params, baselines)
-    reused = _check_partial([n for n, _ in wanted], target, params.processed_year_dir, run_fp, root) if partial else {}
-
-    # staging: outputs, audit, and a processed root holding this year and the rebuilt baselines
-    stage_out = txn.stage(target, seed=partial)
-    stage_audit = txn.stage(audit, seed=partial)
-    stage_proc = proc_root / f".staging-{params.year}"
-    transaction._rmtree(stage_proc)
-    stage_proc.mkdir(parents=True)
-    txn.scratch.append(stage_proc)
-    txn.stage(params.processed_year_dir, stage_proc / str(params.year), seed=partial)
-    for b in baselines:
-        t = time.perf_counter()
-        result = clean.clean_year(b)
-        folder = txn.stage(proc_root / str(b.year), stage_proc / str(b.year))
-        clean.write_processed(result, folder)
-        safety.write_marker(folder, "processed", b.year, {"fingerprint": fingerprint(b)})
-        say(f"  baseline {b.year}: {len(result.respondents)} respondents cleaned ({time.perf_counter() - t:.1f}s)")
-    if proc_root.is_dir():  # other processed years the trend may read (not rebuilt, not replaced)
-        built = {params.year, *(b.year for b in baselines)}
-        for q in proc_root.iterdir():
-            if q.name.isdigit() and int(q.name) < params.year and int(q.name) not in built and q.is_dir():
-                shutil.copytree(q, stage_proc / q.name, symlinks=True)
-    for folder, kind in ((stage_out, "outputs"), (stage_audit, "audit")):
-        safety.write_marker(folder, kind, params.year)
-    failed = safety.failed_dir(params)
-    txn.removals.append(failed)
-
+    reused = _check_partial(params, [n for n, _ in wanted], target, run_fp, root) if partial else {}
+    stage_out, stage_audit, stage_proc = _stage_folders(params, baselines, partial, say, txn)
     # the notebooks get the parameters as written; the package maps each final folder to its staging folder
-    injected = final = params.to_dict()
-    redirect = {str(target): str(stage_out), str(audit): str(stage_audit), str(proc_root): str(stage_proc)}
+    redirect = {str(target): str(stage_out), str(audit): str(stage_audit),
+                str(params.path("processed_dir")): str(stage_proc)}
     kernel_env = {REDIRECT_ENV: json.dumps(redirect)}
     replacements = {**{v: _rel(Path(k)) for k, v in redirect.items()}, str(root) + "/": ""}
-    nb_out = stage_audit / "notebooks"
-    nb_out.mkdir(exist_ok=True)
+    (stage_audit / "notebooks").mkdir(exist_ok=True)
     records = []
     for k, (name, what) in enumerate(wanted, 1):
         say(f"[{k}/{len(wanted)}] {what}")
         t = time.perf_counter()
-        out_nb = nb_out / f"{name}.ipynb"
-        log = stage_audit / "logs" / f"{name}.kernel.log"
-        try:
-            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=injected,
-                                kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
-                                kernel_manager_class=_ipc_kernel_manager(log, kdir, kernel_env))
-        except pm.PapermillExecutionError as exc:
-            reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
-            head = f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
-            from .reproducible import clean_notebook
-            clean_notebook(out_nb, replacements, final)
-            where = record_failure(params, head + "\n" + "\n".join(reason[1:40]), files=[out_nb, log])
-            raise PipelineError(f"{head}\n{chr(10).join(reason[1:40])}\n(the last good results in {_rel(target)} "
-                                f"are untouched; the failed notebook, with its traceback, is "
-                                f"{_rel(where / out_nb.name)})") from None
-        from .reproducible import clean_kernel_log, clean_notebook
-        clean_notebook(out_nb, replacements, final)
-        clean_kernel_log(log, replacements)
-        export_notebook_html(out_nb, nb_out / "html" / f"{name}.html")
+        _run_notebook(params, name, stage_audit, kernel_name, _ipc_kernel_manager(
+            stage_audit / "logs" / f"{name}.kernel.log", kdir, kernel_env), replacements)
         secs = time.perf_counter() - t
         records.append({"stage": name, "seconds": round(secs, 2),
                         "fingerprint": stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb")})
@@ -447,3 +421,67 @@ def _run_stages(params: Params, params_path: Path, baselines: list[Params], stag
     scan_outputs(params, stage_out, stage_audit, say)
     txn.commit(say)
     return target
+
+
+def _stage_folders(params: Params, baselines: list[Params], partial: bool, say: Callable[[str], None],
+                   txn: Transaction) -> tuple[Path, Path, Path]:
+    """Staging folders for outputs, audit and a processed root holding this year and the rebuilt baselines.
+
+    A partial run starts from copies of the current folders; the baselines are
+    cleaned afresh; other earlier processed years the trend may read are copied
+    (not rebuilt, not replaced). Returns (outputs, audit, processed root) staging.
+    """
+    proc_root = params.path("processed_dir")
+    stage_out = txn.stage(params.path("output_dir"), seed=partial)
+    stage_audit = txn.stage(params.path("audit_dir"), seed=partial)
+    stage_proc = proc_root / f".staging-{params.year}"
+    transaction._rmtree(stage_proc)
+    stage_proc.mkdir(parents=True)
+    txn.scratch.append(stage_proc)
+    txn.stage(params.processed_year_dir, stage_proc / str(params.year), seed=partial)
+    for b in baselines:
+        t = time.perf_counter()
+        result = clean.clean_year(b)
+        folder = txn.stage(proc_root / str(b.year), stage_proc / str(b.year))
+        clean.write_processed(result, folder)
+        safety.write_marker(folder, "processed", b.year, {"fingerprint": fingerprint(b)})
+        say(f"  baseline {b.year}: {len(result.respondents)} respondents cleaned ({time.perf_counter() - t:.1f}s)")
+    if proc_root.is_dir():
+        built = {params.year, *(b.year for b in baselines)}
+        for q in proc_root.iterdir():
+            if q.name.isdigit() and int(q.name) < params.year and int(q.name) not in built and q.is_dir():
+                shutil.copytree(q, stage_proc / q.name, symlinks=True)
+    for folder, kind in ((stage_out, "outputs"), (stage_audit, "audit")):
+        safety.write_marker(folder, kind, params.year)
+    txn.removals.append(safety.failed_dir(params))
+    return stage_out, stage_audit, stage_proc
+
+
+def _run_notebook(params: Params, name: str, stage_audit: Path, kernel_name: str, manager, replacements: dict):
+    """Execute ``notebooks/<name>.ipynb`` into the staged audit area, cleaned of machine paths, plus its HTML.
+
+    A failing cell stops the run: the failed notebook and its kernel log go to
+    the failure diagnostics, and the message names the stage, the cell and the error.
+    """
+    import papermill as pm
+
+    from .reproducible import clean_kernel_log, clean_notebook
+    root = repo_root()
+    final = params.to_dict()
+    out_nb = stage_audit / "notebooks" / f"{name}.ipynb"
+    log = stage_audit / "logs" / f"{name}.kernel.log"
+    try:
+        pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=final,
+                            kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
+                            kernel_manager_class=manager)
+    except pm.PapermillExecutionError as exc:
+        reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
+        head = f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
+        clean_notebook(out_nb, replacements, final)
+        where = record_failure(params, head + "\n" + "\n".join(reason[1:40]), files=[out_nb, log])
+        raise PipelineError(f"{head}\n{chr(10).join(reason[1:40])}\n(the last good results in "
+                            f"{_rel(params.path('output_dir'))} are untouched; the failed notebook, with its "
+                            f"traceback, is {_rel(where / out_nb.name)})") from None
+    clean_notebook(out_nb, replacements, final)
+    clean_kernel_log(log, replacements)
+    export_notebook_html(out_nb, stage_audit / "notebooks" / "html" / f"{name}.html")

@@ -81,3 +81,21 @@ def test_scaled_targets_keep_exact_totals():
         for group, t in W.scaled_targets(2018, factor).items():
             for attr, counts in t.attributes.items():
                 assert sum(counts.values()) == t.n, (factor, group, attr)
+
+
+def test_the_workload_calls_the_stages_step_functions_not_a_copy():
+    """Each timed stage of workload.py imports its rmlib.stages module and calls no analysis function of its
+    own (so the benchmark measures what the notebooks run)."""
+    import ast
+    import inspect
+    run = _load_run()
+    W = run.W
+    for fn, key in ((W.stage_clean, "clean"), (W.stage_score, "score"), (W.stage_cross, "cross_analysis"),
+                    (W.stage_significance, "significance"), (W.stage_report, "report")):
+        tree = ast.parse(inspect.getsource(fn).lstrip())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "rmlib.stages"
+                    for a in n.names}
+        assert imported == {key}, fn.__name__
+        called = {ast.unparse(n.func.value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        assert not called & {"crosstab", "stats", "disclosure", "report", "scoring", "clean"}, (fn.__name__, called)

@@ -77,3 +77,35 @@ def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
     assert "stopped at 2016 (built: none; not run: 2017, 2018)" in proc.stderr
     assert "min_cel_n" in proc.stderr
     assert not (repo_copy / "outputs" / "2016").exists()
+
+
+def test_params_lists_every_declared_parameter_with_type_default_and_valid_values(root):
+    from rmlib.params import PARAMETERS
+    proc = cli("params", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for s in PARAMETERS:
+        assert f"  {s.name}: {s.type}, default " in text, s.name
+    # hand-checked entries: what a user reads for two of them
+    assert "  min_cell_n: int, default 5\n      fewer respondents: no mean shown, no test. Valid: a whole number " \
+           "from 1 to 1000." in text
+    assert "  year: int, default (required)" in text
+    helped = cli("run", "--help", cwd=root)
+    assert helped.returncode == 0 and "  correction: str, default fdr_bh" in helped.stdout
+
+
+def test_params_markdown_is_docs_parameters_md(root):
+    proc = cli("params", "--markdown", cwd=root)
+    assert proc.returncode == 0 and proc.stdout == (root / "docs" / "parameters.md").read_text(encoding="utf-8") + "\n"
+
+
+def test_sync_params_check_passes_on_the_repository_and_fails_on_a_stale_doc(root, repo_copy):
+    assert cli("sync-params", "--check", cwd=root).returncode == 0
+    (repo_copy / "docs").mkdir()
+    (repo_copy / "docs" / "parameters.md").write_text("# Parameters\n\nold\n")
+    env = {**ENV, "RMLIB_ROOT": str(repo_copy)}
+    proc = cli("sync-params", "--check", cwd=repo_copy, env=env)
+    assert proc.returncode == 1 and "out of date: docs/parameters.md" in proc.stdout
+    assert "python -m rmlib sync-params" in proc.stderr
+    assert cli("sync-params", cwd=repo_copy, env=env).returncode == 0
+    assert cli("sync-params", "--check", cwd=repo_copy, env=env).returncode == 0

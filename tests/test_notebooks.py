@@ -8,8 +8,9 @@ import papermill as pm
 import pytest
 import yaml
 
-from rmlib.params import PARAM_NAMES
+from rmlib.params import PARAM_NAMES, SYNC_COMMAND
 from rmlib.pipeline import STAGES
+from rmlib.stages import notebooks as derived
 
 from conftest import ROOT, copy_repo
 
@@ -23,6 +24,39 @@ def test_parameters_cell_matches_rmlib_params(nb):
     defaults = yaml.safe_load((ROOT / "params" / "2018.yaml").read_text())
     for name, spec in info.items():
         assert ast.literal_eval(spec["default"]) == defaults[name], f"{nb.name}: default of {name} differs from params/2018.yaml"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_is_the_generated_one(nb):
+    """Each notebook's parameters cell is exactly what rmlib.params.parameters_cell renders (no hand edits)."""
+    import nbformat
+    cells = [c for c in nbformat.read(nb, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{nb.name}: one cell tagged 'parameters'"
+    assert cells[0].source == derived.expected_cell(ROOT), f"{nb.name}: parameters cell out of date; run {SYNC_COMMAND}"
+
+
+def test_generated_files_are_in_sync():
+    """The check ``python -m rmlib sync-params --check`` makes: notebooks and docs/parameters.md."""
+    assert derived.out_of_sync(ROOT) == [], f"run {SYNC_COMMAND}"
+
+
+def test_sync_rewrites_a_hand_edited_cell_and_keeps_the_rest(tmp_path):
+    import nbformat
+    dest = copy_repo(tmp_path / "repo")
+    (dest / "docs").mkdir()
+    (dest / "docs" / "parameters.md").write_text((ROOT / "docs" / "parameters.md").read_text(encoding="utf-8"))
+    nb = dest / "notebooks" / "02_score.ipynb"
+    book = nbformat.read(nb, as_version=4)
+    cell = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = cell.source.replace("min_cell_n = 5", "min_cell_n = 7")
+    nbformat.write(book, nb)
+    assert derived.out_of_sync(dest) == ["notebooks/02_score.ipynb"]
+    assert derived.sync(dest) == ["notebooks/02_score.ipynb"]
+    assert derived.out_of_sync(dest) == []
+    after = nbformat.read(nb, as_version=4)
+    original = nbformat.read(ROOT / "notebooks" / "02_score.ipynb", as_version=4)
+    assert [c.source for c in after.cells] == [c.source for c in original.cells]
+    assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in original.cells]
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)

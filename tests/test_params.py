@@ -60,3 +60,34 @@ def test_paths_resolve_from_repo_root_not_cwd(root, tmp_path, monkeypatch):
     p = load_params("params/2018.yaml")
     assert p.path("raw_dir") == root / "data" / "raw" / "2018"
     assert p.path("output_dir") == root / "outputs" / "2018"
+
+
+def test_the_generated_parameters_cell_holds_the_values_it_was_given(root):
+    """Python's own parser reads back every name in PARAMETERS' order with the params/2018.yaml value."""
+    import ast
+
+    from rmlib.params import PARAMETERS, parameters_cell
+    values = yaml.safe_load((root / "params" / "2018.yaml").read_text(encoding="utf-8"))
+    tree = ast.parse(parameters_cell(values))
+    got = {s.targets[0].id: ast.literal_eval(s.value) for s in tree.body}
+    assert list(got) == [s.name for s in PARAMETERS]
+    assert got == {s.name: values[s.name] for s in PARAMETERS}
+    assert got["merges"] == {"role": {"Head of Service or Manager": ["Head of Service", "Manager"]}}
+
+
+@pytest.mark.parametrize("value, text", [
+    ("a 'quoted' path", "\"a 'quoted' path\""), (None, "None"), (True, "True"), (0.05, "0.05"),
+    ({"k": ["x", "y"]}, '{"k": ["x", "y"]}')])
+def test_literal_is_double_quoted_python(value, text):
+    from rmlib.params import literal
+    assert literal(value) == text
+
+
+def test_docs_table_has_one_row_per_parameter_with_its_default():
+    from rmlib.params import PARAMETERS, markdown
+    rows = [line for line in markdown().splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == [s.name for s in PARAMETERS]
+    row = dict((r.split("`")[1], r) for r in rows)
+    assert row["min_cell_n"] == ("| `min_cell_n` | int | a whole number from 1 to 1000 | `5` | fewer respondents: "
+                                 "no mean shown, no test |")
+    assert "`(required)`" in row["year"] and "`null`" in row["merges"] and "`true`" in row["synthetic"]

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from rmlib import safety
@@ -38,7 +39,8 @@ def test_outputs_layout_and_provenance(pipeline_run):
     assert not (out / "notebooks").exists(), "executed notebooks belong to the audit area"
     for name in ("01_clean", "02_score", "03_cross_analysis", "04_significance", "05_report"):
         nb = (audit / "notebooks" / f"{name}.ipynb").read_text()
-        assert "output_dir = 'outputs/{year}'" in nb and "staging" not in nb, "notebooks show the final folders"
+        sources = "\n".join(c.source for c in nbformat.reads(nb, as_version=4).cells)
+        assert 'output_dir = "outputs/{year}"' in sources and "staging" not in nb, "notebooks show the final folders"
         html = (audit / "notebooks" / "html" / f"{name}.html").read_text()
         assert "from_notebook" in html, "the auditors' export keeps the code"
         assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), f"{name}.html loads a remote resource"
@@ -139,7 +141,8 @@ def test_failing_stage_keeps_report_and_the_failed_notebook(pipeline_run, monkey
     nb = pipeline_run / "notebooks" / "02_score.ipynb"
     original = nb.read_text()
     try:
-        nb.write_text(original.replace("head = crosstab.headline(this, last)", "head = crosstab.headline(this, undefined_name)"))
+        assert "head = score.headline(this, last)" in original
+        nb.write_text(original.replace("head = score.headline(this, last)", "head = score.headline(this, undefined_name)"))
         with pytest.raises(PipelineError, match="stage 02_score failed .*NameError"):
             run("params/2018.yaml", stages=("02_score",), say=lambda s: None)
     finally:
