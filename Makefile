@@ -11,12 +11,14 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check
 logged = $(1) >>$(SETUP_LOG) 2>&1 || { echo "make: set-up step failed: $(1)" >&2; tail -n 25 $(SETUP_LOG) >&2; echo "(whole log: $(SETUP_LOG))" >&2; exit 1; }
 YEAR   ?= 2018
 
-.PHONY: report all-years test test-fast lab bench synth lock clean help
+.PHONY: report all-years lint test test-fast lab bench synth lock clean help
 
 help:
 	@echo "make report   set up .venv (pinned deps) and build outputs/$(YEAR)/report.html from data/raw/"
 	@echo "make all-years build every year that has params/<year>.yaml, oldest first"
-	@echo "make test     set up .venv and run every test (unit, pipeline, nbval)"
+	@echo "make test     set up .venv, lint (ruff) and run every test (unit, doctests, pipeline, nbval, benchmark smokes)"
+	@echo "make test-fast lint and the quick tests (no pipeline runs, browser or benchmark smokes; under 2 min)"
+	@echo "make lint     ruff check and ruff format --check (fix the format with .venv/bin/ruff format .)"
 	@echo "make lab      JupyterLab on the notebooks"
 	@echo "make bench    performance benchmark (slow; not part of make test)"
 	@echo "make synth    regenerate the synthetic example exports in data/raw/"
@@ -49,11 +51,18 @@ report: $(STAMP)
 all-years: $(STAMP)
 	$(BIN)/python -m rmlib run --all
 
-test: $(STAMP)
+# ruff: lint rules and formatting (configuration in pyproject.toml); `ruff format .` fixes the formatting
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# every test, the docstring examples of rmlib/ and the benchmark smokes
+test: lint
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+# the quick loop: no end-to-end pipeline runs, no browser, no benchmark smokes (under 2 min on 2 cores)
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow and not benchmark and not browser"
 
 # JupyterLab refuses to start as root unless told: say so rather than fail (containers often run as root)
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
