@@ -5,7 +5,7 @@
 1. checks, before any kernel starts and before anything is written: the
    parameters (:mod:`rmlib.params`), where the run would write
    (:func:`rmlib.safety.check_paths`), the codebook/theme/redaction files
-   and the report tables' attributes (:func:`rmlib.safety.check_inputs`),
+   and the report tables' attributes (:func:`rmlib.checks.check_inputs`),
    the raw exports against the codebook, and what cleaning would keep
    (:func:`rmlib.safety.data_gates`). Any problem stops the run; the
    diagnostics go to ``<audit_dir>.failed/`` (e.g. ``audit/2018.failed/``),
@@ -51,7 +51,7 @@ from .io import atomic_write_text, sha256_file, write_csv
 from .params import Params, load_params
 from .paths import REDIRECT_ENV, repo_root
 from .provenance import differences, fingerprint, git_commit, input_hashes, package_versions, stage_fingerprint
-from . import artefacts, safety, transaction
+from . import artefacts, checks, safety, transaction
 from . import stages as spine
 from .transaction import Transaction, YearLocks, staging_path
 
@@ -193,7 +193,7 @@ def check(params: Params, allowed_roots: Iterable[str] = (), baselines: list[Par
     errors = safety.check_paths(params, allowed_roots, [b.year for b in baselines])
     if errors:
         return None, pd.DataFrame(), errors, []
-    errors = safety.check_inputs(params)
+    errors = checks.check_inputs(params)
     if errors:
         return None, pd.DataFrame(), errors, []
     validated, problems = clean.read_and_validate(params)

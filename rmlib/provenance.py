@@ -54,8 +54,7 @@ def code_version() -> dict[str, str]:
     """The package's version and a sha256 over its source files (works without git, e.g. in a copy)."""
     import hashlib
 
-    import rmlib
-    pkg = Path(rmlib.__file__).parent
+    pkg = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for f in sorted(p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2")):
         h.update(str(f.relative_to(pkg)).encode() + b"\0" + f.read_bytes() + b"\0")

@@ -141,7 +141,6 @@ def targets(params: Params, baseline_years: Iterable[int] = ()) -> list[Target]:
 
 def protected_areas(params: Params, root: Path) -> dict[str, Path]:
     """Folders no run may write into, replace or contain: raw data, parameters, notebooks, the package."""
-    import rmlib
     areas = {
         "the repository root": root,
         "the raw data (data/raw)": root / "data" / "raw",
@@ -150,7 +149,7 @@ def protected_areas(params: Params, root: Path) -> dict[str, Path]:
         "the codebook's folder": params.path("codebook").parent,
         "the notebooks (notebooks/)": root / "notebooks",
         "the package (rmlib/)": root / "rmlib",
-        "the installed package": Path(rmlib.__file__).parent,
+        "the installed package": Path(__file__).resolve().parent,
         "the tests (tests/)": root / "tests",
         "the git repository (.git)": root / ".git",
     }
@@ -235,49 +234,6 @@ def ensure_safe_paths(params: Params, allowed_roots: Iterable[str | os.PathLike]
     problems = check_paths(params, allowed_roots, baseline_years)
     if problems:
         raise UnsafeSettings("; ".join(problems))
-
-
-# ----------------------------------------------------------------------------- inputs
-def check_inputs(params: Params) -> list[str]:
-    """The codebook, theme and redaction files: present, UTF-8, valid YAML, unique keys, and what they must hold."""
-    from .codebook import CodebookError, load_codebook
-    from .comments import CommentsConfigError, load_redaction_lists, load_theme_dictionary
-    from .yamlsafe import UnsafeYAML, load_yaml
-
-    root = repo_root()
-    problems = []
-    checks = (("codebook", "codebook", load_codebook, CodebookError),
-              ("themes", "theme dictionary", load_theme_dictionary, CommentsConfigError),
-              ("redaction", "redaction lists", load_redaction_lists, CommentsConfigError))
-    for name, what, loader, error in checks:
-        path = params.path(name)
-        shown = _shown(path, root)
-        try:
-            load_yaml(path, f"{what} ('{name}')", shown=shown)
-            loader(path)
-        except UnsafeYAML as exc:
-            problems.append(f"'{name}': {exc}")
-        except error as exc:
-            problems.append(f"'{name}': {str(exc).splitlines()[0]}")
-    if not problems:
-        problems += table_requirements(load_codebook(params.path("codebook")))
-    return problems
-
-
-def table_requirements(codebook) -> list[str]:
-    """Each report table declares its groups and attribute; the codebook must declare that attribute."""
-    from .crosstab import RATED_DEPARTMENT, REPORT_TABLES
-    problems = []
-    for spec in REPORT_TABLES:
-        if spec.attribute in ("all", RATED_DEPARTMENT):
-            continue
-        for group in spec.groups:
-            have = [c.attribute for c in codebook.attribute_columns(group)]
-            if spec.attribute not in have:
-                problems.append(f"{codebook.path.name}: report table {spec.id} needs attribute {spec.attribute!r} "
-                                f"for {group}s, which the codebook does not declare (its {group} attributes: "
-                                f"{', '.join(have) or 'none'}); keep the attribute name when relabelling a column")
-    return problems
 
 
 # ----------------------------------------------------------------------------- data gates
