@@ -59,6 +59,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .labels import CAUTION_MARK, HIDDEN_LABEL, fewer_than  # the published wording, one place
 from .params import Params
 
 __all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns", "CAUTION_MARK",
@@ -70,15 +71,6 @@ __all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns",
 DEFAULT_MIN_CELL_N: int = Params.__dataclass_fields__["min_cell_n"].default
 DEFAULT_CAUTION_N: int = Params.__dataclass_fields__["caution_n"].default
 
-#: Mark appended to an estimate whose base is below ``caution_n``.
-CAUTION_MARK = "\u2020"
-#: Label of a cell hidden by complementary suppression (its base is not small).
-HIDDEN_LABEL = "hidden"
-
-
-def fewer_than(min_cell_n: int) -> str:
-    """The label of a small cell's base: ``"fewer than 5"`` at ``min_cell_n = 5``."""
-    return f"fewer than {int(min_cell_n)}"
 
 
 _EXACT = {"mean", "mean_last", "ci_low", "ci_high", "ci_method", "change_pts", "change_pct"}

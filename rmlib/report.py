@@ -443,15 +443,16 @@ class FigureSink:
 
 def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None,
             sink: FigureSink | None = None, **kw) -> dict:
+    """One report figure of ``kind`` with its alt text, both quoting the run's ``min_cell_n``;
+    also written as files through ``sink`` when one is given."""
     from . import plots
 
-    with plots.disclosure_threshold(min_cell_n):
-        fig = getattr(plots, kind)(data=data, **kw)
-        alt = plots.alt_text(kind, data, **kw)
-        if sink is None:
-            return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
-        files = plots.figure_files(fig)
-        return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
+    fig = getattr(plots, kind)(data=data, min_cell_n=min_cell_n, **kw)
+    alt = plots.alt_text(kind, data, min_cell_n=min_cell_n, **kw)
+    if sink is None:
+        return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
+    files = plots.figure_files(fig)
+    return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
 
 
 def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
