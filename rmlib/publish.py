@@ -302,9 +302,9 @@ _SMALL_N = re.compile(r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|(?<!than )(?<!
 
 
 def _personal(text: str) -> list[str]:
-    from .comments import _structured_leaks
+    from .comments import structured_leaks
 
-    return _structured_leaks(text)
+    return structured_leaks(text)
 
 
 def _scan_text(text: str, where: str, min_cell_n: int) -> list[str]:
