@@ -59,6 +59,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .labels import CAUTION_MARK, HIDDEN_LABEL, fewer_than  # the published wording, one place
 from .params import Params
 
 __all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns", "CAUTION_MARK",
@@ -70,15 +71,6 @@ __all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns",
 DEFAULT_MIN_CELL_N: int = Params.__dataclass_fields__["min_cell_n"].default
 DEFAULT_CAUTION_N: int = Params.__dataclass_fields__["caution_n"].default
 
-#: Mark appended to an estimate whose base is below ``caution_n``.
-CAUTION_MARK = "\u2020"
-#: Label of a cell hidden by complementary suppression (its base is not small).
-HIDDEN_LABEL = "hidden"
-
-
-def fewer_than(min_cell_n: int) -> str:
-    """The label of a small cell's base: ``"fewer than 5"`` at ``min_cell_n = 5``."""
-    return f"fewer than {int(min_cell_n)}"
 
 
 _EXACT = {"mean", "mean_last", "ci_low", "ci_high", "ci_method", "change_pts", "change_pct"}
@@ -254,6 +246,20 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
     >>> out["mean"].tolist()
     [2.5, nan, nan, 2.7]
     """
+    _check_disclosure_args(cells, min_cell_n, caution_n, by)
+    df = cells.copy().reset_index(drop=True)
+    key_frame, key_id, units = _cell_units(df)
+    n_all = _num(df, "n")
+    suppressed, supp_last = _mark_suppression(df, units, key_id, n_all, min_cell_n)
+    n = np.nan_to_num(n_all, nan=0.0)
+    df["caution"] = (n >= min_cell_n) & (n < caution_n)
+    _blank_hidden(df, suppressed, supp_last, extra_estimate_columns)
+    _blank_comparisons(df, key_frame, suppressed, min_cell_n)
+    return df
+
+
+def _check_disclosure_args(cells: pd.DataFrame, min_cell_n, caution_n, by: Sequence[str]) -> None:
+    """Refuse thresholds out of order, a ``by`` without ``question`` and a table without the cell keys."""
     if not isinstance(min_cell_n, (int, np.integer)) or min_cell_n < 1 or caution_n < min_cell_n:
         raise ValueError(f"need 1 <= min_cell_n <= caution_n; got min_cell_n={min_cell_n}, caution_n={caution_n}")
     if "question" not in by:
@@ -262,7 +268,13 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
     missing = need - set(cells.columns)
     if missing:
         raise ValueError(f"cells is missing columns {sorted(missing)} needed for disclosure control")
-    df = cells.copy().reset_index(drop=True)
+
+
+def _cell_units(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """One unit per cell identity (``group, attribute, category, question``), however many tables show it.
+
+    Returns the key columns as text, each row's unit number, and the units (keys and category rank).
+    """
     keys = ["group", "attribute", "category", "question"]
     key_frame = df[keys].astype(str)
     df_rank = _category_rank(df)
@@ -270,7 +282,13 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
     first = pd.Series(np.arange(len(df))).groupby(key_id).first().to_numpy() if len(df) else np.zeros(0, int)
     units = key_frame.iloc[first].reset_index(drop=True)
     units["_rank"] = df_rank[first]
-    n_all = _num(df, "n")
+    return key_frame, key_id, units
+
+
+def _mark_suppression(df: pd.DataFrame, units: pd.DataFrame, key_id: np.ndarray, n_all: np.ndarray,
+                      min_cell_n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Protect both years' layers over the units and write ``suppressed``/``suppression`` and their
+    ``_last`` pair into ``df`` (in place). Returns this year's and last year's hidden rows."""
     n_u = pd.Series(n_all).groupby(key_id).max().to_numpy() if len(df) else np.zeros(0)
     cnt_all = _num(df, "ratings")
     cnt_u = pd.Series(cnt_all).groupby(key_id).max().to_numpy() if len(df) else np.zeros(0)
@@ -292,15 +310,24 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
         primary_last = supp_last = np.zeros(len(df), bool)
     df["suppressed_last"] = supp_last
     df["suppression_last"] = np.where(primary_last, "primary", np.where(supp_last, "complementary", ""))
-    n = np.nan_to_num(n_all, nan=0.0)
-    df["caution"] = (n >= min_cell_n) & (n < caution_n)
+    return suppressed, supp_last
+
+
+def _blank_hidden(df: pd.DataFrame, suppressed: np.ndarray, supp_last: np.ndarray,
+                  extra_estimate_columns: Iterable[str]) -> None:
+    """Blank (in place) every estimate and base-revealing count of a hidden cell, and last year's
+    value and the change wherever last year's cell is hidden (its own layer)."""
     est = estimate_columns(df.columns, extra_estimate_columns)
     n_other = [c for c in df.columns if str(c).endswith("_n_other")]
     # last year's value has its own layer: it stays when only this year's cell is hidden
     _blank(df, suppressed, [*(c for c in est if c != "mean_last"), *n_other, *_BASE_COUNTS])
     last_cols = [c for c in df.columns if c == "mean_last" or str(c).startswith(("change_", "last_year_"))]
     _blank(df, supp_last, last_cols)
-    # comparisons against hidden cells
+
+
+def _blank_comparisons(df: pd.DataFrame, key_frame: pd.DataFrame, suppressed: np.ndarray, min_cell_n: int) -> None:
+    """Blank (in place) a ``groups_*`` comparison whose other group's same cell is hidden, and a
+    ``rest_*`` comparison whose rest of the group is small."""
     cols = list(df.columns)
     grp_cols = [c for c in cols if str(c).startswith("groups_")]
     if grp_cols:
@@ -314,7 +341,6 @@ def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
         n_rest = _num(df, "rest_n_other")
         _blank(df, np.isfinite(n_rest) & (n_rest < min_cell_n),
                [c for c in cols if str(c).startswith("rest_")])
-    return df
 
 
 def _missing(x) -> bool:
@@ -489,7 +515,7 @@ def soften_counts(text: str, min_cell_n: int) -> str:
         return text
     text = _ONE_RESPONDENT.sub(lambda m: ("Fewer" if m.group(1) == "Only" else "fewer")
                                + f" than {min_cell_n} respondents", text)
-    return _N_OF.sub(lambda m: (f"fewer than {min_cell_n} of the {m.group(2)}" if int(m.group(1)) < min_cell_n
+    return _N_OF.sub(lambda m: (f"{fewer_than(min_cell_n)} of the {m.group(2)}" if int(m.group(1)) < min_cell_n
                                 else m.group(0)), text)
 
 

@@ -71,11 +71,21 @@ def narrative_path(year: int, root: str | Path | None = None) -> Path:
     return Path(root) / "params" / "narrative" / f"{int(year)}.yaml"
 
 
+#: The list keys of a narrative file: per item, the key it must have (as text), how the message
+#: names it, and the keys it may have. One check serves both lists.
+_ITEMS = {
+    "recommendations": ("title", "a title", ("title", "text")),
+    "actions_from_last_year": ("action", "an action", ("action", "status", "note")),
+}
+
+
 def _text(v: Any) -> bool:
+    """True for non-blank text."""
     return isinstance(v, str) and v.strip() != ""
 
 
 def _count(v: Any) -> bool:
+    """True for a whole number of people (not a bool, not negative)."""
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
@@ -101,57 +111,60 @@ def validate(doc: Any, where: str = "narrative", year: int | None = None) -> lis
             problems.append(f"{where}: {k}: must be text, got {doc[k]!r}")
     if "example" in doc and not isinstance(doc["example"], bool):
         problems.append(f"{where}: example: must be true or false, got {doc['example']!r}")
-    recs = doc.get("recommendations") or []
-    if not isinstance(recs, list):
-        problems.append(f"{where}: recommendations: must be a list, got {type(recs).__name__}")
-        recs = []
-    for i, r in enumerate(recs, 1):
-        if not isinstance(r, dict) or not _text(r.get("title")):
-            problems.append(f"{where}: recommendations item {i}: needs a title (text)")
+    for key in _ITEMS:
+        items = doc.get(key) or []
+        if not isinstance(items, list):
+            problems.append(f"{where}: {key}: must be a list, got {type(items).__name__}")
             continue
-        extra = set(r) - {"title", "text"}
-        if extra:
-            problems.append(f"{where}: recommendations item {i}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
-        if "text" in r and r["text"] is not None and not _text(r["text"]):
-            problems.append(f"{where}: recommendations item {i}: text must be text, got {r['text']!r}")
-    acts = doc.get("actions_from_last_year") or []
-    if not isinstance(acts, list):
-        problems.append(f"{where}: actions_from_last_year: must be a list, got {type(acts).__name__}")
-        acts = []
-    for i, a in enumerate(acts, 1):
-        if not isinstance(a, dict) or not _text(a.get("action")):
-            problems.append(f"{where}: actions_from_last_year item {i}: needs an action (text)")
-            continue
-        if a.get("status") not in ACTION_STATUSES:
-            problems.append(f"{where}: actions_from_last_year item {i}: status {a.get('status')!r} "
-                            f"is not one of {', '.join(ACTION_STATUSES)}")
-        extra = set(a) - {"action", "status", "note"}
-        if extra:
-            problems.append(f"{where}: actions_from_last_year item {i}: unknown key(s) {', '.join(sorted(map(str, extra)))}")
-    inv = doc.get("invited")
-    if inv is not None:
-        if not isinstance(inv, dict):
-            problems.append(f"{where}: invited: must be a mapping such as {{provider: 320, officer: 150}}")
+        for i, item in enumerate(items, 1):
+            problems += [f"{where}: {key} item {i}: {p}" for p in _item_problems(key, item)]
+    problems += _invited_problems(doc.get("invited"), where)
+    return problems
+
+
+def _item_problems(key: str, item: Any) -> list[str]:
+    """What is wrong with one item of the list ``key`` (see :data:`_ITEMS`), without the item's place."""
+    required, needs, allowed = _ITEMS[key]
+    if not isinstance(item, dict) or not _text(item.get(required)):
+        return [f"needs {needs} (text)"]
+    problems = []
+    if "status" in allowed and item.get("status") not in ACTION_STATUSES:
+        problems.append(f"status {item.get('status')!r} is not one of {', '.join(ACTION_STATUSES)}")
+    extra = set(item) - set(allowed)
+    if extra:
+        problems.append(f"unknown key(s) {', '.join(sorted(map(str, extra)))}")
+    if "text" in allowed and "text" in item and item["text"] is not None and not _text(item["text"]):
+        problems.append(f"text must be text, got {item['text']!r}")
+    return problems
+
+
+def _invited_problems(inv: Any, where: str) -> list[str]:
+    """What is wrong with the ``invited`` counts: whole numbers per group, and per group, attribute
+    and category under ``by_category``."""
+    if inv is None:
+        return []
+    if not isinstance(inv, dict):
+        return [f"{where}: invited: must be a mapping such as {{provider: 320, officer: 150}}"]
+    problems = []
+    for k, v in inv.items():
+        if k in GROUPS:
+            if not _count(v):
+                problems.append(f"{where}: invited.{k}: must be a whole number of people, got {v!r}")
+        elif k == "by_category":
+            if not isinstance(v, dict):
+                problems.append(f"{where}: invited.by_category: must map a group to attributes")
+                continue
+            for g, attrs in v.items():
+                if g not in GROUPS or not isinstance(attrs, dict):
+                    problems.append(f"{where}: invited.by_category.{g}: must be provider or officer, "
+                                    "mapping attributes to {category: count}")
+                    continue
+                for attr, cats in attrs.items():
+                    if not isinstance(cats, dict) or not all(_count(c) for c in cats.values()):
+                        problems.append(f"{where}: invited.by_category.{g}.{attr}: must map each category "
+                                        f"to a whole number, got {cats!r}")
         else:
-            for k, v in inv.items():
-                if k in GROUPS:
-                    if not _count(v):
-                        problems.append(f"{where}: invited.{k}: must be a whole number of people, got {v!r}")
-                elif k == "by_category":
-                    if not isinstance(v, dict):
-                        problems.append(f"{where}: invited.by_category: must map a group to attributes")
-                        continue
-                    for g, attrs in v.items():
-                        if g not in GROUPS or not isinstance(attrs, dict):
-                            problems.append(f"{where}: invited.by_category.{g}: must be provider or officer, "
-                                            "mapping attributes to {category: count}")
-                            continue
-                        for attr, cats in attrs.items():
-                            if not isinstance(cats, dict) or not all(_count(c) for c in cats.values()):
-                                problems.append(f"{where}: invited.by_category.{g}.{attr}: must map each category "
-                                                f"to a whole number, got {cats!r}")
-                else:
-                    problems.append(f"{where}: invited: unknown key {k!r} (provider, officer, by_category)")
+            problems.append(f"{where}: invited: unknown key {k!r} (provider, officer, by_category)")
     return problems
 
 

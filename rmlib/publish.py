@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .disclosure import HIDDEN_LABEL, Cleared, fewer_than
+from .disclosure import Cleared
 from .io import atomic_path, atomic_write_text
+from .labels import is_withheld_label
 from .safety import MARKER
 
 __all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json", "write_html", "write_figure",
@@ -121,6 +122,84 @@ def display_format(column: str, value: Any) -> str | None:
     return "0.00" if isinstance(value, float) else "0"
 
 
+def _cell_values(frame: pd.DataFrame) -> list[list[Any]]:
+    """The rows of ``frame`` as workbook values: None for missing, bool, int, float, else text;
+    a base published as text ("45", beside "fewer than 5") becomes a number again."""
+    rows = []
+    for row in frame.itertuples(index=False):
+        values = []
+        for v in row:
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                values.append(None)
+            elif isinstance(v, (bool, np.bool_)):
+                values.append(bool(v))
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                values.append(float(v) if isinstance(v, (float, np.floating)) else int(v))
+            else:
+                values.append(str(v))
+        rows.append(values)
+    for c_i, col in enumerate(frame.columns):
+        if _INT_COLUMNS.match(str(col)):
+            for values in rows:
+                if isinstance(values[c_i], str) and values[c_i].isdigit():
+                    values[c_i] = int(values[c_i])
+    return rows
+
+
+def _add_sheet(wb, title: str, frame: pd.DataFrame, shade: list[bool] | None = None) -> None:
+    """One sheet: bold frozen header, a filter on every column, text typed as text (never a formula),
+    display formats that round, widths from the content, and the ``shade`` rows grey."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    grey = PatternFill("solid", start_color="FFE7E6E6", end_color="FFE7E6E6")
+    ws = wb.create_sheet(title)
+    header = [str(col) for col in frame.columns]
+    ws.append(header)
+    rows = _cell_values(frame)
+    for values in rows:
+        ws.append(values)
+    widths = [len(h) for h in header]
+    for r_i, row in enumerate(ws.iter_rows(min_row=2), start=0):
+        for c_i, cell in enumerate(row):
+            if isinstance(cell.value, str):
+                cell.data_type = "s"     # text, never a formula
+                widths[c_i] = max(widths[c_i], len(cell.value))
+            else:
+                fmt = display_format(header[c_i], cell.value)
+                if fmt:
+                    cell.number_format = fmt
+                    widths[c_i] = max(widths[c_i], 8)
+            if shade and shade[r_i]:
+                cell.fill = grey
+    for cell in ws[1]:
+        cell.data_type = "s"
+        cell.font = Font(bold=True)
+    for c_i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c_i)].width = min(max(w + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    if header:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows) + 1, 1)}"
+
+
+def _withheld_rows(frame: pd.DataFrame) -> list[bool] | None:
+    """Which rows show a withheld figure (a ``status`` or ``n`` reading "fewer than N" / "hidden")."""
+    marks = [col for col in ("status", "n") if col in frame.columns]
+    if not marks:
+        return None
+    return [any(is_withheld_label(v) for v in vals) for vals in frame[marks].itertuples(index=False)]
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """A sheet name Excel accepts (no ``[]*?/\\:``, at most 31 characters), unique in the workbook."""
+    title = re.sub(r"[\[\]\*\?/\\:]", "_", str(name))[:31] or "sheet"
+    i = 1
+    while title in used:
+        i += 1
+        title = f"{title[:28]}_{i}"
+    return title
+
+
 def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path,
                definitions: pd.DataFrame | None = None) -> Path:
     """Publish one workbook for reuse, a sheet per cleared table; every text cell is stored as text.
@@ -135,92 +214,27 @@ def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path,
     formula: each text cell is neutralised first and then typed as a string.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    grey = PatternFill("solid", start_color="FFE7E6E6", end_color="FFE7E6E6")
-    bold = Font(bold=True)
-
-    def _values(frame: pd.DataFrame) -> list[list[Any]]:
-        rows = []
-        for row in frame.itertuples(index=False):
-            values = []
-            for v in row:
-                if v is None or (not isinstance(v, str) and pd.isna(v)):
-                    values.append(None)
-                elif isinstance(v, (bool, np.bool_)):
-                    values.append(bool(v))
-                elif isinstance(v, (int, float, np.integer, np.floating)):
-                    values.append(float(v) if isinstance(v, (float, np.floating)) else int(v))
-                else:
-                    values.append(str(v))
-            rows.append(values)
-        # a base published as text ("45", beside "fewer than 5") is a number in the workbook
-        for c_i, col in enumerate(frame.columns):
-            if _INT_COLUMNS.match(str(col)):
-                for values in rows:
-                    if isinstance(values[c_i], str) and values[c_i].isdigit():
-                        values[c_i] = int(values[c_i])
-        return rows
-
-    def _sheet(title: str, frame: pd.DataFrame, shade: list[bool] | None = None) -> None:
-        ws = wb.create_sheet(title)
-        header = [str(col) for col in frame.columns]
-        ws.append(header)
-        rows = _values(frame)
-        for values in rows:
-            ws.append(values)
-        widths = [len(h) for h in header]
-        for r_i, row in enumerate(ws.iter_rows(min_row=2), start=0):
-            for c_i, cell in enumerate(row):
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"     # text, never a formula
-                    widths[c_i] = max(widths[c_i], len(cell.value))
-                else:
-                    fmt = display_format(header[c_i], cell.value)
-                    if fmt:
-                        cell.number_format = fmt
-                        widths[c_i] = max(widths[c_i], 8)
-                if shade and shade[r_i]:
-                    cell.fill = grey
-        for cell in ws[1]:
-            cell.data_type = "s"
-            cell.font = bold
-        for c_i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(c_i)].width = min(max(w + 2, 8), 60)
-        ws.freeze_panes = "A2"
-        if header:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows) + 1, 1)}"
-
     if definitions is not None:
         d = _neutral_frame(definitions.reset_index(drop=True))
         problems = _scan_frame(d, f"{path.name} sheet 'Definitions'", 1, None)
         if problems:
             raise PublishError("; ".join(problems[:10]))
-        _sheet("Definitions", d)
+        _add_sheet(wb, "Definitions", d)
         used.add("Definitions")
     for name, cleared in sheets.items():
         c = _check(cleared, f"write_xlsx sheet {name!r}")
-        title = re.sub(r"[\[\]\*\?/\\:]", "_", str(name))[:31] or "sheet"
-        i = 1
-        while title in used:
-            i += 1
-            title = f"{title[:28]}_{i}"
+        title = _sheet_title(name, used)
         used.add(title)
         frame = _neutral_frame(c.frame)
         problems = _scan_frame(frame, f"{path.name} sheet {title!r}", c.min_cell_n, None)
         if problems:
             raise PublishError("; ".join(problems[:10]))
-        shade = None
-        marks = [col for col in ("status", "n") if col in frame.columns]
-        if marks:
-            shade = [any(isinstance(v, str) and (v.startswith("fewer than") or v == HIDDEN_LABEL)
-                         for v in vals) for vals in frame[marks].itertuples(index=False)]
-        _sheet(title, frame, shade)
+        _add_sheet(wb, title, frame, _withheld_rows(frame))
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -302,9 +316,9 @@ _SMALL_N = re.compile(r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|(?<!than )(?<!
 
 
 def _personal(text: str) -> list[str]:
-    from .comments import _structured_leaks
+    from .comments import structured_leaks
 
-    return _structured_leaks(text)
+    return structured_leaks(text)
 
 
 def _scan_text(text: str, where: str, min_cell_n: int) -> list[str]:

@@ -15,7 +15,6 @@ parquet), never linked to it.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -25,8 +24,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import disclosure, publish
 from .constants import GROUP_LABEL, QUESTION_LABEL, QUESTIONS
-from .disclosure import DEFAULT_MIN_CELL_N, HIDDEN_LABEL, fewer_than
+from .disclosure import DEFAULT_MIN_CELL_N
 from .io import atomic_path, staging_target
+from .labels import HIDDEN_LABEL, fewer_than
 from .params import Params
 from .paths import repo_root
 from .scoring import DEFINITIONS
@@ -231,7 +231,7 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
                 small = r.get("suppression") != "complementary"
                 entry = {"mean": None, "n": fewer_than(params.min_cell_n) if small else HIDDEN_LABEL,
                          "ci95": [None, None],
-                         "suppressed": (f"fewer than {params.min_cell_n} respondents" if small
+                         "suppressed": (f"{fewer_than(params.min_cell_n)} respondents" if small
                                         else "hidden so that a smaller group cannot be worked out")}
             questions[q] = entry
         n_last = _num(h["n_last"])
@@ -339,10 +339,10 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
         return {"text": "", "n": "", "cls": "empty", "title": "no ratings"}
     if _flag(r.get("suppressed")):
         if r.get("suppression") == "complementary":
-            return {"text": "hidden", "n": "", "cls": "suppressed",
+            return {"text": HIDDEN_LABEL, "n": "", "cls": "suppressed",
                     "title": "hidden so that a smaller group's answers cannot be worked out from the totals"}
-        return {"text": f"fewer than {min_cell_n}", "n": "", "cls": "suppressed",
-                "title": f"fewer than {min_cell_n} respondents: not shown"}
+        return {"text": fewer_than(min_cell_n), "n": "", "cls": "suppressed",
+                "title": f"{fewer_than(min_cell_n)} respondents: not shown"}
     marks, cls, title = "", [], []
     if value == "mean":
         v = r["mean"]
@@ -367,7 +367,7 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
             if _missing(r.get("n_last")) or int(r["n_last"]) == 0:
                 return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
             return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
-                    "title": f"fewer than {min_cell_n} respondents last year: no comparison"}
+                    "title": f"{fewer_than(min_cell_n)} respondents last year: no comparison"}
         text = "" if _missing(v) else (_signed(v, 0) + "%" if value == "change_pct" else _signed(v, 2))
         if _flag(r.get("last_year_significant")):
             marks += "*"
@@ -443,15 +443,16 @@ class FigureSink:
 
 def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None,
             sink: FigureSink | None = None, **kw) -> dict:
+    """One report figure of ``kind`` with its alt text, both quoting the run's ``min_cell_n``;
+    also written as files through ``sink`` when one is given."""
     from . import plots
 
-    with plots.disclosure_threshold(min_cell_n):
-        fig = getattr(plots, kind)(data=data, **kw)
-        alt = plots.alt_text(kind, data, **kw)
-        if sink is None:
-            return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
-        files = plots.figure_files(fig)
-        return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
+    fig = getattr(plots, kind)(data=data, min_cell_n=min_cell_n, **kw)
+    alt = plots.alt_text(kind, data, min_cell_n=min_cell_n, **kw)
+    if sink is None:
+        return {"uri": plots.figure_to_data_uri(fig), "alt": alt, "files": None}
+    files = plots.figure_files(fig)
+    return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
 
 
 def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
@@ -504,45 +505,18 @@ def question_wording(params: Params) -> list[tuple[str, str]]:
     return [(QUESTION_LABEL[q], asked[q]) for q in QUESTIONS if q in asked]
 
 
-def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
-                  audit_dir: str | Path | None = None, figures: bool = False) -> dict:
-    """Everything the template needs, read from the run's audit area (stages 01-04).
-
-    ``audit_dir`` is the folder of intermediate data (default
-    ``<params.audit_dir>/data``); ``out_dir`` is where the report is
-    published (shown in the provenance section). ``figures=True`` also
-    publishes every figure as PNG and SVG under ``<out_dir>/figures/``
-    (linked from the report).
-    """
-    from .provenance import git_commit, input_hashes, package_versions
-    from .stats import CORRECTION_NAME, FAMILY_TEXT, FPC_MIN_FRACTION, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
-
-    out = Path(out_dir)
+def _audit_folder(params: Params, out: Path, audit_dir: str | Path | None) -> Path:
+    """Where the run's intermediate data are: ``audit_dir`` if given, else the older layout
+    ``<out>/data`` when it holds the tested cells, else ``<params.audit_dir>/data``."""
     if audit_dir is not None:
-        audit = Path(audit_dir)
-    elif (out / "data" / "cells_tested.parquet").is_file():
-        audit = out / "data"   # the layout before the audit area (benchmarks/workload.py still writes it)
-    else:
-        audit = audit_data(params)
-    k = params.min_cell_n
-    sink = FigureSink(out / "figures", k) if figures else None
-    cells = pd.read_parquet(audit / "cells_tested.parquet")
-    _read = functools.partial(_read_audit, out=out)
-    head = _read(audit, "headline")
-    fnd = _read(audit, "findings")
-    cav = _read(audit, "caveats")
-    if not cav.empty:
-        cav = disclosure.publishable_caveats(cav, k).frame.copy()
-        cav["text"] = cav["text"].astype(str).map(reader_text)
-    trend = _read(audit, "trend_by_question")
-    power = _read(audit, "power")
-    totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
-    ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
-                           "correction_name": CORRECTION_NAME.get(params.correction, params.correction),
-                           "family_text": FAMILY_TEXT.get(params.correction, ""), "pseudo_ss": PSEUDO_SS,
-                           "min_boot_n": MIN_BOOT_N, "large_n": LARGE_SAMPLE_N}
+        return Path(audit_dir)
+    if (out / "data" / "cells_tested.parquet").is_file():
+        return out / "data"   # the layout before the audit area (benchmarks/workload.py still writes it)
+    return audit_data(params)
 
-    # headlines
+
+def _headline_rows(head: pd.DataFrame, totals: dict[str, pd.DataFrame]) -> list[dict]:
+    """Per group: responses, overall score this year and last, the change and its verdict and interval."""
     heads = []
     for _, h in head.iterrows():
         ov = totals[h["group"]]
@@ -555,22 +529,27 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
                       "ci": None if ov is None or _missing(ov.get("ci_low")) else (ov["ci_low"], ov["ci_high"]),
                       "change_significant": _flag(sig), "change_tested": not _missing(sig),
                       "change_p": None if ov is None else ov.get("last_year_p_adj")})
-    ctx["heads"] = heads
-    mat_all = _read(audit, "maturity")
-    ctx["main_points"] = main_points(cells, params, mat_all if not mat_all.empty else None)
-    ctx["changes"] = change_table(cells)
-    ctx["change_groups"] = ("provider", "officer")
+    return heads
+
+
+def _narrative_context(params: Params, cells: pd.DataFrame) -> dict:
+    """The year's narrative document, the response rates (small counts as "fewer than N") and the
+    groups whose intervals carry the finite-population correction."""
     from . import narrative as nv
+    from .stats import FPC_MIN_FRACTION
 
     doc = nv.load(params.year)
-    ctx["narrative"] = doc
-    ctx["narrative_text_keys"] = list(nv.TEXT_KEYS.items())
     ov_rows = cells[cells["question"] == "overall"]
     responses = {(r["group"], r["attribute"], str(r["category"])): int(r["n"]) for _, r in ov_rows.iterrows()
                  if not str(r["table"]).startswith("compare")}
-    ctx["response_rates"] = nv.response_rates(doc, responses, k)
-    ctx["fpc"] = fpc_note(cells, nv.populations(doc))
-    ctx["fpc_min"] = FPC_MIN_FRACTION
+    return {"narrative": doc, "narrative_text_keys": list(nv.TEXT_KEYS.items()),
+            "response_rates": nv.response_rates(doc, responses, params.min_cell_n),
+            "fpc": fpc_note(cells, nv.populations(doc)), "fpc_min": FPC_MIN_FRACTION}
+
+
+def _finding_counts(cells: pd.DataFrame, fnd: pd.DataFrame, fam: pd.DataFrame) -> dict:
+    """Whole-group findings, and how many distinct comparisons, tests and families the correction covers."""
+    ctx: dict[str, Any] = {}
     whole = fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question",
                                  "compare_by_question"])] if not fnd.empty else fnd
     ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []
@@ -579,17 +558,23 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
     ids = [cells.loc[cells[f"{k}_p"].notna(), f"{k}_id"] for k in FINDING_KINDS if f"{k}_id" in cells.columns]
     ctx["n_tests"] = int(pd.concat(ids).nunique()) if ids else int(
         sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
-    fam = _read(audit, "comparison_families")
     ctx["n_family"] = int(fam["m"].sum()) if not fam.empty else ctx["n_tests"]
     ctx["families"] = fam.to_dict("records") if not fam.empty else []
     ctx["n_families"] = len(fam)
+    return ctx
 
-    # by question, per group
+
+def _group_sections(cells: pd.DataFrame, fnd: pd.DataFrame, cav: pd.DataFrame, params: Params,
+                    totals: dict[str, pd.DataFrame], sink: FigureSink | None) -> dict:
+    """The whole-group figures, each group's tables and breakdowns (with their heat maps), and the
+    providers-vs-officers tables."""
+    k = params.min_cell_n
     q = pd.concat(totals.values(), ignore_index=True)
     qq = q[q["question"].isin(QUESTIONS)]
-    ctx["fig_questions"] = _figure("question_means", qq, params.min_cell_n, sink=sink, hue="group")
-    ctx["fig_compare"] = _figure("providers_vs_officers", qq, params.min_cell_n, sink=sink)
-    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], params.min_cell_n, sink=sink, hue="group")
+    ctx: dict[str, Any] = {}
+    ctx["fig_questions"] = _figure("question_means", qq, k, sink=sink, hue="group")
+    ctx["fig_compare"] = _figure("providers_vs_officers", qq, k, sink=sink)
+    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], k, sink=sink, hue="group")
                          if params.compare_year and q["mean_last"].notna().any() else None)
     ctx["groups"] = {}
     for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
@@ -599,69 +584,118 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
             "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g], sink=sink) for t in breakdowns
                            if (cells["table"] == t).any()],
         }
-    nc = _read(audit, "provider_no_contact")
-    ctx["no_contact"] = nc.round(1).to_dict("records") if not nc.empty else []
     ctx["comparison"] = [_table_block(cells, "compare_by_question", fnd, cav, params, figure=False)] + [
         _table_block(cells, t, fnd, cav, params, figure=False) for t in COMPARISON_TABLES if (cells["table"] == t).any()]
+    return ctx
 
-    # comments
-    ctx["comments"] = None
-    if comments_analysis is not None:
-        counts = comments_analysis["counts"]
-        quotes = comments_analysis["quotes"]
-        labels = dict(zip(counts["theme"], counts["label"])) if "label" in counts else {}
-        ctx["comments"] = {
-            "summary": comments_analysis["summary"].to_dict("records"),
-            "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
-            "quotes": [{**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
-                       for q in quotes.drop_duplicates("quote").to_dict("records")],  # one quote, several themes
-        }
 
-    # trend
-    ctx["trend"] = None
-    if not trend.empty:
-        ov = trend[(trend["question"] == "overall")]
-        ctx["trend"] = {"fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
-                        "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n,
-                                                 name="trend_by_question", sink=sink),
-                        "responses": _read(audit, "responses_by_year").to_dict("records"),
-                        "years": sorted(trend["year"].unique().tolist()),
-                        "rows": ov.sort_values(["group", "year"]).to_dict("records")}
+def _comments_context(comments_analysis: dict[str, pd.DataFrame] | None) -> dict | None:
+    """The comments section: summary, theme counts (themes that occur) and the quotes, each once."""
+    if comments_analysis is None:
+        return None
+    counts = comments_analysis["counts"]
+    quotes = comments_analysis["quotes"]
+    labels = dict(zip(counts["theme"], counts["label"])) if "label" in counts else {}
+    return {
+        "summary": comments_analysis["summary"].to_dict("records"),
+        "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
+        "quotes": [{**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
+                   for q in quotes.drop_duplicates("quote").to_dict("records")],  # one quote, several themes
+    }
 
-    # maturity
-    mat = _read(audit, "maturity")
-    ctx["maturity"] = mat.to_dict("records") if not mat.empty else []
 
-    # power: one row per breakdown category (overall score), plus the worst case per table
-    if not power.empty:
-        pw = power[power["question"] == "overall"] if "overall" in set(power["question"]) else power
-        pw = pw.groupby(["table", "group", "attribute", "category"], sort=False).agg(
-            question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
-            n_needed=("n_needed", "max")).reset_index()
-        # bases of hidden cells and small rests are not given away (85 - 81 = 4)
-        from .crosstab import TABLE_INDEX
+def _trend_context(trend: pd.DataFrame, responses: pd.DataFrame, params: Params, sink: FigureSink | None) -> dict | None:
+    """The trend section: overall and per-question trend figures, responses by year, the overall rows."""
+    if trend.empty:
+        return None
+    ov = trend[(trend["question"] == "overall")]
+    return {"fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
+            "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n,
+                                     name="trend_by_question", sink=sink),
+            "responses": responses.to_dict("records"),
+            "years": sorted(trend["year"].unique().tolist()),
+            "rows": ov.sort_values(["group", "year"]).to_dict("records")}
 
-        ctx["power"] = disclosure.publishable_power(pw, cells, k).frame.to_dict("records")
-        ctx["power_alpha"] = (sorted(power["alpha"].dropna().unique().tolist()) if "alpha" in power.columns
-                              else [params.alpha])
-        for r in ctx["power"]:
-            spec = TABLE_INDEX.get(r["table"])
-            r["table_title"] = spec.title if spec else str(r["table"]).replace("_", " ")
-    else:
-        ctx["power"] = []
-        ctx["power_alpha"] = [params.alpha]
-    ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
-    ctx["cleaning"] = _read(audit, "cleaning_summary").to_dict("records")
-    ctx["merges"] = disclosure.merge_note(getattr(params, "merges", None))
-    ctx["question_wording"] = question_wording(params)
+
+def _power_context(power: pd.DataFrame, cells: pd.DataFrame, params: Params) -> dict:
+    """The power table: one row per breakdown category (overall score), worst case per table, in its
+    published form (bases of hidden cells and small rests are not given away: 85 - 81 = 4)."""
+    if power.empty:
+        return {"power": [], "power_alpha": [params.alpha]}
+    from .crosstab import TABLE_INDEX
+
+    pw = power[power["question"] == "overall"] if "overall" in set(power["question"]) else power
+    pw = pw.groupby(["table", "group", "attribute", "category"], sort=False).agg(
+        question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
+        n_needed=("n_needed", "max")).reset_index()
+    rows = disclosure.publishable_power(pw, cells, params.min_cell_n).frame.to_dict("records")
+    for r in rows:
+        spec = TABLE_INDEX.get(r["table"])
+        r["table_title"] = spec.title if spec else str(r["table"]).replace("_", " ")
+    alpha = sorted(power["alpha"].dropna().unique().tolist()) if "alpha" in power.columns else [params.alpha]
+    return {"power": rows, "power_alpha": alpha}
+
+
+def _provenance(params: Params, out: Path) -> dict:
+    """Inputs and their hashes, code version, packages and settings, with no machine path in them."""
+    from .provenance import git_commit, input_hashes, package_versions
+
     shown = params.to_dict()
     final = staging_target(out)  # the pipeline runs into a staging folder; report where the run lands
     root = repo_root()
     shown["output_dir"] = str(final.relative_to(root) if final.is_relative_to(root) else final)
     shown = {k: _no_machine_path(v, root) for k, v in shown.items()}
     inputs = {_no_machine_path(f, root): h for f, h in input_hashes(params).items()}
-    ctx["provenance"] = {"inputs": inputs, "git": git_commit(), "packages": package_versions(),
-                         "params": shown}
+    return {"inputs": inputs, "git": git_commit(), "packages": package_versions(), "params": shown}
+
+
+def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
+                  audit_dir: str | Path | None = None, figures: bool = False) -> dict:
+    """Everything the template needs, read from the run's audit area (stages 01-04).
+
+    ``audit_dir`` is the folder of intermediate data (default
+    ``<params.audit_dir>/data``); ``out_dir`` is where the report is
+    published (shown in the provenance section). ``figures=True`` also
+    publishes every figure as PNG and SVG under ``<out_dir>/figures/``
+    (linked from the report).
+    """
+    from .stats import CORRECTION_NAME, FAMILY_TEXT, LARGE_SAMPLE_N, MIN_BOOT_N, PSEUDO_SS
+
+    out = Path(out_dir)
+    audit = _audit_folder(params, out, audit_dir)
+    k = params.min_cell_n
+    sink = FigureSink(out / "figures", k) if figures else None
+    cells = pd.read_parquet(audit / "cells_tested.parquet")
+    _read = functools.partial(_read_audit, out=out)
+    fnd = _read(audit, "findings")
+    cav = _read(audit, "caveats")
+    if not cav.empty:
+        cav = disclosure.publishable_caveats(cav, k).frame.copy()
+        cav["text"] = cav["text"].astype(str).map(reader_text)
+    totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
+    ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
+                           "correction_name": CORRECTION_NAME.get(params.correction, params.correction),
+                           "family_text": FAMILY_TEXT.get(params.correction, ""), "pseudo_ss": PSEUDO_SS,
+                           "min_boot_n": MIN_BOOT_N, "large_n": LARGE_SAMPLE_N}
+    ctx["heads"] = _headline_rows(_read(audit, "headline"), totals)
+    mat = _read(audit, "maturity")
+    ctx["main_points"] = main_points(cells, params, mat if not mat.empty else None)
+    ctx["changes"] = change_table(cells)
+    ctx["change_groups"] = ("provider", "officer")
+    ctx.update(_narrative_context(params, cells))
+    ctx.update(_finding_counts(cells, fnd, _read(audit, "comparison_families")))
+    ctx.update(_group_sections(cells, fnd, cav, params, totals, sink))
+    nc = _read(audit, "provider_no_contact")
+    ctx["no_contact"] = nc.round(1).to_dict("records") if not nc.empty else []
+    ctx["comments"] = _comments_context(comments_analysis)
+    ctx["trend"] = _trend_context(_read(audit, "trend_by_question"), _read(audit, "responses_by_year"), params, sink)
+    ctx["maturity"] = mat.to_dict("records") if not mat.empty else []
+    ctx.update(_power_context(_read(audit, "power"), cells, params))
+    ctx["caveats"] = cav.drop_duplicates("text").to_dict("records") if not cav.empty else []  # shared by tables
+    ctx["cleaning"] = _read(audit, "cleaning_summary").to_dict("records")
+    ctx["merges"] = disclosure.merge_note(getattr(params, "merges", None))
+    ctx["question_wording"] = question_wording(params)
+    ctx["provenance"] = _provenance(params, out)
     return ctx
 
 
@@ -677,6 +711,7 @@ def _no_machine_path(value: Any, root: Path) -> Any:
 
 
 def _env() -> Environment:
+    """The template environment: autoescaped HTML, the number filters and the withheld-cell label."""
     env = Environment(loader=PackageLoader("rmlib", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["f2"] = lambda x: "" if _missing(x) else f"{float(x):.2f}"
@@ -687,6 +722,7 @@ def _env() -> Environment:
     env.filters["int"] = lambda x: "" if _missing(x) else f"{int(x)}"
     env.filters["qlabel"] = lambda q: QUESTION_LABEL.get(q, "Overall")
     env.filters["glabel"] = lambda g: GROUP_LABEL.get(g, g)
+    env.globals["fewer_than"] = fewer_than   # the label of a small base, as everywhere else
     return env
 
 
@@ -754,8 +790,127 @@ def change_table(cells: pd.DataFrame, groups: tuple[str, ...] = ("provider", "of
 
 
 def _subgroup_label(r: pd.Series) -> str:
+    """A subgroup named mid-sentence: "officers whose quadrant is North"."""
     attr = str(r["attribute"]).replace("_", " ")
     return f"{GROUP_LABEL[r['group']].lower()} whose {attr} is {r['category']}"
+
+
+def _group_points(G: str, t: pd.DataFrame, cy: Any) -> list[str]:
+    """One group's descriptive bullets: its overall score (with the change on ``cy`` and its verdict),
+    then its highest and lowest question."""
+    out = []
+    ov = t[t["question"] == "overall"]
+    ov = ov.iloc[0] if len(ov) else None
+    if ov is not None and _shown(ov):
+        s = f"{G} gave an overall score of {ov['mean']:.2f} out of 4 ({int(ov['n'])} responses)"
+        if cy and not _missing(ov.get("mean_last")):
+            d = float(ov["mean"]) - float(ov["mean_last"])
+            sig = _sig(ov, "last_year")
+            s += (f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): "
+                  + ("a significant change." if sig else "not a significant change; it may be chance."
+                     if sig is not None else "not tested."))
+        else:
+            s += "."
+        out.append(s)
+    qs = t[t["question"].isin(QUESTIONS)]
+    qs = _shown_rows(qs)
+    if len(qs) >= 2:
+        hi, lo = qs.loc[qs["mean"].idxmax()], qs.loc[qs["mean"].idxmin()]
+        out.append(f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
+                   f"{_q(lo['question'])} lowest ({lo['mean']:.2f}).")
+    return out
+
+
+def _change_point(by_q: dict[str, pd.DataFrame], cy: Any) -> str | None:
+    """The questions that changed significantly since ``cy``, per group; for a group with none,
+    its largest change in words (so the reader sees the absence of a change too)."""
+    parts, quiet = [], []
+    for g, t in by_q.items():
+        qs = t[t["question"].isin(QUESTIONS) & t["mean_last"].notna()]
+        qs = _shown_rows(qs)
+        if qs.empty:
+            continue
+        sig = qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
+        d = (qs["mean"] - qs["mean_last"]).abs()
+        big = qs.loc[d.idxmax()]
+        if len(sig):
+            names = ", ".join(f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
+                              f"{abs(r['mean'] - r['mean_last']):.2f})" for _, r in sig.iterrows())
+            parts.append(f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}")
+        else:
+            quiet.append(f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
+                         f"{_words_change(float(big['mean'] - big['mean_last']))})")
+    s = []
+    if parts:
+        s.append("Since " + str(cy) + ", " + "; ".join(parts) + ".")
+    if quiet:
+        s.append(f"No question changed significantly since {cy} for " + " or ".join(quiet) + ".")
+    return " ".join(s) if s else None
+
+
+def _groups_point(cells: pd.DataFrame) -> str | None:
+    """Providers vs officers: the questions where they differ significantly, or that they differ on none."""
+    cmp = cells[(cells["table"] == "compare_by_question") & (cells["group"] == "provider")]
+    cmp = cmp[cmp["question"].isin(QUESTIONS)] if len(cmp) else cmp
+    if not (len(cmp) and "groups_significant" in cmp):
+        return None
+    tested = cmp[cmp["groups_significant"].notna()]
+    sig = tested[tested["groups_significant"].astype(bool)]
+    if len(tested) and sig.empty:
+        return (f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
+                "after correction: the gaps between them may be chance.")
+    if len(sig):
+        names = ", ".join(f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
+                          f"{abs(r['groups_diff']):.2f})" for _, r in sig.iterrows())
+        return f"Providers and officers differ significantly on {len(sig)} of {len(tested)} questions: {names}."
+    return None
+
+
+def _subgroup_point(cells: pd.DataFrame) -> str | None:
+    """Subgroups vs the rest of their group: how many differ significantly and the two largest
+    (overall score first), or that none does. Hidden cells are never named."""
+    sub = cells[(cells["attribute"] != "all") & ~cells["table"].astype(str).str.startswith("compare")]
+    if "rest_significant" not in sub:
+        return None
+    sub = sub[sub["rest_significant"].fillna(False).astype(bool)]
+    sub = _shown_rows(sub)
+    n_sig = len(sub)
+    ov = sub[sub["question"] == "overall"]
+    pick = (ov if len(ov) else sub).assign(_a=lambda f: f["rest_diff"].abs()).sort_values("_a", ascending=False)
+    if n_sig == 0:
+        return ("No subgroup (by area, size, department, role or any other breakdown) differs significantly "
+                "from the rest of its group after correction.")
+    named = []
+    for _, r in pick.head(2).iterrows():
+        named.append(f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                     f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
+                     if not _missing(r.get("rest_mean_other")) else
+                     f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+                     f"on {_q(r['question'])}")
+    return (f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
+            f"significantly from the rest of the group; the largest: " + "; ".join(named) + ".")
+
+
+def _maturity_point(maturity: pd.DataFrame | None, by_q: dict[str, pd.DataFrame], cy: Any) -> str | None:
+    """Maturity moves, announced only when the change in the score behind the level is significant."""
+    if not (maturity is not None and len(maturity) and "level_last" in maturity):
+        return None
+    moves, paper = [], 0
+    for _, m in maturity.iterrows():
+        if _missing(m.get("level_last")) or _missing(m.get("level")) or int(m["level"]) == int(m["level_last"]):
+            continue
+        paper += 1
+        r = by_q.get(m["group"])
+        r = r[r["question"] == m["question"]] if r is not None else None
+        if r is not None and len(r) and _sig(r.iloc[0], "last_year"):
+            moves.append(f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
+                         f"{int(m['level'])} on {str(m['element']).lower()}")
+    if moves:
+        return "Maturity: " + "; ".join(moves) + " (each a significant change)."
+    if paper:
+        return (f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
+                "in the score behind it is not significant.")
+    return None
 
 
 def main_points(cells: pd.DataFrame, params: Params, maturity: pd.DataFrame | None = None) -> list[str]:
@@ -772,104 +927,11 @@ def main_points(cells: pd.DataFrame, params: Params, maturity: pd.DataFrame | No
     out: list[str] = []
     by_q = {g: cells[(cells["table"] == f"{g}_by_question")] for g in ("provider", "officer")}
     for g, t in by_q.items():
-        if t.empty:
-            continue
-        G = GROUP_LABEL[g]
-        ov = t[t["question"] == "overall"]
-        ov = ov.iloc[0] if len(ov) else None
-        if ov is not None and _shown(ov):
-            s = f"{G} gave an overall score of {ov['mean']:.2f} out of 4 ({int(ov['n'])} responses)"
-            if cy and not _missing(ov.get("mean_last")):
-                d = float(ov["mean"]) - float(ov["mean_last"])
-                sig = _sig(ov, "last_year")
-                s += (f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): "
-                      + ("a significant change." if sig else "not a significant change; it may be chance."
-                         if sig is not None else "not tested."))
-            else:
-                s += "."
-            out.append(s)
-        qs = t[t["question"].isin(QUESTIONS)]
-        qs = _shown_rows(qs)
-        if len(qs) >= 2:
-            hi, lo = qs.loc[qs["mean"].idxmax()], qs.loc[qs["mean"].idxmin()]
-            out.append(f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
-                       f"{_q(lo['question'])} lowest ({lo['mean']:.2f}).")
-    # changes on last year, per question
-    if cy:
-        parts, quiet = [], []
-        for g, t in by_q.items():
-            qs = t[t["question"].isin(QUESTIONS) & t["mean_last"].notna()]
-            qs = _shown_rows(qs)
-            if qs.empty:
-                continue
-            sig = qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
-            d = (qs["mean"] - qs["mean_last"]).abs()
-            big = qs.loc[d.idxmax()]
-            if len(sig):
-                names = ", ".join(f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
-                                  f"{abs(r['mean'] - r['mean_last']):.2f})" for _, r in sig.iterrows())
-                parts.append(f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}")
-            else:
-                quiet.append(f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
-                             f"{_words_change(float(big['mean'] - big['mean_last']))})")
-        s = []
-        if parts:
-            s.append("Since " + str(cy) + ", " + "; ".join(parts) + ".")
-        if quiet:
-            s.append(f"No question changed significantly since {cy} for " + " or ".join(quiet) + ".")
-        if s:
-            out.append(" ".join(s))
-    # providers vs officers
-    cmp = cells[(cells["table"] == "compare_by_question") & (cells["group"] == "provider")]
-    cmp = cmp[cmp["question"].isin(QUESTIONS)] if len(cmp) else cmp
-    if len(cmp) and "groups_significant" in cmp:
-        tested = cmp[cmp["groups_significant"].notna()]
-        sig = tested[tested["groups_significant"].astype(bool)]
-        if len(tested) and sig.empty:
-            out.append(f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
-                       "after correction: the gaps between them may be chance.")
-        elif len(sig):
-            names = ", ".join(f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
-                              f"{abs(r['groups_diff']):.2f})" for _, r in sig.iterrows())
-            out.append(f"Providers and officers differ significantly on {len(sig)} of {len(tested)} questions: {names}.")
-    # subgroups vs the rest of their group (overall score first)
-    sub = cells[(cells["attribute"] != "all") & ~cells["table"].astype(str).str.startswith("compare")]
-    if "rest_significant" in sub:
-        sub = sub[sub["rest_significant"].fillna(False).astype(bool)]
-        sub = _shown_rows(sub)
-        n_sig = len(sub)
-        ov = sub[sub["question"] == "overall"]
-        pick = (ov if len(ov) else sub).assign(_a=lambda f: f["rest_diff"].abs()).sort_values("_a", ascending=False)
-        if n_sig == 0:
-            out.append("No subgroup (by area, size, department, role or any other breakdown) differs significantly "
-                       "from the rest of its group after correction.")
-        else:
-            named = []
-            for _, r in pick.head(2).iterrows():
-                named.append(f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
-                             f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
-                             if not _missing(r.get("rest_mean_other")) else
-                             f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
-                             f"on {_q(r['question'])}")
-            out.append(f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
-                       f"significantly from the rest of the group; the largest: " + "; ".join(named) + ".")
-    # maturity moves: only when the underlying change is significant
-    if maturity is not None and len(maturity) and "level_last" in maturity:
-        moves, paper = [], 0
-        for _, m in maturity.iterrows():
-            if _missing(m.get("level_last")) or _missing(m.get("level")) or int(m["level"]) == int(m["level_last"]):
-                continue
-            paper += 1
-            r = by_q.get(m["group"])
-            r = r[r["question"] == m["question"]] if r is not None else None
-            if r is not None and len(r) and _sig(r.iloc[0], "last_year"):
-                moves.append(f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
-                              f"{int(m['level'])} on {str(m['element']).lower()}")
-        if moves:
-            out.append("Maturity: " + "; ".join(moves) + " (each a significant change).")
-        elif paper:
-            out.append(f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
-                       "in the score behind it is not significant.")
+        if not t.empty:
+            out += _group_points(GROUP_LABEL[g], t, cy)
+    tested = [_change_point(by_q, cy) if cy else None, _groups_point(cells), _subgroup_point(cells),
+              _maturity_point(maturity, by_q, cy)]
+    out += [s for s in tested if s]
     return out[:8]
 
 

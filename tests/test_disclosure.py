@@ -215,3 +215,29 @@ def test_display_value_and_n():
     shown = [display_value(m, n, s, c) for m, n, s, c in out[["mean", "n", "suppressed", "caution"]].itertuples(
         index=False)]
     assert shown[1:3] == ["fewer than 5", "not shown"] and shown[3].replace(".", "").isdigit()
+
+
+def test_one_fewer_than_wording_in_every_layer():
+    """The label of a small base is written once (rmlib.labels) and reads the same in the tables, the
+    findings sentences, the report's cells, the figures' descriptions and the workbook's shading."""
+    import rmlib.plots as plots
+    from rmlib import disclosure, labels, report
+    from rmlib.stats.language import describe_finding
+
+    k = 7
+    assert labels.fewer_than(k) == "fewer than 7" and labels.fewer_than_short(k) == "<7"
+    assert disclosure.fewer_than is labels.fewer_than and disclosure.HIDDEN_LABEL == labels.HIDDEN_LABEL == "hidden"
+    assert display_n(6, k) == display_value(np.nan, 6, True, False, min_cell_n=k) == "fewer than 7"
+    row = {"group": "officer", "attribute": "role", "category": "A", "question": "trust", "n": 6, "suppressed": True,
+           "suppression": "primary"}
+    assert describe_finding(row, min_cell_n=k) == "Too few responses to tell (fewer than 7)."
+    cell = report._cell(pd.Series({**row, "mean": np.nan}), "mean", k)
+    assert cell["text"] == "fewer than 7" and cell["title"] == "fewer than 7 respondents: not shown"
+    figure_cells = pd.DataFrame({"question": list(QUESTIONS), "group": "officer", "mean": 2.5, "n": 20,
+                                 "suppressed": [True] + [False] * 7, "suppression": ["primary"] + [""] * 7})
+    assert "Not shown (fewer than 7 respondents): Share information." in plots.alt_text(
+        "question_means", figure_cells, hue=None, min_cell_n=k)
+    assert disclosure.soften_counts("the 3 of 85", k) == "fewer than 7 of the 85"
+    # the workbook shades exactly the rows whose base or status carries one of the two labels
+    assert [labels.is_withheld_label(v) for v in ("fewer than 7", "hidden", "12", "", None, 6, "Fewer")] == [
+        True, True, False, False, False, False, False]

@@ -154,3 +154,22 @@ def test_no_minus_zero_and_dates_in_words():
     assert report.date_in_words("2018-11-27") == "27 November 2018"
     assert report.date_in_words("2019-01-04") == "4 January 2019"
     assert report.date_in_words("not a date") == "not a date"
+
+
+def test_both_lists_are_checked_item_by_item_with_their_own_keys():
+    """Recommendations and actions share one check: the required text key, the allowed keys, and the
+    check that belongs to each list (a recommendation's text, an action's status), in that order."""
+    doc = {**GOOD,
+           "recommendations": [{"title": "A", "text": 3, "status": "done"}, "plain text", {"title": " "}],
+           "actions_from_last_year": [{"action": "B", "status": "late", "text": 3}, {"status": "done"}]}
+    assert nv.validate(doc, "f.yaml", 2018) == [
+        "f.yaml: recommendations item 1: unknown key(s) status",
+        "f.yaml: recommendations item 1: text must be text, got 3",
+        "f.yaml: recommendations item 2: needs a title (text)",
+        "f.yaml: recommendations item 3: needs a title (text)",
+        "f.yaml: actions_from_last_year item 1: status 'late' is not one of " + ", ".join(nv.ACTION_STATUSES),
+        "f.yaml: actions_from_last_year item 1: unknown key(s) text",
+        "f.yaml: actions_from_last_year item 2: needs an action (text)",
+    ]
+    assert nv.validate({**GOOD, "actions_from_last_year": {"a": 1}}, "f.yaml", 2018) == [
+        "f.yaml: actions_from_last_year: must be a list, got dict"]

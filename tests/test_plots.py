@@ -332,9 +332,9 @@ def test_alt_text_other_kinds(whole_groups, quadrant_table, trend_frame):
     assert "Highest: North, Trust 3.83" in heat and "Lowest: South, Manage conflicts 1.64" in heat
     assert "9 cells not shown (fewer than 5 respondents)" in heat and "3.94" not in heat
     assert "1 cell hidden so that a smaller group's answers cannot be worked out" in heat
-    with plots.disclosure_threshold(10):          # the label quotes the run's threshold
-        assert "9 cells not shown (fewer than 10 respondents)" in plots.alt_text(plots.subgroup_heatmap,
-                                                                                  quadrant_table)
+    # the label quotes the threshold it is given (the run's), passed like any other keyword
+    assert "9 cells not shown (fewer than 10 respondents)" in plots.alt_text(plots.subgroup_heatmap,
+                                                                              quadrant_table, min_cell_n=10)
     prov = whole_groups[whole_groups.group == "provider"]
     ch = plots.alt_text("change_bars", prov, value="change_pts")
     assert "Largest rise: " in ch and "2 significant changes" in ch
@@ -411,7 +411,30 @@ def test_previews(whole_groups, quadrant_table, trend_frame):
 
 
 def test_a_change_that_rounds_to_nothing_never_reads_minus_zero():
-    from rmlib.plots import MINUS, _fmt_change
+    from rmlib.plots import MINUS
+    from rmlib.plots._text import _fmt_change
 
     assert _fmt_change(-0.004, "change_pts") == "0.00" and _fmt_change(-0.04, "change_pct") == "0.0%"
     assert _fmt_change(-0.006, "change_pts") == f"{MINUS}0.01" and _fmt_change(0.05, "change_pct") == "+0.1%"
+
+
+def test_every_figure_quotes_the_threshold_it_is_given(whole_groups, quadrant_table, trend_frame):
+    """The withheld-cell labels quote the ``min_cell_n`` passed in (the run's), never the default 5."""
+    figs = {
+        "question_means": plots.question_means(whole_groups, min_cell_n=10),
+        "providers_vs_officers": plots.providers_vs_officers(whole_groups, min_cell_n=10),
+        "subgroup_heatmap": plots.subgroup_heatmap(quadrant_table, min_cell_n=10),
+        "change_bars": plots.change_bars(whole_groups, value="change_pts", hue="group", min_cell_n=10),
+        "trend_lines": plots.trend_lines(trend_frame, min_cell_n=10),
+    }
+    expected = {"question_means": "Officers: fewer than 10", "providers_vs_officers": "Officers: fewer than 10",
+                "subgroup_heatmap": "<10", "change_bars": "Officers: fewer than 10",
+                "trend_lines": "Gaps: fewer than 10 respondents that year, not shown."}
+    for kind, fig in figs.items():
+        texts = [" ".join(t.split()) for t in all_texts(fig)]   # notes are wrapped
+        assert any(expected[kind] in t for t in texts), kind
+        assert not any("fewer than 5" in t or "<5" in t for t in texts), kind
+    # a base between the default and the run's threshold is never printed as a number
+    small = whole_groups[whole_groups.group == "provider"].assign(n=7, caution=False)
+    texts = all_texts(plots.question_means(small, hue=None, min_cell_n=10))
+    assert "n=<10" in texts and not any("n=7" in t for t in texts)

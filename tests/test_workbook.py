@@ -100,3 +100,16 @@ def test_display_format_by_column():
     assert (f("mean", 2.1), f("rest_p", 0.2), f("groups_p_adj", 0.2), f("pct_respondents", 3.0), f("n_last", 4),
             f("ci_low", 1.0), f("year", 2018), f("text", "a"), f("suppressed", True)) == \
         ("0.00", "0.000", "0.000", "0.0", "0", "0.00", "0", None, None)
+
+
+def test_rows_are_grey_exactly_where_the_base_or_status_is_withheld(tmp_path):
+    """Shading follows the published labels at the run's threshold: "fewer than 7" and "hidden" in the base
+    or status; the same words inside other text (a note) do not shade a row."""
+    frame = pd.DataFrame({"category": ["A", "B", "C", "D"], "status": ["", "hidden", "", ""],
+                          "n": ["40", "", "fewer than 7", "12"],
+                          "note": ["", "", "", "fewer than 7 of the 85 chose more than one"]})
+    path = publish.write_xlsx({"t": disclosure.clear(frame, "t", 7)}, tmp_path / "t.xlsx")
+    ws = load_workbook(path)["t"]
+    grey = [ws.cell(row=r, column=1).fill.start_color.rgb == "FFE7E6E6" for r in range(2, 6)]
+    assert grey == [False, True, True, False]
+    assert ws["C2"].value == 40 and ws["C4"].value == "fewer than 7"
