@@ -121,7 +121,7 @@ def log_summary(log: pd.DataFrame) -> pd.DataFrame:
 def _problem(file: str, row, column: str, value, problem: str) -> dict:
     """One validation problem. The value and the message are masked (rmlib.comments.mask_personal):
     a listing must not copy personal data typed into a wrong column or a column without a header."""
-    from .comments import mask_personal
+    from .comments.redact import mask_personal
 
     value = "" if value is None else mask_personal(str(value))
     return {"file": file, "row": row, "column": column, "value": value, "problem": mask_personal(problem)}

@@ -18,7 +18,10 @@ from conftest import ROOT
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": ("rmlib.paths", "rmlib.yamlsafe", "rmlib.params", "rmlib.constants", "rmlib._coding",
              "rmlib.labels", "rmlib.wording", "rmlib.transaction", "rmlib.safety"),
-    "ingest": ("rmlib.layouts", "rmlib.codebook", "rmlib.io", "rmlib.reshape", "rmlib.clean", "rmlib.dataset", "rmlib.draft",
+    # personal data is masked as exports are read: the redaction half of comments/ sits in ingest
+    "ingest": ("rmlib.comments._base", "rmlib.comments.patterns", "rmlib.comments.normalise",
+               "rmlib.comments.lexicon", "rmlib.comments.redact",
+               "rmlib.layouts", "rmlib.codebook", "rmlib.io", "rmlib.reshape", "rmlib.clean", "rmlib.dataset", "rmlib.draft",
                "rmlib.synth"),
     "analysis": ("rmlib.scoring", "rmlib.crosstab", "rmlib.stats"),
     "disclosure": ("rmlib.disclosure",),
@@ -106,4 +109,6 @@ def test_docs_list_the_same_layers():
     for layer, names in LAYERS.items():
         for name in names:
             short = name.removeprefix("rmlib.") if name != "rmlib" else "rmlib"
-            assert f"`{short}`" in text, f"docs/architecture.md does not place `{short}` (layer {layer})"
+            leaf = short.rpartition(".")[2]
+            assert any(f"`{x}`" in text for x in (short, short + "/", leaf)), \
+                f"docs/architecture.md does not place `{short}` (layer {layer})"
