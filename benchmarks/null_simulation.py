@@ -39,6 +39,7 @@ Run: ``.venv/bin/python benchmarks/null_simulation.py --code after [--reps 2000]
 [--resamples 999] [--out benchmarks/results/null_after.csv]``; ``--smoke`` runs a
 few rows with 40 replications (seconds; ``tests/test_stats_simulation.py``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,13 @@ def load_stats(code: str):
     """The stats module of the working tree (``after``) or of commit a0787a0 (``before``)."""
     if code == "after":
         from rmlib import stats
+
         return stats
     import rmlib  # noqa: F401  (the package the old module's relative imports resolve in)
 
-    src = subprocess.run(["git", "show", f"{BEFORE}:rmlib/stats.py"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    src = subprocess.run(
+        ["git", "show", f"{BEFORE}:rmlib/stats.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     spec = importlib.util.spec_from_loader("rmlib._stats_before", loader=None)
     mod = importlib.util.module_from_spec(spec)
     mod.__package__ = "rmlib"
@@ -78,11 +81,13 @@ def load_stats(code: str):
 
 def maxent(mean: float, var: float) -> np.ndarray:
     """P(1..4) of the maximum-entropy distribution with this mean and variance."""
+
     def moments(ab):
         w = np.exp(ab[0] * (VALUES - 2.5) + ab[1] * (VALUES - 2.5) ** 2)
         p = w / w.sum()
         m = p @ VALUES
         return [m - mean, p @ (VALUES - m) ** 2 - var]
+
     ab = optimize.fsolve(moments, [0.0, 0.0], xtol=1e-13)
     w = np.exp(ab[0] * (VALUES - 2.5) + ab[1] * (VALUES - 2.5) ** 2)
     p = w / w.sum()
@@ -112,8 +117,12 @@ def clustered(rng, n, mu, sd, icc, k_max=10):
 
 
 MU, SD = 2.6, 0.9
-SMOKE = {("subgroup", "var ratio 5", 5, 80), ("providers", "ICC 0.3", 15, 15), ("ties", "P(4)=0.1, rest 3", 5, 80),
-         ("last_year", "officers", 10, 10)}
+SMOKE = {
+    ("subgroup", "var ratio 5", 5, 80),
+    ("providers", "ICC 0.3", 15, 15),
+    ("ties", "P(4)=0.1, rest 3", 5, 80),
+    ("last_year", "officers", 10, 10),
+}
 
 
 def scenarios() -> list[dict]:
@@ -123,38 +132,74 @@ def scenarios() -> list[dict]:
     for ratio in (1, 2, 5):
         p0, p1 = maxent(2.5, 0.36 * ratio), maxent(3.0, 0.36 * ratio)
         for n in (3, 5, 10, 30):
-            rows.append(dict(scenario="subgroup", setting=f"var ratio {ratio}", n_a=n, n_b=80,
-                             a0=lambda r, n, p=p0: discrete(r, n, p), a1=lambda r, n, p=p1: discrete(r, n, p),
-                             b=lambda r, n: discrete(r, n, base), ta=p0 @ VALUES, tb=base @ VALUES))
+            rows.append(
+                dict(
+                    scenario="subgroup",
+                    setting=f"var ratio {ratio}",
+                    n_a=n,
+                    n_b=80,
+                    a0=lambda r, n, p=p0: discrete(r, n, p),
+                    a1=lambda r, n, p=p1: discrete(r, n, p),
+                    b=lambda r, n: discrete(r, n, base),
+                    ta=p0 @ VALUES,
+                    tb=base @ VALUES,
+                )
+            )
     for icc in (0.0, 0.1, 0.3):
         for n_a in (5, 15, 50):
             for n_b in (5, 15, 85):
-                rows.append(dict(scenario="providers", setting=f"ICC {icc}", n_a=n_a, n_b=n_b,
-                                 a0=lambda r, n, i=icc: clustered(r, n, MU, SD, i),
-                                 a1=lambda r, n, i=icc: clustered(r, n, MU + 0.5, SD, i),
-                                 b=lambda r, n: clustered(r, n, MU, SD, 0.0, k_max=1),
-                                 ta=latent_marginal(MU, SD) @ VALUES, tb=latent_marginal(MU, SD) @ VALUES))
+                rows.append(
+                    dict(
+                        scenario="providers",
+                        setting=f"ICC {icc}",
+                        n_a=n_a,
+                        n_b=n_b,
+                        a0=lambda r, n, i=icc: clustered(r, n, MU, SD, i),
+                        a1=lambda r, n, i=icc: clustered(r, n, MU + 0.5, SD, i),
+                        b=lambda r, n: clustered(r, n, MU, SD, 0.0, k_max=1),
+                        ta=latent_marginal(MU, SD) @ VALUES,
+                        tb=latent_marginal(MU, SD) @ VALUES,
+                    )
+                )
     tie0, tie1 = np.array([0, 0, 0.9, 0.1]), np.array([0, 0, 0.4, 0.6])
     for n_a, n_b in ((5, 80), (10, 80), (30, 80), (5, 5), (10, 10), (30, 30)):
-        rows.append(dict(scenario="ties", setting="P(4)=0.1, rest 3", n_a=n_a, n_b=n_b,
-                         a0=lambda r, n: discrete(r, n, tie0), a1=lambda r, n: discrete(r, n, tie1),
-                         b=lambda r, n: discrete(r, n, tie0), ta=3.1, tb=3.1))
+        rows.append(
+            dict(
+                scenario="ties",
+                setting="P(4)=0.1, rest 3",
+                n_a=n_a,
+                n_b=n_b,
+                a0=lambda r, n: discrete(r, n, tie0),
+                a1=lambda r, n: discrete(r, n, tie1),
+                b=lambda r, n: discrete(r, n, tie0),
+                ta=3.1,
+                tb=3.1,
+            )
+        )
     for design, icc, k in (("providers ICC 0.1", 0.1, 10), ("officers", 0.0, 1)):
         for n in (5, 10, 20, 50, 100):
-            rows.append(dict(scenario="last_year", setting=design, n_a=n, n_b=n,
-                             a0=lambda r, n, i=icc, k=k: clustered(r, n, MU, SD, i, k_max=k),
-                             a1=lambda r, n, i=icc, k=k: clustered(r, n, MU + 0.5, SD, i, k_max=k),
-                             b=lambda r, n, i=icc, k=k: clustered(r, n, MU, SD, i, k_max=k),
-                             ta=latent_marginal(MU, SD) @ VALUES, tb=latent_marginal(MU, SD) @ VALUES))
+            rows.append(
+                dict(
+                    scenario="last_year",
+                    setting=design,
+                    n_a=n,
+                    n_b=n,
+                    a0=lambda r, n, i=icc, k=k: clustered(r, n, MU, SD, i, k_max=k),
+                    a1=lambda r, n, i=icc, k=k: clustered(r, n, MU + 0.5, SD, i, k_max=k),
+                    b=lambda r, n, i=icc, k=k: clustered(r, n, MU, SD, i, k_max=k),
+                    ta=latent_marginal(MU, SD) @ VALUES,
+                    tb=latent_marginal(MU, SD) @ VALUES,
+                )
+            )
     return rows
 
 
 def _test(S, sa, ca, sb, cb, resamples: int, seed: int) -> dict:
     """p-value and difference interval as compare_two reports them (without its alongside tests: faster)."""
     r = S.permutation_test(sa, ca, sb, cb, n_resamples=resamples, seed=seed)
-    if hasattr(r, "low"):                      # after: the interval of the studentised test
+    if hasattr(r, "low"):  # after: the interval of the studentised test
         return {"p": r.p, "diff_low": r.low, "diff_high": r.high}
-    _, low, high, _ = S.diff_interval(sa, ca, sb, cb)     # before: the Welch cluster-t interval
+    _, low, high, _ = S.diff_interval(sa, ca, sb, cb)  # before: the Welch cluster-t interval
     return {"p": r.p, "diff_low": low, "diff_high": high}
 
 
@@ -182,8 +227,13 @@ def run_row(S, row: dict, reps: int, resamples: int, seed: int, index: int) -> d
                     cov[side][1] += 1
                     cov[side][2] += hi - lo <= 1e-12
     out = {k: row[k] for k in ("scenario", "setting", "n_a", "n_b")}
-    out.update(fpr=rej0 / reps, mc_se=np.sqrt(max(rej0 / reps, 0.05) * (1 - max(rej0 / reps, 0.05)) / reps),
-               power=rej1 / reps, diff_cov=cov_d / reps, disagree=dis / reps)
+    out.update(
+        fpr=rej0 / reps,
+        mc_se=np.sqrt(max(rej0 / reps, 0.05) * (1 - max(rej0 / reps, 0.05)) / reps),
+        power=rej1 / reps,
+        diff_cov=cov_d / reps,
+        disagree=dis / reps,
+    )
     for side in ("a", "b"):
         h, m, z = cov[side]
         out[f"cov_{side}"] = h / m if m else np.nan
@@ -196,26 +246,31 @@ def markdown(before: str, after: str) -> str:
     b = pd.read_csv(before)
     a = pd.concat([pd.read_csv(f) for f in after.split(",")], ignore_index=True)
     key = ["scenario", "setting", "n_a", "n_b"]
-    a = a.drop_duplicates(key)              # a row run by two split runs: the same seeds, keep one
+    a = a.drop_duplicates(key)  # a row run by two split runs: the same seeds, keep one
     m = b.merge(a, on=key, suffixes=("_b", "_a"), how="left")
-    lines = ["| scenario | setting | n | vs | FPR before | FPR after | power before | power after | "
-             "cell cov. before (A / B) | cell cov. after (A / B) | zero-width before |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| scenario | setting | n | vs | FPR before | FPR after | power before | power after | "
+        "cell cov. before (A / B) | cell cov. after (A / B) | zero-width before |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
 
     def pm(r, s):
         q = max(r[f"fpr_{s}"], 0.05)
-        reps = q * (1 - q) / r[f"mc_se_{s}"] ** 2                    # mc_se was computed at max(fpr, 0.05)
+        reps = q * (1 - q) / r[f"mc_se_{s}"] ** 2  # mc_se was computed at max(fpr, 0.05)
         flag = " **!**" if r[f"fpr_{s}"] > 0.05 + 2 * np.sqrt(0.05 * 0.95 / reps) else ""  # > 0.05 + 2 MC SE
         return f"{r[f'fpr_{s}']:.3f} +- {r[f'mc_se_{s}']:.3f}{flag}"
 
     def cov(r, s):
         f = lambda v: "-" if pd.isna(v) else f"{v:.3f}"  # noqa: E731
         return f"{f(r[f'cov_a_{s}'])} / {f(r[f'cov_b_{s}'])}"
+
     for _, r in m.iterrows():
         z = r["w0_a_b"]
-        lines.append(f"| {r['scenario']} | {r['setting']} | {r['n_a']} | {r['n_b']} | {pm(r, 'b')} | {pm(r, 'a')} | "
-                     f"{r['power_b']:.3f} | {r['power_a']:.3f} | {cov(r, 'b')} | {cov(r, 'a')} | "
-                     f"{'-' if pd.isna(z) else f'{z:.2f}'} |")
+        lines.append(
+            f"| {r['scenario']} | {r['setting']} | {r['n_a']} | {r['n_b']} | {pm(r, 'b')} | {pm(r, 'a')} | "
+            f"{r['power_b']:.3f} | {r['power_a']:.3f} | {cov(r, 'b')} | {cov(r, 'a')} | "
+            f"{'-' if pd.isna(z) else f'{z:.2f}'} |"
+        )
     return "\n".join(lines)
 
 
@@ -228,8 +283,12 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--smoke", action="store_true", help="4 rows x 40 replications (seconds)")
     ap.add_argument("--out", help="write the table as CSV here")
     ap.add_argument("--rows", default="", help="only rows i:j of the scenario list (to split a run)")
-    ap.add_argument("--table", nargs=2, metavar=("BEFORE_CSV", "AFTER_CSVS"),
-                    help="print the before/after markdown table of two --out files (after: comma-separated)")
+    ap.add_argument(
+        "--table",
+        nargs=2,
+        metavar=("BEFORE_CSV", "AFTER_CSVS"),
+        help="print the before/after markdown table of two --out files (after: comma-separated)",
+    )
     args = ap.parse_args(argv)
     if args.table:
         print(markdown(*args.table))
@@ -246,17 +305,22 @@ def main(argv=None) -> pd.DataFrame:
         if args.smoke and (row["scenario"], row["setting"], row["n_a"], row["n_b"]) not in SMOKE:
             continue
         rows.append(run_row(S, row, args.reps, args.resamples, args.seed, i))
-        if args.out:       # row by row, so a long run that is cut off keeps what it finished
+        if args.out:  # row by row, so a long run that is cut off keeps what it finished
             os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
             pd.DataFrame(rows).assign(resamples=args.resamples).to_csv(args.out, index=False)
-        print(f"  {row['scenario']:<10} {row['setting']:<18} {row['n_a']:>3} vs {row['n_b']:<3} "
-              f"fpr {rows[-1]['fpr']:.3f}  power {rows[-1]['power']:.3f}  ({time.perf_counter() - t0:.0f} s)",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {row['scenario']:<10} {row['setting']:<18} {row['n_a']:>3} vs {row['n_b']:<3} "
+            f"fpr {rows[-1]['fpr']:.3f}  power {rows[-1]['power']:.3f}  ({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
     out = pd.DataFrame(rows)
     out["over"] = out["fpr"] > 0.05 + 2 * np.sqrt(0.05 * 0.95 / args.reps)
     pd.set_option("display.width", 250)
-    print(f"code {args.code}: {args.reps} replications per row (null and power each), {args.resamples} "
-          f"resamples; target fpr <= 0.05 + 2 MC SE = {0.05 + 2 * np.sqrt(0.05 * 0.95 / args.reps):.4f}")
+    print(
+        f"code {args.code}: {args.reps} replications per row (null and power each), {args.resamples} "
+        f"resamples; target fpr <= 0.05 + 2 MC SE = {0.05 + 2 * np.sqrt(0.05 * 0.95 / args.reps):.4f}"
+    )
     print(out.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"({time.perf_counter() - t0:.0f} s)")
     if args.out:

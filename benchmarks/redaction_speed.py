@@ -3,6 +3,7 @@
 Run: .venv/bin/python benchmarks/redaction_speed.py [kilobytes ...]
 Prints seconds per comment kind and size; a comment of 128 KB must take under a second.
 """
+
 from __future__ import annotations
 
 import sys

@@ -27,6 +27,7 @@ Results: a table on stdout and JSON in ``benchmarks/results/`` (git-ignored;
 Run: ``.venv/bin/python benchmarks/run.py`` (``--help`` for options;
 ``--smoke`` is the quick version ``tests/test_benchmark.py`` runs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,6 +85,7 @@ def _child(args: list[str], timeout: float | None = None) -> dict:
 def _ram_gb() -> float:
     try:
         import psutil
+
         return psutil.virtual_memory().total / 1e9
     except ImportError:  # pragma: no cover
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) / 1e9
@@ -93,8 +95,12 @@ def _ram_gb() -> float:
 def _child_generate(size: int, workdir: Path, seed: int) -> dict:
     t = time.perf_counter()
     info = W.generate(workdir, size, seed=seed)
-    return {"size": size, "years": {str(k): v for k, v in info.items()}, "seconds": time.perf_counter() - t,
-            "max_rss_mb": W.max_rss_mb()}
+    return {
+        "size": size,
+        "years": {str(k): v for k, v in info.items()},
+        "seconds": time.perf_counter() - t,
+        "max_rss_mb": W.max_rss_mb(),
+    }
 
 
 def _child_measure(workdir: Path, resamples: int, significance: bool, report: bool) -> dict:
@@ -121,16 +127,24 @@ def _child_scaling(workdirs: list[str], resamples: list[int]) -> dict:
         cells = cross.cells(cross.tables(this, last, P.multi_select_rule))
         resp, resp_last = sig.sums(this, last)
         for R in resamples:
-            P_R = dataclasses.replace(P, n_resamples=R)   # below the 999 a run allows: a grid point
+            P_R = dataclasses.replace(P, n_resamples=R)  # below the 999 a run allows: a grid point
             t = time.perf_counter()
-            ci = sig.intervals(P_R, cells, resp, this, {})   # scaled groups: no invitation counts (workload.py)
+            ci = sig.intervals(P_R, cells, resp, this, {})  # scaled groups: no invitation counts (workload.py)
             t_ci = time.perf_counter() - t
             t = time.perf_counter()
             out = sig.compare(P_R, ci, resp, this, resp_last, last)
             t_cmp = time.perf_counter() - t
-            points.append({"size": int(wd.name.split("-")[-1]), "respondents": int(len(this.respondents)),
-                           "resamples": R, "cells": int(len(cells)), **_work(out, ci, R),
-                           "add_intervals_s": t_ci, "compare_cells_s": t_cmp})
+            points.append(
+                {
+                    "size": int(wd.name.split("-")[-1]),
+                    "respondents": int(len(this.respondents)),
+                    "resamples": R,
+                    "cells": int(len(cells)),
+                    **_work(out, ci, R),
+                    "add_intervals_s": t_ci,
+                    "compare_cells_s": t_cmp,
+                }
+            )
     return {"points": points}
 
 
@@ -162,13 +176,27 @@ def _work(out, ci, R: int) -> dict:
                 mc_tests += 1
                 work_mc += R * (n_a + n_b)
     boot = ci[ci["ci_method"] == "bootstrap_percentile"]
-    return {"tests": tests, "mc_tests": mc_tests, "work_mc": work_mc, "work_exact": work_exact,
-            "boot_cells": int(len(boot)), "work_boot": float(R * boot["n"].sum())}
+    return {
+        "tests": tests,
+        "mc_tests": mc_tests,
+        "work_mc": work_mc,
+        "work_exact": work_exact,
+        "boot_cells": int(len(boot)),
+        "work_boot": float(R * boot["n"].sum()),
+    }
 
 
 # ----------------------------------------------------------------------------- parent: one size
-def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101, significance_max: int | None = None,
-                 report_max: int | None = None, timeout: float | None = None, say=print) -> dict:
+def measure_size(
+    size: int,
+    resamples: int,
+    workroot: Path,
+    seed: int = 20161101,
+    significance_max: int | None = None,
+    report_max: int | None = None,
+    timeout: float | None = None,
+    say=print,
+) -> dict:
     """Generate (subprocess) then measure (fresh subprocess) one size.
 
     Significance runs up to ``significance_max`` and report assembly (which
@@ -178,8 +206,10 @@ def measure_size(size: int, resamples: int, workroot: Path, seed: int = 20161101
     gen = _child(["--_generate", str(size), "--workdir", str(wd), "--seed", str(seed)], timeout=timeout)
     if "error" in gen:
         return {"size": size, "error": "generate: " + gen["error"]}
-    say(f"  size {size}: generated {gen['years'][str(W.YEAR)]['respondents']} + "
-        f"{gen['years'][str(W.COMPARE_YEAR)]['respondents']} respondents in {gen['seconds']:.1f}s")
+    say(
+        f"  size {size}: generated {gen['years'][str(W.YEAR)]['respondents']} + "
+        f"{gen['years'][str(W.COMPARE_YEAR)]['respondents']} respondents in {gen['seconds']:.1f}s"
+    )
     significance = significance_max is None or size <= significance_max
     report = significance and (report_max is None or size <= report_max)
     args = ["--_measure", "--workdir", str(wd), "--resamples", str(resamples)]
@@ -213,8 +243,14 @@ def pipeline_bench(kind: str, workroot: Path, seed: int = 20161101, timeout: flo
     env = {**os.environ, "RMLIB_ROOT": str(dest)}
     t = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "rmlib", "run", "params/2018.yaml"], cwd=dest, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "rmlib", "run", "params/2018.yaml"],
+            cwd=dest,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return {"kind": kind, "error": f"timed out after {timeout:.0f}s"}
     wall = time.perf_counter() - t
@@ -239,9 +275,17 @@ def stage_summary(res: dict) -> dict:
 
 
 #: the core function(s) of each stage, compared with the stage's floor
-FLOOR_STEPS = {"clean": ("clean.clean_year",), "cross-analysis": ("crosstab.build_tables",),
-               "score": ("crosstab.headline", "crosstab.build_tables (the 2 by question)", "scoring.maturity_table",
-                         "crosstab.responses_by_year", "crosstab.trend")}
+FLOOR_STEPS = {
+    "clean": ("clean.clean_year",),
+    "cross-analysis": ("crosstab.build_tables",),
+    "score": (
+        "crosstab.headline",
+        "crosstab.build_tables (the 2 by question)",
+        "scoring.maturity_table",
+        "crosstab.responses_by_year",
+        "crosstab.trend",
+    ),
+}
 
 
 def floor_ratios(res: dict) -> dict:
@@ -267,6 +311,7 @@ def fit_linear(points: list[dict]) -> dict:
     not depend on the resample count (exact tests, effect sizes, look-ups).
     """
     import numpy as np
+
     fits: dict[str, dict] = {}
     for size in sorted({p["size"] for p in points}):
         pts = [p for p in points if p["size"] == size]
@@ -279,8 +324,13 @@ def fit_linear(points: list[dict]) -> dict:
             (a, b), *_ = np.linalg.lstsq(A, ys, rcond=None)
             pred = a + b * xs
             ss = float(((ys - ys.mean()) ** 2).sum())
-            fits[f"{y} @ size {size}"] = {"size": size, "what": y, "intercept_s": float(a), "ns_per_unit": float(b * 1e9),
-                                          "r2": 1 - float(((ys - pred) ** 2).sum()) / ss if ss > 0 else float("nan")}
+            fits[f"{y} @ size {size}"] = {
+                "size": size,
+                "what": y,
+                "intercept_s": float(a),
+                "ns_per_unit": float(b * 1e9),
+                "r2": 1 - float(((ys - pred) ** 2).sum()) / ss if ss > 0 else float("nan"),
+            }
     return fits
 
 
@@ -293,10 +343,15 @@ def _fmt_s(x) -> str:
 def format_report(results: dict) -> str:
     lines = []
     sizes = results.get("sizes", [])
-    lines.append(f"== stages by size (seconds; compute only in brackets where I/O is part of the stage; "
-                 f"n_resamples={results['settings']['resamples']}) ==")
-    head = f"{'size':>7} {'resp.':>8} {'ratings':>9} " + " ".join(f"{s:>16}" for s in ALL_STAGES) + \
-        f" {'core s':>8} {'core MB':>8}"
+    lines.append(
+        f"== stages by size (seconds; compute only in brackets where I/O is part of the stage; "
+        f"n_resamples={results['settings']['resamples']}) =="
+    )
+    head = (
+        f"{'size':>7} {'resp.':>8} {'ratings':>9} "
+        + " ".join(f"{s:>16}" for s in ALL_STAGES)
+        + f" {'core s':>8} {'core MB':>8}"
+    )
     lines.append(head)
     for res in sizes:
         if "error" in res:
@@ -307,49 +362,71 @@ def format_report(results: dict) -> str:
         for s in ALL_STAGES:
             v = st.get(s)
             cells.append(f"{_fmt_s(v['seconds']):>7} ({_fmt_s(v['compute_seconds']):>6})" if v else f"{'-':>16}")
-        lines.append(f"{res['size']:>7} {res['respondents']:>8} {res['rating_rows']:>9} " + " ".join(cells)
-                     + f" {_fmt_s(res['core_seconds']):>8} {res['core_max_rss_mb']:>8.0f}")
+        lines.append(
+            f"{res['size']:>7} {res['respondents']:>8} {res['rating_rows']:>9} "
+            + " ".join(cells)
+            + f" {_fmt_s(res['core_seconds']):>8} {res['core_max_rss_mb']:>8.0f}"
+        )
     lines.append("")
-    lines.append("== core functions vs floor (seconds; ratio = function / floor; target <= 3 for score and "
-                 "cross-analysis) ==")
+    lines.append(
+        "== core functions vs floor (seconds; ratio = function / floor; target <= 3 for score and cross-analysis) =="
+    )
     lines.append(f"{'size':>7} " + " ".join(f"{s + ' fn/floor':>32}" for s in FLOOR_STEPS))
     for res in sizes:
         if "error" in res:
             continue
         fr = floor_ratios(res)
-        lines.append(f"{res['size']:>7} " + " ".join(
-            f"{_fmt_s(fr[s]['seconds']):>11} / {_fmt_s(fr[s]['floor_seconds']):>8} = {fr[s]['ratio']:>6.2f}x"
-            if s in fr else f"{'-':>32}" for s in FLOOR_STEPS))
+        lines.append(
+            f"{res['size']:>7} "
+            + " ".join(
+                f"{_fmt_s(fr[s]['seconds']):>11} / {_fmt_s(fr[s]['floor_seconds']):>8} = {fr[s]['ratio']:>6.2f}x"
+                if s in fr
+                else f"{'-':>32}"
+                for s in FLOOR_STEPS
+            )
+        )
     lines.append("")
     lines.append("== steps (seconds, peak RSS MB during the step) ==")
     for res in sizes:
         if "error" in res:
             continue
-        lines.append(f"-- size {res['size']} ({res['respondents']} respondents, {res['rating_rows']} rating rows; "
-                     f"process peak {res['max_rss_mb']:.0f} MB)")
+        lines.append(
+            f"-- size {res['size']} ({res['respondents']} respondents, {res['rating_rows']} rating rows; "
+            f"process peak {res['max_rss_mb']:.0f} MB)"
+        )
         for r in res["steps"]:
-            lines.append(f"   {r['stage']:<30} {r['step']:<52} {r['seconds']:>8.3f} {r['peak_rss_mb']:>8.0f}"
-                         + ("  io" if r["kind"] == "io" else ""))
+            lines.append(
+                f"   {r['stage']:<30} {r['step']:<52} {r['seconds']:>8.3f} {r['peak_rss_mb']:>8.0f}"
+                + ("  io" if r["kind"] == "io" else "")
+            )
     sc = results.get("scaling")
     if sc:
         lines.append("")
         lines.append("== significance scaling: add_intervals + compare_cells at sizes x resample counts ==")
         lines.append("   (work = resamples x respondents summed over Monte Carlo tests / bootstrapped cells)")
-        lines.append(f"{'size':>7} {'resp.':>7} {'R':>6} {'tests':>6} {'MC':>5} {'work_mc':>10} {'boot':>5} "
-                     f"{'work_boot':>10} {'intervals s':>11} {'compare s':>10}")
+        lines.append(
+            f"{'size':>7} {'resp.':>7} {'R':>6} {'tests':>6} {'MC':>5} {'work_mc':>10} {'boot':>5} "
+            f"{'work_boot':>10} {'intervals s':>11} {'compare s':>10}"
+        )
         for p in sc.get("points", []):
-            lines.append(f"{p['size']:>7} {p['respondents']:>7} {p['resamples']:>6} {p['tests']:>6} {p['mc_tests']:>5} "
-                         f"{p['work_mc']:>10.3g} {p['boot_cells']:>5} {p['work_boot']:>10.3g} "
-                         f"{p['add_intervals_s']:>11.2f} {p['compare_cells_s']:>10.2f}")
+            lines.append(
+                f"{p['size']:>7} {p['respondents']:>7} {p['resamples']:>6} {p['tests']:>6} {p['mc_tests']:>5} "
+                f"{p['work_mc']:>10.3g} {p['boot_cells']:>5} {p['work_boot']:>10.3g} "
+                f"{p['add_intervals_s']:>11.2f} {p['compare_cells_s']:>10.2f}"
+            )
         lines.append("   per-size fit over the resample counts: seconds = intercept + slope x work")
-        for name, f in sc.get("fit", {}).items():
-            lines.append(f"   {f['what']:<16} size {f['size']:>6}: {f['intercept_s']:6.2f} s + {f['ns_per_unit']:6.2f} ns x work"
-                         f"   (R^2 = {f['r2']:.3f})")
+        for f in sc.get("fit", {}).values():
+            lines.append(
+                f"   {f['what']:<16} size {f['size']:>6}: {f['intercept_s']:6.2f} s + {f['ns_per_unit']:6.2f} ns x work"
+                f"   (R^2 = {f['r2']:.3f})"
+            )
     pipes = results.get("pipeline") or []
     if pipes:
         lines.append("")
-        lines.append(f"== full pipeline: python -m rmlib run params/2018.yaml (one kernel per notebook; "
-                     f"target {TARGETS['make_report_s']:.0f} s for the bundled example) ==")
+        lines.append(
+            f"== full pipeline: python -m rmlib run params/2018.yaml (one kernel per notebook; "
+            f"target {TARGETS['make_report_s']:.0f} s for the bundled example) =="
+        )
         for p in pipes:
             if "error" in p:
                 lines.append(f"   {p['kind']:<8} ERROR {p['error']}")
@@ -365,8 +442,10 @@ def check(results: dict) -> list[str]:
     for p in results.get("pipeline") or []:
         if p.get("kind") == "bundled" and "seconds" in p:
             ok = p["seconds"] <= TARGETS["make_report_s"]
-            out.append(f"{'MET ' if ok else 'MISS'} warm make report on the example: {p['seconds']:.1f} s "
-                       f"(target {TARGETS['make_report_s']:.0f} s)")
+            out.append(
+                f"{'MET ' if ok else 'MISS'} warm make report on the example: {p['seconds']:.1f} s "
+                f"(target {TARGETS['make_report_s']:.0f} s)"
+            )
     for res in results.get("sizes", []):
         if "error" in res:
             out.append(f"MISS size {res['size']}: {res['error']}")
@@ -375,9 +454,11 @@ def check(results: dict) -> list[str]:
             gb = res["core_max_rss_mb"] / 1024
             sig = res.get("significance") is not None
             ok = res["core_seconds"] <= TARGETS["core_1e5_s"] and gb <= TARGETS["core_1e5_gb"] and sig
-            out.append(f"{'MET ' if ok else 'MISS'} size {res['size']}: clean+score+cross"
-                       f"{'+significance' if sig else ' (significance NOT run)'} {res['core_seconds']:.1f} s, "
-                       f"{gb:.2f} GB (targets {TARGETS['core_1e5_s']:.0f} s, {TARGETS['core_1e5_gb']:.0f} GB)")
+            out.append(
+                f"{'MET ' if ok else 'MISS'} size {res['size']}: clean+score+cross"
+                f"{'+significance' if sig else ' (significance NOT run)'} {res['core_seconds']:.1f} s, "
+                f"{gb:.2f} GB (targets {TARGETS['core_1e5_s']:.0f} s, {TARGETS['core_1e5_gb']:.0f} GB)"
+            )
         for stage, fr in floor_ratios(res).items():
             # the ratio target is for data-bound sizes; below 1e4 both sides are milliseconds of per-call overhead
             if stage in ("score", "cross-analysis") and res["size"] >= FLOOR_TARGET_MIN_SIZE:
@@ -387,30 +468,53 @@ def check(results: dict) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- main
-def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_000),
-        scaling_resamples=(199, 999, 2999), pipeline=("bundled", "100"), significance_max: int | None = None,
-        report_max: int | None = None, workroot: Path | None = None, keep: bool = False, say=print) -> dict:
+def run(
+    sizes=DEFAULT_SIZES,
+    resamples: int = 999,
+    scaling_sizes=(100, 1_000, 3_000),
+    scaling_resamples=(199, 999, 2999),
+    pipeline=("bundled", "100"),
+    significance_max: int | None = None,
+    report_max: int | None = None,
+    workroot: Path | None = None,
+    keep: bool = False,
+    say=print,
+) -> dict:
     """Run the benchmark; return the results dict (what is written as JSON)."""
     own = workroot is None
     workroot = Path(workroot or tempfile.mkdtemp(prefix="rmlib-bench-"))
-    results: dict = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                     "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                                 "cpus": os.cpu_count(), "ram_gb": round(_ram_gb(), 1)},
-                     "settings": {"sizes": list(sizes), "resamples": resamples,
-                                  "scaling_sizes": list(scaling_sizes), "scaling_resamples": list(scaling_resamples),
-                                  "pipeline": list(pipeline)},
-                     "targets": TARGETS, "sizes": []}
+    results: dict = {
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "ram_gb": round(_ram_gb(), 1),
+        },
+        "settings": {
+            "sizes": list(sizes),
+            "resamples": resamples,
+            "scaling_sizes": list(scaling_sizes),
+            "scaling_resamples": list(scaling_resamples),
+            "pipeline": list(pipeline),
+        },
+        "targets": TARGETS,
+        "sizes": [],
+    }
     try:
         for size in sizes:
             say(f"size {size} ...")
-            res = measure_size(size, resamples, workroot, significance_max=significance_max, report_max=report_max,
-                               say=say)
+            res = measure_size(
+                size, resamples, workroot, significance_max=significance_max, report_max=report_max, say=say
+            )
             results["sizes"].append(res)
             if "error" in res:
                 say(f"  ERROR {res['error']}")
             else:
-                say(f"  core (clean+score+cross+significance) {res['core_seconds']:.1f}s, "
-                    f"peak {res['core_max_rss_mb']:.0f} MB")
+                say(
+                    f"  core (clean+score+cross+significance) {res['core_seconds']:.1f}s, "
+                    f"peak {res['core_max_rss_mb']:.0f} MB"
+                )
         if scaling_sizes and scaling_resamples:
             say("significance scaling ...")
             dirs = []
@@ -420,8 +524,9 @@ def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_
                     gen = _child(["--_generate", str(size), "--workdir", str(wd)])
                     if "error" in gen:
                         continue
-                    _child(["--_measure", "--workdir", str(wd), "--resamples", "999", "--no-significance",
-                            "--no-report"])
+                    _child(
+                        ["--_measure", "--workdir", str(wd), "--resamples", "999", "--no-significance", "--no-report"]
+                    )
                 dirs.append(str(wd))
             sc = _child(["--_scaling", *dirs, "--resamples-list", *map(str, scaling_resamples)])
             if "error" not in sc:
@@ -441,24 +546,47 @@ def run(sizes=DEFAULT_SIZES, resamples: int = 999, scaling_sizes=(100, 1_000, 3_
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
-                    help="2018 providers per size (default: 100 1000 10000 100000)")
-    ap.add_argument("--resamples", type=int, default=999,
-                    help="permutations / bootstrap draws in the significance stage (the notebooks use 9999)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_SIZES),
+        help="2018 providers per size (default: 100 1000 10000 100000)",
+    )
+    ap.add_argument(
+        "--resamples",
+        type=int,
+        default=999,
+        help="permutations / bootstrap draws in the significance stage (the notebooks use 9999)",
+    )
     ap.add_argument("--scaling-sizes", type=int, nargs="*", default=[100, 1_000, 3_000])
     ap.add_argument("--scaling-resamples", type=int, nargs="*", default=[199, 999, 2999])
-    ap.add_argument("--pipeline", nargs="*", default=["bundled", "100"],
-                    help="full notebook runs: 'bundled' and/or sizes (default: bundled 100)")
-    ap.add_argument("--significance-max", type=int, default=None,
-                    help="largest size at which the significance stage runs (default: every size)")
-    ap.add_argument("--report-max", type=int, default=None,
-                    help="largest size at which report assembly runs (default: every size)")
-    ap.add_argument("--smoke", action="store_true",
-                    help="quick check: size 100, 199 resamples, a 2-point scaling grid, no notebook run")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="JSON file (default: benchmarks/results/bench-<UTC time>.json)")
+    ap.add_argument(
+        "--pipeline",
+        nargs="*",
+        default=["bundled", "100"],
+        help="full notebook runs: 'bundled' and/or sizes (default: bundled 100)",
+    )
+    ap.add_argument(
+        "--significance-max",
+        type=int,
+        default=None,
+        help="largest size at which the significance stage runs (default: every size)",
+    )
+    ap.add_argument(
+        "--report-max", type=int, default=None, help="largest size at which report assembly runs (default: every size)"
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="quick check: size 100, 199 resamples, a 2-point scaling grid, no notebook run",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=None, help="JSON file (default: benchmarks/results/bench-<UTC time>.json)"
+    )
     ap.add_argument("--workdir", type=Path, default=None, help="keep generated data here (default: a temp folder)")
     # internal: the subprocesses
     ap.add_argument("--_generate", type=int, help=argparse.SUPPRESS)
@@ -479,13 +607,27 @@ def main(argv: list[str] | None = None) -> int:
         data = _child_scaling(a._scaling, a.resamples_list)
     else:
         if a.smoke:
-            results = run(sizes=[100], resamples=199, scaling_sizes=[100], scaling_resamples=[199, 399],
-                          pipeline=[], workroot=a.workdir, keep=a.workdir is not None)
+            results = run(
+                sizes=[100],
+                resamples=199,
+                scaling_sizes=[100],
+                scaling_resamples=[199, 399],
+                pipeline=[],
+                workroot=a.workdir,
+                keep=a.workdir is not None,
+            )
         else:
-            results = run(sizes=a.sizes, resamples=a.resamples, scaling_sizes=a.scaling_sizes,
-                          scaling_resamples=a.scaling_resamples, pipeline=a.pipeline,
-                          significance_max=a.significance_max, report_max=a.report_max,
-                          workroot=a.workdir, keep=a.workdir is not None)
+            results = run(
+                sizes=a.sizes,
+                resamples=a.resamples,
+                scaling_sizes=a.scaling_sizes,
+                scaling_resamples=a.scaling_resamples,
+                pipeline=a.pipeline,
+                significance_max=a.significance_max,
+                report_max=a.report_max,
+                workroot=a.workdir,
+                keep=a.workdir is not None,
+            )
         print()
         print(format_report(results))
         print()

@@ -9,6 +9,7 @@ comparison kinds. The target is all intervals and tests in under 10 s on
 
 Run: ``.venv/bin/python benchmarks/stats_speed.py [--resamples 9999]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,14 +46,15 @@ def synth_year(rng: np.random.Generator, n_off: int, n_prov: int, n_attr: int = 
                 n_cat = 3 + a % 4
                 cats = [f"c{j}" for j in range(n_cat)]
                 chosen = [cats[int(rng.integers(n_cat))]]
-                if a % 5 == 0 and rng.random() < 0.15:   # some multi-select answers
+                if a % 5 == 0 and rng.random() < 0.15:  # some multi-select answers
                     chosen.append(cats[(cats.index(chosen[0]) + 1) % n_cat])
                 for cat in chosen:
                     mem.append((rid, f"{group[:3]}_attr{a:02d}", cat))
     resp = pd.DataFrame(rows, columns=["respondent_id", "group", "question", "sum", "count"])
     memberships = pd.DataFrame(mem, columns=["respondent_id", "attribute", "category"])
-    rl = pd.DataFrame(dept_rows, columns=["respondent_id", "group", "question", "attribute", "category",
-                                          "sum", "count"])
+    rl = pd.DataFrame(
+        dept_rows, columns=["respondent_id", "group", "question", "attribute", "category", "sum", "count"]
+    )
     return resp, memberships, rl
 
 
@@ -94,20 +96,25 @@ def main(argv=None) -> None:
     resp_l, mem_l, rl_l = synth_year(rng, 29, 111)
     cells = crosstab(resp, mem, rl)
     resp_all, resp_all_l = pd.concat([resp, rl]), pd.concat([resp_l, rl_l])
-    print(f"cells: {len(cells)} rows in {cells['table'].nunique()} tables; "
-          f"{resp['respondent_id'].nunique()} respondents; resamples {args.resamples}")
+    print(
+        f"cells: {len(cells)} rows in {cells['table'].nunique()} tables; "
+        f"{resp['respondent_id'].nunique()} respondents; resamples {args.resamples}"
+    )
     c0 = time.process_time()
     t0 = time.perf_counter()
     out = stats.add_intervals(cells, resp_all, mem, n_boot=args.resamples, seed=args.seed)
     t1 = time.perf_counter()
-    out = stats.compare_cells(out, resp_all, mem, resp_last=resp_all_l, memberships_last=mem_l,
-                              n_resamples=args.resamples, seed=args.seed)
+    out = stats.compare_cells(
+        out, resp_all, mem, resp_last=resp_all_l, memberships_last=mem_l, n_resamples=args.resamples, seed=args.seed
+    )
     t2 = time.perf_counter()
     c2 = time.process_time()
     tested = {k: int(out[f"{k}_p"].notna().sum()) for k in stats.COMPARISON_KINDS}
     methods = out["rest_p_method"].value_counts().to_dict()
-    print(f"add_intervals: {t1 - t0:.2f} s; compare_cells: {t2 - t1:.2f} s; total {t2 - t0:.2f} s wall, "
-          f"{c2 - c0:.2f} s CPU (load average {os.getloadavg()[0]:.1f})")
+    print(
+        f"add_intervals: {t1 - t0:.2f} s; compare_cells: {t2 - t1:.2f} s; total {t2 - t0:.2f} s wall, "
+        f"{c2 - c0:.2f} s CPU (load average {os.getloadavg()[0]:.1f})"
+    )
     print(f"tests per kind (rows): {tested}; rest p methods: {methods}")
     print(f"ci methods: {out['ci_method'].value_counts().to_dict()}")
 

@@ -10,6 +10,7 @@ the least pandas work that yields the same cell means, for comparison.
 Nothing here writes inside the repository: every path is under a work
 folder given by the caller.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,6 +46,7 @@ class PeakRSS:
     def __init__(self, interval: float = 0.005):
         try:
             import psutil
+
             self._proc = psutil.Process()
         except ImportError:  # pragma: no cover - psutil is in the lock file
             self._proc = None
@@ -137,9 +139,11 @@ def scaled_targets(year: int, factor: float) -> dict[str, synth.GroupTargets]:
     for group, t in synth.TARGETS[year].items():
         n = max(4, round(t.n * factor))
         out[group] = dataclasses.replace(
-            t, n=n,
+            t,
+            n=n,
             attributes={a: largest_remainder(c, n) for a, c in t.attributes.items()},
-            no_contact={d: v * n / t.n for d, v in t.no_contact.items()})
+            no_contact={d: v * n / t.n for d, v in t.no_contact.items()},
+        )
     return out
 
 
@@ -155,22 +159,35 @@ def generate(workdir: Path, providers: int, seed: int = 20161101) -> dict:
     for year in (COMPARE_YEAR, YEAR):
         targets = scaled_targets(year, factor)
         t = time.perf_counter()
-        synth.generate_year(year, workdir / "raw", seed=seed, targets=targets,
-                            codebook_path=ROOT / "params" / "codebooks" / f"{year}.yaml")
-        info[year] = {"providers": targets["provider"].n, "officers": targets["officer"].n,
-                      "respondents": targets["provider"].n + targets["officer"].n,
-                      "rating_rows": targets["provider"].n * 80 + targets["officer"].n * 8,
-                      "seconds": time.perf_counter() - t}
+        synth.generate_year(
+            year,
+            workdir / "raw",
+            seed=seed,
+            targets=targets,
+            codebook_path=ROOT / "params" / "codebooks" / f"{year}.yaml",
+        )
+        info[year] = {
+            "providers": targets["provider"].n,
+            "officers": targets["officer"].n,
+            "respondents": targets["provider"].n + targets["officer"].n,
+            "rating_rows": targets["provider"].n * 80 + targets["officer"].n * 8,
+            "seconds": time.perf_counter() - t,
+        }
     return info
 
 
 def params_for(workdir: Path, year: int, n_resamples: int = 9999) -> Params:
     """The repository's ``params/<year>.yaml`` with every data path moved under ``workdir``."""
     base = load_params(ROOT / "params" / f"{year}.yaml").to_dict()
-    base.update(codebook=str(ROOT / "params" / "codebooks" / f"{year}.yaml"),
-                raw_dir=str(workdir / "raw" / str(year)), processed_dir=str(workdir / "processed"),
-                output_dir=str(workdir / "outputs" / "{year}"), audit_dir=str(workdir / "audit" / "{year}"),
-                themes=str(ROOT / "params" / "themes.yaml"), redaction=str(ROOT / "params" / "redaction.yaml"))
+    base.update(
+        codebook=str(ROOT / "params" / "codebooks" / f"{year}.yaml"),
+        raw_dir=str(workdir / "raw" / str(year)),
+        processed_dir=str(workdir / "processed"),
+        output_dir=str(workdir / "outputs" / "{year}"),
+        audit_dir=str(workdir / "audit" / "{year}"),
+        themes=str(ROOT / "params" / "themes.yaml"),
+        redaction=str(ROOT / "params" / "redaction.yaml"),
+    )
     if n_resamples >= 999:
         base["n_resamples"] = n_resamples
     return validate(base, source=f"benchmark params {year}")
@@ -195,14 +212,20 @@ def stage_score(P: Params, timer: Timer) -> None:
     s = "score"
     years, this, last = timer.call(s, "load_years (parquet, every year once)", steps.load, P, kind="io")
     head = timer.call(s, "crosstab.headline", steps.headline, this, last)
-    by_q = timer.call(s, "crosstab.build_tables (the 2 by question)", steps.by_question, this, last,
-                      P.multi_select_rule)
+    by_q = timer.call(
+        s, "crosstab.build_tables (the 2 by question)", steps.by_question, this, last, P.multi_select_rule
+    )
     maturity = timer.call(s, "scoring.maturity_table", steps.maturity, by_q)
     responses = timer.call(s, "crosstab.responses_by_year", steps.responses, years)
     trend = timer.call(s, "crosstab.trend", steps.trend, years)
-    timer.call(s, "write tables", steps.write, P, {"headline": head, "maturity": maturity,
-                                                   "responses_by_year": responses, "trend_by_question": trend},
-               kind="io")
+    timer.call(
+        s,
+        "write tables",
+        steps.write,
+        P,
+        {"headline": head, "maturity": maturity, "responses_by_year": responses, "trend_by_question": trend},
+        kind="io",
+    )
 
 
 def stage_cross(P: Params, timer: Timer) -> None:
@@ -233,7 +256,7 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
     from rmlib.stages import significance as steps
 
     s = "significance"
-    P = dataclasses.replace(P, n_resamples=n_resamples)   # below the 999 a run allows, for the scaling grid
+    P = dataclasses.replace(P, n_resamples=n_resamples)  # below the 999 a run allows, for the scaling grid
     this, last = timer.call(s, "load_year x2 (parquet)", steps.load, P, kind="io")
     cells = timer.call(s, "read cells", artefacts.read, P, "cells", kind="io")
     resp, resp_last = timer.call(s, "crosstab.resampling_sums x2", steps.sums, this, last)
@@ -245,8 +268,7 @@ def stage_significance(P: Params, timer: Timer, n_resamples: int, power: bool = 
     if power:
         pw = timer.call(s, "stats.power_table", steps.power, P, cells, resp, this, families)
         head = artefacts.read(P, "headline")
-        timer.call(s, "write tables + headlines.json", steps.write, P, cells, pw, findings, families, head,
-                   kind="io")
+        timer.call(s, "write tables + headlines.json", steps.write, P, cells, pw, findings, families, head, kind="io")
     tested = sum(int(cells[f"{k}_p"].notna().sum()) for k in stats.COMPARISON_KINDS)
     permuted = sum(int(cells[f"{k}_p_method"].isin(["exact", "monte carlo"]).sum()) for k in stats.COMPARISON_KINDS)
     return {"cells": int(len(cells)), "tests": tested, "permutation_tests": permuted}
@@ -279,8 +301,13 @@ def floor_clean(P: Params, codebook_path: Path | None = None) -> float:
     cb = load_codebook(codebook_path or P.path("codebook"))
     t = time.perf_counter()
     for group, spec in cb.files.items():
-        raw = pd.read_csv(P.path("raw_dir") / spec.file, skiprows=spec.skip_rows, dtype=str, keep_default_na=False,
-                          encoding="cp1252" if spec.encoding == "cp1252" else "utf-8-sig")
+        raw = pd.read_csv(
+            P.path("raw_dir") / spec.file,
+            skiprows=spec.skip_rows,
+            dtype=str,
+            keep_default_na=False,
+            encoding="cp1252" if spec.encoding == "cp1252" else "utf-8-sig",
+        )
         rating_cols = [r.header for r in cb.rating_columns(group) if r.header in raw.columns]
         long = raw[rating_cols].melt(var_name="column", value_name="label")
         codes = {k.lower(): (v if v != "no_contact" else 0) for k, v in cb._raw_score_labels.items()}
@@ -299,10 +326,10 @@ def floor_score(this, last) -> float:
     t = time.perf_counter()
     for d in (this, last):
         r = d.ratings
-        r.groupby(["group", "question"], observed=True)["score"].mean()            # headline
-        for g in ("officer", "provider"):                                           # by-question tables
+        r.groupby(["group", "question"], observed=True)["score"].mean()  # headline
+        for g in ("officer", "provider"):  # by-question tables
             r[r["group"] == g].groupby("question", observed=True)["score"].mean()
-        r.groupby(["group", "question"], observed=True)["score"].mean()            # trend
+        r.groupby(["group", "question"], observed=True)["score"].mean()  # trend
     return time.perf_counter() - t
 
 
@@ -330,7 +357,8 @@ def floor_cross(this, last, specs=None) -> float:
                 a = m[m["attribute"] == spec.attribute]
                 a = a[~a["respondent_id"].duplicated(keep=False)]
                 r.merge(a[["respondent_id", "category"]], on="respondent_id").groupby(
-                    ["group", "category", "question"], observed=True)["score"].mean()
+                    ["group", "category", "question"], observed=True
+                )["score"].mean()
     return time.perf_counter() - t
 
 
@@ -355,15 +383,25 @@ def compare_with_floors(P: Params, this, last, repeats: int = 2) -> tuple[dict, 
     floors = {"clean": floor_clean(P)}
     repeat: dict[str, float] = {}
     for _ in range(max(1, repeats)):
-        for name, f in (("score", lambda: floor_score(this, last)), ("cross-analysis", lambda: floor_cross(this, last))):
+        for name, f in (
+            ("score", lambda: floor_score(this, last)),
+            ("cross-analysis", lambda: floor_cross(this, last)),
+        ):
             floors[name] = min(floors.get(name, float("inf")), f())
         repeat["score"] = min(repeat.get("score", float("inf")), score_fns())
         repeat["cross-analysis"] = min(repeat.get("cross-analysis", float("inf")), cross_fn())
     return floors, repeat
 
 
-def run_size(workdir: Path, n_resamples: int, significance: bool = True, power: bool = True,
-             report: bool = True, sampler: PeakRSS | None = None, ratio_repeats: int = 2) -> dict:
+def run_size(
+    workdir: Path,
+    n_resamples: int,
+    significance: bool = True,
+    power: bool = True,
+    report: bool = True,
+    sampler: PeakRSS | None = None,
+    ratio_repeats: int = 2,
+) -> dict:
     """Clean both years, then time every stage on data already generated in ``workdir/raw``.
 
     Returns the step rows, the floors, the significance workload, the wall
@@ -389,8 +427,16 @@ def run_size(workdir: Path, n_resamples: int, significance: bool = True, power: 
         stage_report(P, timer)
     this, last = load_year(P.year, P.processed_dir), load_year(P.compare_year, P.processed_dir)
     floors, repeat = compare_with_floors(P, this, last, ratio_repeats)
-    return {"steps": timer.rows, "floors": floors, "floor_repeats": repeat, "significance": sig,
-            "core_seconds": core_wall,
-            "core_max_rss_mb": core_rss, "max_rss_mb": max_rss_mb(),
-            "respondents": int(len(this.respondents)), "rating_rows": int(len(this.ratings)),
-            "respondents_last": int(len(last.respondents)), "rating_rows_last": int(len(last.ratings))}
+    return {
+        "steps": timer.rows,
+        "floors": floors,
+        "floor_repeats": repeat,
+        "significance": sig,
+        "core_seconds": core_wall,
+        "core_max_rss_mb": core_rss,
+        "max_rss_mb": max_rss_mb(),
+        "respondents": int(len(this.respondents)),
+        "rating_rows": int(len(this.ratings)),
+        "respondents_last": int(len(last.respondents)),
+        "rating_rows_last": int(len(last.ratings)),
+    }

@@ -6,6 +6,7 @@ The researcher's entry points::
     data = rmlib.load_year(2018)                      # tidy tables of a processed year
     rmlib.crosstab.by_attribute(data.ratings, data.memberships, "quadrant")
 """
+
 from . import constants, crosstab, params, report, scoring
 from .dataset import YearData, available_years, load_year
 

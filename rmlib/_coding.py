@@ -4,6 +4,7 @@ Shared by :mod:`rmlib.crosstab` (the cubes every table is summed from) and
 :mod:`rmlib.stats` (the respondent-level arrays of the tests), so both number
 respondents, groups and categories alike.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     else:
         codes, uniq = pd.factorize(values)
         text = pd.Index(pd.Index(uniq).astype(str), dtype=object)
-    if text.is_monotonic_increasing and text.is_unique:    # already sorted (e.g. ids): no sort
+    if text.is_monotonic_increasing and text.is_unique:  # already sorted (e.g. ids): no sort
         return codes.astype(np.int64, copy=False), np.asarray(text, dtype=object)
     srt, inv = np.unique(np.asarray(text, dtype=object), return_inverse=True)
     # renumber in sorted order; the appended -1 keeps missing values (code -1) missing

@@ -23,6 +23,7 @@ Areas (where the file lives, for parameters ``P``):
 convention (``<audit_dir>/data/<name>.parquet``); a test checks that every
 name it reads is registered here with the report stage as a consumer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,50 +70,143 @@ ARTEFACTS: tuple[Artefact, ...] = (
     _a("respondents", "clean", _LATER, "parquet", "processed", "one row per kept respondent (pseudonymous id)"),
     _a("memberships", "clean", _LATER, "parquet", "processed", "respondent x attribute x category (multi-select)"),
     _a("ratings", "clean", _LATER, "parquet", "processed", "respondent x question (x department) score 0-4"),
-    _a("comments", "clean", _LATER, "parquet", "processed", "free-text comments, unredacted (read by the report "
-       "stage only through rmlib.report.analyse_comments)"),
-    _a("processed_cleaning_log", "clean", (), "csv", "processed", "every raw row's decision, with its pseudonym",
-       file="cleaning_log.csv"),
+    _a(
+        "comments",
+        "clean",
+        _LATER,
+        "parquet",
+        "processed",
+        "free-text comments, unredacted (read by the report stage only through rmlib.report.analyse_comments)",
+    ),
+    _a(
+        "processed_cleaning_log",
+        "clean",
+        (),
+        "csv",
+        "processed",
+        "every raw row's decision, with its pseudonym",
+        file="cleaning_log.csv",
+    ),
     _a("cleaning_summary", "clean", ("report",), "parquet", "audit", "rows in = kept + excluded, per file and reason"),
-    _a("cleaning_log", "clean", (), "csv", "audit", "every raw row's decision (file, raw row), for auditors; no "
-       "pseudonym"),
-    _a("published_cleaning_summary", "clean", (), "csv", "published", "the cleaning summary as published",
-       file="tables/cleaning_summary.csv"),
+    _a(
+        "cleaning_log",
+        "clean",
+        (),
+        "csv",
+        "audit",
+        "every raw row's decision (file, raw row), for auditors; no pseudonym",
+    ),
+    _a(
+        "published_cleaning_summary",
+        "clean",
+        (),
+        "csv",
+        "published",
+        "the cleaning summary as published",
+        file="tables/cleaning_summary.csv",
+    ),
     # --- score
-    _a("headline", "score", ("significance", "report"), "parquet", "audit", "respondents and overall score, "
-       "this year and last, per group"),
+    _a(
+        "headline",
+        "score",
+        ("significance", "report"),
+        "parquet",
+        "audit",
+        "respondents and overall score, this year and last, per group",
+    ),
     _a("maturity", "score", ("report",), "parquet", "audit", "maturity level of the five elements per group"),
     _a("responses_by_year", "score", ("report",), "parquet", "audit", "respondents per group, every processed year"),
-    _a("trend_by_question", "score", ("cross_analysis", "report"), "parquet", "audit",
-       "question means of every processed year"),
-    *(_a(f"published_{n}", "score", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-      for n in ("headline", "maturity", "responses_by_year", "trend_by_question")),
+    _a(
+        "trend_by_question",
+        "score",
+        ("cross_analysis", "report"),
+        "parquet",
+        "audit",
+        "question means of every processed year",
+    ),
+    *(
+        _a(f"published_{n}", "score", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
+        for n in ("headline", "maturity", "responses_by_year", "trend_by_question")
+    ),
     # --- cross-analysis
-    _a("cells", "cross_analysis", ("significance",), "parquet", "audit", "every breakdown table's cells, "
-       "unsuppressed, untested"),
-    _a("provider_no_contact", "cross_analysis", ("report",), "parquet", "audit", "providers' 'no contact' answers "
-       "by department"),
+    _a(
+        "cells",
+        "cross_analysis",
+        ("significance",),
+        "parquet",
+        "audit",
+        "every breakdown table's cells, unsuppressed, untested",
+    ),
+    _a(
+        "provider_no_contact",
+        "cross_analysis",
+        ("report",),
+        "parquet",
+        "audit",
+        "providers' 'no contact' answers by department",
+    ),
     _a("caveats", "cross_analysis", ("report",), "parquet", "audit", "caveats generated from the data"),
-    *(_a(f"published_{n}", "cross_analysis", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-      for n in ("provider_no_contact", "caveats")),
+    *(
+        _a(f"published_{n}", "cross_analysis", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
+        for n in ("provider_no_contact", "caveats")
+    ),
     # --- significance
-    _a("cells_tested", "significance", ("report",), "parquet", "audit", "the cells with intervals, tests, "
-       "corrections and the disclosure flags (also read by the pipeline's publication scan)"),
+    _a(
+        "cells_tested",
+        "significance",
+        ("report",),
+        "parquet",
+        "audit",
+        "the cells with intervals, tests, "
+        "corrections and the disclosure flags (also read by the pipeline's publication scan)",
+    ),
     _a("power", "significance", ("report",), "parquet", "audit", "detectable difference and responses needed"),
     _a("findings", "significance", ("report",), "parquet", "audit", "every significant result as a sentence"),
-    _a("comparison_families", "significance", ("report",), "parquet", "audit", "comparisons per family and the "
-       "raw level the correction implies"),
-    *(_a(f"published_{n}", "significance", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-      for n in ("power", "findings", "comparison_families")),
+    _a(
+        "comparison_families",
+        "significance",
+        ("report",),
+        "parquet",
+        "audit",
+        "comparisons per family and the raw level the correction implies",
+    ),
+    *(
+        _a(f"published_{n}", "significance", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
+        for n in ("power", "findings", "comparison_families")
+    ),
     _a("headlines", "significance", (), "json", "published", "the headline figures, machine-readable"),
     # --- report
     _a("report", "report", (), "html", "published", "the reviewers' report (self-contained, no script)"),
-    *(_a(f"published_comments_{n}", "report", (), "csv", "published", f"comments {n} as published",
-         file=f"tables/comments_{n}.csv") for n in ("summary", "counts", "quotes")),
-    _a("cell_tables", "report", (), "csv", "published", "one CSV per report table (hidden cells blank)",
-       file="tables/*.csv"),
-    _a("workbook", "report", (), "xlsx", "published", "every published table, one sheet each",
-       file="tables/tables.xlsx"),
+    *(
+        _a(
+            f"published_comments_{n}",
+            "report",
+            (),
+            "csv",
+            "published",
+            f"comments {n} as published",
+            file=f"tables/comments_{n}.csv",
+        )
+        for n in ("summary", "counts", "quotes")
+    ),
+    _a(
+        "cell_tables",
+        "report",
+        (),
+        "csv",
+        "published",
+        "one CSV per report table (hidden cells blank)",
+        file="tables/*.csv",
+    ),
+    _a(
+        "workbook",
+        "report",
+        (),
+        "xlsx",
+        "published",
+        "every published table, one sheet each",
+        file="tables/tables.xlsx",
+    ),
 )
 REGISTRY: dict[str, Artefact] = {a.name: a for a in ARTEFACTS}
 assert len(REGISTRY) == len(ARTEFACTS), "artefact names must be unique"
@@ -163,6 +257,7 @@ def read(P: Params, name: str, year: int | None = None) -> pd.DataFrame:
 def write(P: Params, name: str, frame: pd.DataFrame) -> Path:
     """Write a registered *audit* table atomically (published tables go through :func:`publish`)."""
     from .report import write_table
+
     a = get(name)
     if a.area != "audit":
         raise ValueError(f"{name} is a {a.area} file; write only audit tables here")
@@ -172,6 +267,7 @@ def write(P: Params, name: str, frame: pd.DataFrame) -> Path:
 def publish(P: Params, name: str, frame: pd.DataFrame, cells: pd.DataFrame | None = None) -> Path:
     """Publish table ``name`` (``published_<name>``) through the gate (:func:`rmlib.report.publish_table`)."""
     from .report import publish_table
+
     a = get(f"published_{name}")
     written = publish_table(name, frame, P, P.path("output_dir"), cells=cells)
     assert written == path(P, a.name), f"{name}: published as {written}, registered as {a.filename}"

@@ -7,6 +7,7 @@ analysis and presentation layers define (the codebook, the report tables,
 the comment settings); the path checks, which everything may use, stay in
 :mod:`rmlib.safety`.
 """
+
 from __future__ import annotations
 
 from .params import Params
@@ -22,9 +23,11 @@ def check_inputs(params: Params) -> list[str]:
 
     root = repo_root()
     problems = []
-    checks = (("codebook", "codebook", load_codebook, CodebookError),
-              ("themes", "theme dictionary", load_theme_dictionary, CommentsConfigError),
-              ("redaction", "redaction lists", load_redaction_lists, CommentsConfigError))
+    checks = (
+        ("codebook", "codebook", load_codebook, CodebookError),
+        ("themes", "theme dictionary", load_theme_dictionary, CommentsConfigError),
+        ("redaction", "redaction lists", load_redaction_lists, CommentsConfigError),
+    )
     for name, what, loader, error in checks:
         path = params.path(name)
         shown = _shown(path, root)
@@ -43,6 +46,7 @@ def check_inputs(params: Params) -> list[str]:
 def table_requirements(codebook) -> list[str]:
     """Each report table declares its groups and attribute; the codebook must declare that attribute."""
     from .crosstab import RATED_DEPARTMENT, REPORT_TABLES
+
     problems = []
     for spec in REPORT_TABLES:
         if spec.attribute in ("all", RATED_DEPARTMENT):
@@ -50,7 +54,9 @@ def table_requirements(codebook) -> list[str]:
         for group in spec.groups:
             have = [c.attribute for c in codebook.attribute_columns(group)]
             if spec.attribute not in have:
-                problems.append(f"{codebook.path.name}: report table {spec.id} needs attribute {spec.attribute!r} "
-                                f"for {group}s, which the codebook does not declare (its {group} attributes: "
-                                f"{', '.join(have) or 'none'}); keep the attribute name when relabelling a column")
+                problems.append(
+                    f"{codebook.path.name}: report table {spec.id} needs attribute {spec.attribute!r} "
+                    f"for {group}s, which the codebook does not declare (its {group} attributes: "
+                    f"{', '.join(have) or 'none'}); keep the attribute name when relabelling a column"
+                )
     return problems

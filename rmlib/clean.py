@@ -21,6 +21,7 @@ Order of work for one year:
 
 Nothing is written here: :func:`write_processed` writes the result atomically.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,14 +38,32 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
-from .codebook import (DROPPED_KINDS, NO_CONTACT, Codebook, ColumnSpec, closest, infer_rating_template, load_codebook,
-                       normalise, suggest)
+from .codebook import (
+    DROPPED_KINDS,
+    NO_CONTACT,
+    Codebook,
+    ColumnSpec,
+    closest,
+    infer_rating_template,
+    load_codebook,
+    normalise,
+    suggest,
+)
 from .constants import QUESTIONS
-from .io import (MANIFEST, ExportReadError, column_letter, manifest_problems, read_manifest,
-                 sha256_file, staged_dir, write_csv, write_parquet)
-from .reshape import read_group
+from .io import (
+    MANIFEST,
+    ExportReadError,
+    column_letter,
+    manifest_problems,
+    read_manifest,
+    sha256_file,
+    staged_dir,
+    write_csv,
+    write_parquet,
+)
 from .params import Params
 from .paths import repo_root
+from .reshape import read_group
 
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem"]
 LOG_COLUMNS = ["file", "group", "raw_row", "decision", "reason", "detail", "respondent_id"]
@@ -96,8 +115,12 @@ class CleanResult:
     notes: list[str] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"respondents": self.respondents, "memberships": self.memberships,
-                "ratings": self.ratings, "comments": self.comments}
+        return {
+            "respondents": self.respondents,
+            "memberships": self.memberships,
+            "ratings": self.ratings,
+            "comments": self.comments,
+        }
 
     def summary(self) -> pd.DataFrame:
         """Rows in = kept + excluded, per group and reason (for the report's methodology section)."""
@@ -169,9 +192,16 @@ def _repeated_header_problems(raw, positions: dict[str, list[int]], fname: str) 
     for pos in positions.values():
         if len(pos) > 1:
             letters = " and ".join(column_letter(j) for j in pos)
-            problems.append(_problem(fname, raw.header_row, raw.headers[pos[0]], f"columns {letters}",
-                                     f"the same header appears in columns {letters}: which one holds the answers is "
-                                     "ambiguous; re-export the file from the survey tool"))
+            problems.append(
+                _problem(
+                    fname,
+                    raw.header_row,
+                    raw.headers[pos[0]],
+                    f"columns {letters}",
+                    f"the same header appears in columns {letters}: which one holds the answers is "
+                    "ambiguous; re-export the file from the survey tool",
+                )
+            )
     return problems
 
 
@@ -185,16 +215,24 @@ def _headerless_columns(raw, fname: str) -> tuple[list[dict], list[str]]:
         has_data = (cells.str.strip() != "").to_numpy()
         filled = raw.data.loc[has_data, "raw_row"].tolist()
         if filled:
-            problems.append(_problem(fname, filled[0], f"(column {column_letter(j)})", cells[has_data].iloc[0][:60],
-                                     f"column {column_letter(j)} has no header but holds data in {len(filled)} row(s) "
-                                     f"(rows {', '.join(map(str, filled[:5]))}{', ...' if len(filled) > 5 else ''})"))
+            problems.append(
+                _problem(
+                    fname,
+                    filled[0],
+                    f"(column {column_letter(j)})",
+                    cells[has_data].iloc[0][:60],
+                    f"column {column_letter(j)} has no header but holds data in {len(filled)} row(s) "
+                    f"(rows {', '.join(map(str, filled[:5]))}{', ...' if len(filled) > 5 else ''})",
+                )
+            )
         else:
             notes.append(f"column {column_letter(j)} has no header and no data; ignored")
     return problems, notes
 
 
-def _template_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
-                       unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+def _template_problems(
+    raw, codebook: Codebook, group: str, fname: str, missing: list[str], unknown: list[str]
+) -> tuple[list[dict], list[str], list[str]]:
     """Rating headers built another way (e.g. '{department}: {question}'): one problem for them all.
 
     Returns (problems, missing, unknown) with the rating headers so explained taken out.
@@ -206,15 +244,21 @@ def _template_problems(raw, codebook: Codebook, group: str, fname: str, missing:
     if not (inferred and len(inferred[1]) >= 2 and inferred[0] != template and rating_missing):
         return [], missing, unknown
     cols = list(inferred[1])
-    problem = _problem(fname, raw.header_row, cols[0], inferred[0],
-                       f"the rating headers are built differently in the export ({len(cols)} columns such "
-                       f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
-                       f"rating_header.{group}: {inferred[0]!r} in {cb_name}")
+    problem = _problem(
+        fname,
+        raw.header_row,
+        cols[0],
+        inferred[0],
+        f"the rating headers are built differently in the export ({len(cols)} columns such "
+        f"as this one read as {inferred[0]!r}); {cb_name} builds them as {template!r}: set "
+        f"rating_header.{group}: {inferred[0]!r} in {cb_name}",
+    )
     return [problem], [m for m in missing if m not in rating_missing], [u for u in unknown if u not in inferred[1]]
 
 
-def _reworded_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
-                       unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+def _reworded_problems(
+    raw, codebook: Codebook, group: str, fname: str, missing: list[str], unknown: list[str]
+) -> tuple[list[dict], list[str], list[str]]:
     """A question worded differently this year: one problem for its whole block of rating columns.
 
     Returns (problems, missing, unknown) with the block's headers taken out.
@@ -222,19 +266,30 @@ def _reworded_problems(raw, codebook: Codebook, group: str, fname: str, missing:
     problems = []
     letter = {h: column_letter(j) for j, h in reversed(list(enumerate(raw.headers)))}
     for q, text, cols, gone in _reworded_questions(codebook, group, missing, unknown):
-        span = (f"column {letter[cols[0]]}" if len(cols) == 1
-                else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}")
-        problems.append(_problem(fname, raw.header_row, cols[0], text,
-                                 f"question '{q}' is worded differently in the export ({span}); {codebook.path.name} "
-                                 f"has {codebook.questions[q]!r}: if it is the same question, set questions.{q} to the "
-                                 "export's wording"))
+        span = (
+            f"column {letter[cols[0]]}"
+            if len(cols) == 1
+            else f"{len(cols)} rating columns, {letter[cols[0]]} to {letter[cols[-1]]}"
+        )
+        problems.append(
+            _problem(
+                fname,
+                raw.header_row,
+                cols[0],
+                text,
+                f"question '{q}' is worded differently in the export ({span}); {codebook.path.name} "
+                f"has {codebook.questions[q]!r}: if it is the same question, set questions.{q} to the "
+                "export's wording",
+            )
+        )
         missing = [m for m in missing if m not in gone]
         unknown = [u for u in unknown if u not in cols]
     return problems, missing, unknown
 
 
-def _renamed_department_problems(raw, codebook: Codebook, group: str, fname: str, missing: list[str],
-                                 unknown: list[str]) -> tuple[list[dict], list[str], list[str]]:
+def _renamed_department_problems(
+    raw, codebook: Codebook, group: str, fname: str, missing: list[str], unknown: list[str]
+) -> tuple[list[dict], list[str], list[str]]:
     """A department renamed (rating headers with a known question and an unknown department): one problem for all.
 
     The fix named maps the new label to the id of the closest old label.
@@ -251,22 +306,37 @@ def _renamed_department_problems(raw, codebook: Codebook, group: str, fname: str
     for dep, cols in by_dep.items():
         old = suggest(dep, list(codebook.departments), n=1)
         old_label = (closest(dep, list(codebook.departments), n=1) or [""])[0]
-        gone = [m for m in missing if old_label and (parsed := codebook.parse_rating_header(group, m))
-                and normalise(parsed[1]) == normalise(old_label)]
-        which = (f"the rating header of question '{cols[0][1]}'" if len(cols) == 1 else f"{len(cols)} rating columns")
-        fix = (f"if it is {old_label!r} renamed, map the new label to the same id: add {dep!r}: "
-               f"{codebook.departments[old_label]} under departments: in {cb_name} (and remove {old_label!r})"
-               if old_label else f"map the new label to its department id under departments: in {cb_name}")
-        problems.append(_problem(fname, raw.header_row, cols[0][0], dep,
-                                 "unknown department" + (f"; {old}" if old else "")
-                                 + f" (in {which}): {fix}"))
+        gone = [
+            m
+            for m in missing
+            if old_label
+            and (parsed := codebook.parse_rating_header(group, m))
+            and normalise(parsed[1]) == normalise(old_label)
+        ]
+        which = f"the rating header of question '{cols[0][1]}'" if len(cols) == 1 else f"{len(cols)} rating columns"
+        fix = (
+            f"if it is {old_label!r} renamed, map the new label to the same id: add {dep!r}: "
+            f"{codebook.departments[old_label]} under departments: in {cb_name} (and remove {old_label!r})"
+            if old_label
+            else f"map the new label to its department id under departments: in {cb_name}"
+        )
+        problems.append(
+            _problem(
+                fname,
+                raw.header_row,
+                cols[0][0],
+                dep,
+                "unknown department" + (f"; {old}" if old else "") + f" (in {which}): {fix}",
+            )
+        )
         missing = [m for m in missing if m not in gone]
         unknown = [u for u in unknown if u not in {h for h, _ in cols}]
     return problems, missing, unknown
 
 
-def _typo_problems(codebook: Codebook, group: str, fname: str, row, missing: list[str], unknown: list[str],
-                   expected: list[str]) -> list[dict]:
+def _typo_problems(
+    codebook: Codebook, group: str, fname: str, row, missing: list[str], unknown: list[str], expected: list[str]
+) -> list[dict]:
     """What is left: a header with a typo or new wording is reported once, at the export's column, naming the
     codebook's; other missing headers say what is lost, other unknown ones how to add them."""
     cb_name = codebook.path.name
@@ -284,15 +354,31 @@ def _typo_problems(codebook: Codebook, group: str, fname: str, row, missing: lis
     for h in unknown:
         if h in paired:
             e = paired[h]
-            problems.append(_problem(fname, row, h, "",
-                                     f"unknown column; did you mean {e!r}? ({cb_name} expects {e!r}, which the file "
-                                     f"does not have: if it is the same column, change its header in {cb_name} to "
-                                     "the export's wording)"))
+            problems.append(
+                _problem(
+                    fname,
+                    row,
+                    h,
+                    "",
+                    f"unknown column; did you mean {e!r}? ({cb_name} expects {e!r}, which the file "
+                    f"does not have: if it is the same column, change its header in {cb_name} to "
+                    "the export's wording)",
+                )
+            )
             continue
         hint = suggest(h, expected, n=1)
-        problems.append(_problem(fname, row, h, "", "unknown column" + (f"; {hint}" if hint else "")
-                                 + f" (not in {cb_name}: if it is new, add it to columns.{group}; "
-                                   "kind: ignore if it is not needed)"))
+        problems.append(
+            _problem(
+                fname,
+                row,
+                h,
+                "",
+                "unknown column"
+                + (f"; {hint}" if hint else "")
+                + f" (not in {cb_name}: if it is new, add it to columns.{group}; "
+                "kind: ignore if it is not needed)",
+            )
+        )
     return problems
 
 
@@ -309,12 +395,13 @@ _OPTIONAL = {
 def _missing_text(spec: ColumnSpec | None, group: str, cb_name: str) -> str:
     """The problem text of a codebook column the export lacks: optional columns are said to be optional."""
     if spec is not None and spec.kind in _OPTIONAL:
-        return (f"missing column ({cb_name} expects this header; the file does not have it). It is optional "
-                f"(kind: {spec.kind}): if the export no longer has it, delete its entry from columns.{group} in "
-                f"{cb_name}; {_OPTIONAL[spec.kind]}")
+        return (
+            f"missing column ({cb_name} expects this header; the file does not have it). It is optional "
+            f"(kind: {spec.kind}): if the export no longer has it, delete its entry from columns.{group} in "
+            f"{cb_name}; {_OPTIONAL[spec.kind]}"
+        )
     what = "rating column" if spec is None else f"column of kind {spec.kind}"
-    return (f"missing column ({cb_name} expects this header; the file does not have it): a {what} the "
-            "analysis needs")
+    return f"missing column ({cb_name} expects this header; the file does not have it): a {what} the analysis needs"
 
 
 def _collapse_repeats(cell_problems: list[dict], rating_headers: set[str]) -> list[dict]:
@@ -330,14 +417,17 @@ def _collapse_repeats(cell_problems: list[dict], rating_headers: set[str]) -> li
         where = "(ratings)" if p["column"] in rating_headers else p["column"]
         groups.setdefault((where, p["value"], p["problem"]), []).append(p)
     out = []
-    for (where, _, _), ps in groups.items():
+    for ps in groups.values():
         first = dict(ps[0])
         if len(ps) > 1:
             rows = sorted({int(p["row"]) for p in ps if p["row"] != ""})
             cols = list(dict.fromkeys(p["column"] for p in ps))
             shown = ", ".join(map(str, rows[:8])) + (", ..." if len(rows) > 8 else "")
-            first["problem"] += (f" [the same value in {len(ps)} cells: rows {shown}"
-                                 + (f"; {len(cols)} columns" if len(cols) > 1 else "") + "]")
+            first["problem"] += (
+                f" [the same value in {len(ps)} cells: rows {shown}"
+                + (f"; {len(cols)} columns" if len(cols) > 1 else "")
+                + "]"
+            )
         out.append(first)
     return out
 
@@ -346,14 +436,24 @@ def _key_warnings(codebook: Codebook, group: str) -> list[str]:
     """Warnings (not problems) when no column identifies a respondent: duplicate submissions go unnoticed."""
     if codebook.column(group, "key") is not None:
         return []
-    email = next((c for c in codebook.columns[group] if c.kind in ("ignore", "personal")
-                  and any(w in normalise(c.header) for w in ("email", "e-mail"))), None)
+    email = next(
+        (
+            c
+            for c in codebook.columns[group]
+            if c.kind in ("ignore", "personal") and any(w in normalise(c.header) for w in ("email", "e-mail"))
+        ),
+        None,
+    )
     if email is not None:
-        return [f"warning: {email.header!r} is kind: {email.kind} and no column is kind: key, so duplicate "
-                f"submissions can no longer be found; make it kind: key in {codebook.path.name} (it is still "
-                "dropped at read: only an opaque number is kept to compare rows)"]
-    return [f"warning: no column is kind: key in columns.{group} of {codebook.path.name}: duplicate submissions "
-            "cannot be found"]
+        return [
+            f"warning: {email.header!r} is kind: {email.kind} and no column is kind: key, so duplicate "
+            f"submissions can no longer be found; make it kind: key in {codebook.path.name} (it is still "
+            "dropped at read: only an opaque number is kept to compare rows)"
+        ]
+    return [
+        f"warning: no column is kind: key in columns.{group} of {codebook.path.name}: duplicate submissions "
+        "cannot be found"
+    ]
 
 
 def _reworded_questions(codebook: Codebook, group: str, missing: list[str], unknown: list[str]):
@@ -377,7 +477,7 @@ def _reworded_questions(codebook: Codebook, group: str, missing: list[str], unkn
         for d in deps:
             before, _, after = normalise(template.format(question="\x01", department=d)).partition("\x01")
             if folded.startswith(before) and folded.endswith(after) and len(folded) > len(before) + len(after):
-                text = _squash_text(h)[len(before): len(_squash_text(h)) - len(after)].strip()
+                text = _squash_text(h)[len(before) : len(_squash_text(h)) - len(after)].strip()
                 texts.setdefault(text, []).append(h)
                 break
     out = []
@@ -393,6 +493,7 @@ def _reworded_questions(codebook: Codebook, group: str, missing: list[str], unkn
 
 def _squash_text(text: str) -> str:
     from .codebook import _squash
+
     return _squash(text)
 
 
@@ -446,12 +547,14 @@ def build_schema(codebook: Codebook, group: str) -> pa.DataFrameSchema:
             def ok(s: pd.Series, spec=spec, lookup=lookup) -> pd.Series:
                 verdict = {u: all(p in lookup for p in _split(u, spec, sep)) for u in pd.unique(s)}
                 return s.map(verdict).astype(bool)
+
             checks = [pa.Check(ok, error="attribute")]
         cols[spec.header] = pa.Column(None, checks=checks, nullable=False)
     allowed_scores = set(codebook.score_labels) | {""}
     for r in codebook.rating_columns(group):
-        cols[r.header] = pa.Column(None, checks=[pa.Check(lambda s, a=allowed_scores: s.isin(a), error="score")],
-                                   nullable=False)
+        cols[r.header] = pa.Column(
+            None, checks=[pa.Check(lambda s, a=allowed_scores: s.isin(a), error="score")], nullable=False
+        )
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
 
 
@@ -463,7 +566,7 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
     value = "" if value is None else str(value)
     check = str(case["check"])
     spec = next((c for c in codebook.columns[group] if c.header == col), None)
-    if spec is not None and spec.kind in ("personal", "key", "comment"):   # never quoted, whatever it holds
+    if spec is not None and spec.kind in ("personal", "key", "comment"):  # never quoted, whatever it holds
         value = f"(not shown: a {spec.kind} column)"
     cb_name = codebook.path.name
     if check == "score":
@@ -471,11 +574,19 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
         hint = suggest(value, labels, n=1)
         near = closest(value, labels, n=1, cutoff=0.85)  # a typo of a known label: the same code
         digits = re.findall(r"(?<![\d.])[0-4](?![\d.])", value)  # 'Good (4)': the score it names, if just one
-        code = (codebook.score_of(near[0]) if near else
-                (NO_CONTACT if digits[0] == "0" else int(digits[0])) if len(digits) == 1 else "<1-4 or no_contact>")
-        text = ("not a valid answer" + (f"; {hint}" if hint else "")
-                + f" (valid: {', '.join(labels)}, or blank for not answered); if the export uses this label, "
-                  f"add {value.strip()!r}: {code} under score_labels: in {cb_name}")
+        code = (
+            codebook.score_of(near[0])
+            if near
+            else (NO_CONTACT if digits[0] == "0" else int(digits[0]))
+            if len(digits) == 1
+            else "<1-4 or no_contact>"
+        )
+        text = (
+            "not a valid answer"
+            + (f"; {hint}" if hint else "")
+            + f" (valid: {', '.join(labels)}, or blank for not answered); if the export uses this label, "
+            f"add {value.strip()!r}: {code} under score_labels: in {cb_name}"
+        )
     elif check == "attribute" and spec is not None:
         sep = codebook.multi_select_separator
         bad = [p for p in _split(value, spec, sep) if spec.category_of(p) is None]
@@ -483,18 +594,24 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
         named = ", ".join(f"{p!r}" + (f" ({h})" if h else "") for p, h in zip(bad, hints))
         if not spec.multi and sep.strip() in value:
             named = "(several chosen, but this question allows one answer only)"
-        text = (f"unknown {spec.attribute} option {named}; options: {', '.join(spec.categories)}"
-                + (f", separated by '{sep}'" if spec.multi else ""))
+        text = f"unknown {spec.attribute} option {named}; options: {', '.join(spec.categories)}" + (
+            f", separated by '{sep}'" if spec.multi else ""
+        )
         if bad and (spec.multi or sep.strip() not in value):
             near = closest(bad[0], list(spec.categories), n=1, cutoff=0.85)
             cat = spec.categories[near[0]] if near else "<category>"
-            text += (f"; if the export uses this label, add {bad[0]!r}: {cat!r} under categories: of {col!r} "
-                     f"(columns.{group}) in {cb_name}")
+            text += (
+                f"; if the export uses this label, add {bad[0]!r}: {cat!r} under categories: of {col!r} "
+                f"(columns.{group}) in {cb_name}"
+            )
     elif check == "status":
         labels = codebook.status_label_list
         hint = suggest(value, labels, n=1)
-        text = (("blank status" if not value.strip() else "unknown status") + (f"; {hint}" if hint else "")
-                + f" (valid: {', '.join(labels)})")
+        text = (
+            ("blank status" if not value.strip() else "unknown status")
+            + (f"; {hint}" if hint else "")
+            + f" (valid: {', '.join(labels)})"
+        )
         if value.strip():
             near = closest(value, labels, n=1, cutoff=0.85)
             code = codebook.status_labels[normalise(near[0])] if near else "complete, partial or test"
@@ -502,8 +619,9 @@ def _problem_from_failure(case: dict, raw: pd.DataFrame, codebook: Codebook, gro
     elif check == "timestamp":
         fmt = codebook.timestamp_format
         example = dt.datetime(codebook.year, 11, 28, 13, 49, 5).strftime(fmt)
-        text = ("blank date-time" if not value.strip() else "not a date-time") + \
-            f" in the codebook's format {fmt} (e.g. {example})"
+        text = (
+            "blank date-time" if not value.strip() else "not a date-time"
+        ) + f" in the codebook's format {fmt} (e.g. {example})"
     elif check == "blank_id":
         text = "blank response id"
     else:  # a schema-level failure: never dropped silently
@@ -565,9 +683,16 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
     problems: list[dict] = []
     cb_shown = _shown_path(codebook.path)
     if codebook.year != params.year:
-        problems.append(_problem(cb_shown, "", "year", codebook.year,
-                                 f"the codebook is for {codebook.year} but the parameters say year {params.year}: "
-                                 "point 'codebook' in the parameter file at this year's codebook"))
+        problems.append(
+            _problem(
+                cb_shown,
+                "",
+                "year",
+                codebook.year,
+                f"the codebook is for {codebook.year} but the parameters say year {params.year}: "
+                "point 'codebook' in the parameter file at this year's codebook",
+            )
+        )
     raw_dir = params.path("raw_dir")
     raw_shown = _shown_path(raw_dir)
     names = [spec.file for spec in codebook.files.values()]
@@ -577,8 +702,11 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
     for name, msg in manifest_problems(raw_dir, names):
         problems.append(_problem(f"{raw_shown}/{name}", "", "", "", msg))
     manifest = read_manifest(raw_dir)
-    present = sorted(p.name for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST
-                     and p.name != "README.md")
+    present = sorted(
+        p.name
+        for p in raw_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and p.name != "README.md"
+    )
     year_notes = [f"{raw_shown}/{n}: not named in {codebook.path.name}; not read" for n in present if n not in names]
     out: list[_Validated] = []
     for group, spec in codebook.files.items():
@@ -586,14 +714,24 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
         fname = f"{raw_shown}/{spec.file}"
         if not path.is_file():
             hint = suggest(spec.file, [n for n in present if n not in names], n=1)
-            problems.append(_problem(fname, "", "", "", f"file not found: {codebook.path.name} (files.{group}.file) names it"
-                                     + (f"; {hint}" if hint else f"; the folder holds {present}")))
+            problems.append(
+                _problem(
+                    fname,
+                    "",
+                    "",
+                    "",
+                    f"file not found: {codebook.path.name} (files.{group}.file) names it"
+                    + (f"; {hint}" if hint else f"; the folder holds {present}"),
+                )
+            )
             continue
         try:
             raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.reshape)
         except ExportReadError as exc:
             for p in exc.problems:
-                problems.append(_problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"]))
+                problems.append(
+                    _problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"])
+                )
             continue
         if spec.file in manifest and manifest[spec.file] != raw.sha256 and sha256_file(path) == manifest[spec.file]:
             problems.append(_problem(fname, "", "", "", "the file changed while it was being read; run again"))
@@ -612,8 +750,10 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
         try:
             schema.validate(checked, lazy=True)
         except SchemaErrors as exc:
-            cell_problems = [_problem_from_failure(case, frame, codebook, group, fname)
-                             for case in exc.failure_cases.to_dict("records")]
+            cell_problems = [
+                _problem_from_failure(case, frame, codebook, group, fname)
+                for case in exc.failure_cases.to_dict("records")
+            ]
             problems += _collapse_repeats(cell_problems, {r.header for r in codebook.rating_columns(group)})
         id_col = codebook.column(group, "id").header
         if id_col in frame.columns:
@@ -621,12 +761,28 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
             for rid, rows in frame[dup].groupby(id_col, sort=False)["raw_row"]:
                 rows = rows.tolist()
                 for r in rows:
-                    problems.append(_problem(fname, int(r), id_col, rid,
-                                             f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
-                                             "the export repeats a response; re-export it"))
+                    problems.append(
+                        _problem(
+                            fname,
+                            int(r),
+                            id_col,
+                            rid,
+                            f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
+                            "the export repeats a response; re-export it",
+                        )
+                    )
         notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes + _key_warnings(codebook, group)]
-        out.append(_Validated(group=group, fname=fname, raw=frame, notes=notes, blank_rows=list(raw.blank_rows),
-                              path=path, sha256=raw.sha256))
+        out.append(
+            _Validated(
+                group=group,
+                fname=fname,
+                raw=frame,
+                notes=notes,
+                blank_rows=list(raw.blank_rows),
+                path=path,
+                sha256=raw.sha256,
+            )
+        )
     if out:
         out[0].notes[:0] = year_notes
     return out, _problem_table(problems)
@@ -652,7 +808,9 @@ def _code_ratings(frame: pd.DataFrame, codebook: Codebook, group: str) -> tuple[
     cells, uniq = pd.factorize(raw, use_na_sentinel=False)
     codes = _norm_series(pd.Series(uniq, dtype=object)).map(lambda v: codebook.score_labels.get(v) if v else None)
     nc = (codes == NO_CONTACT).to_numpy(dtype=bool)[cells].reshape(shape)
-    scores = pd.to_numeric(codes.where(codes != NO_CONTACT), errors="coerce").to_numpy(dtype=float)[cells].reshape(shape)
+    scores = (
+        pd.to_numeric(codes.where(codes != NO_CONTACT), errors="coerce").to_numpy(dtype=float)[cells].reshape(shape)
+    )
     return scores, nc, specs
 
 
@@ -687,7 +845,9 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
             outside |= day > end
         m = outside & (reason == "")
         reason[m] = "outside_fieldwork"
-        detail[m] = "submitted " + ts[m].dt.strftime("%Y-%m-%d %H:%M") + f"; fieldwork {start or '...'} to {end or '...'}"
+        detail[m] = (
+            "submitted " + ts[m].dt.strftime("%Y-%m-%d %H:%M") + f"; fieldwork {start or '...'} to {end or '...'}"
+        )
     answered = (~np.isnan(scores)).sum(axis=1)
     m = (answered == 0) & (reason == "")
     reason[m] = "no_scored_answer"
@@ -695,16 +855,26 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
     # duplicates: same respondent key among rows still in; keep the latest complete one
     live = (reason == "") & (key >= 0)
     if live.any():
-        cand = pd.DataFrame({"key": key[live], "ts": ts[live], "complete": (status[live] == "complete"),
-                             "raw_row": frame.loc[live, "raw_row"]})
+        cand = pd.DataFrame(
+            {
+                "key": key[live],
+                "ts": ts[live],
+                "complete": (status[live] == "complete"),
+                "raw_row": frame.loc[live, "raw_row"],
+            }
+        )
         cand = cand.sort_values(["key", "complete", "ts", "raw_row"])
         keep_idx = cand.groupby("key").tail(1).index
         superseded = cand.index.difference(keep_idx)
         kept_row = cand.loc[keep_idx].set_index("key")["raw_row"]
         reason[superseded] = "duplicate_superseded"
-        detail[superseded] = ("superseded by raw row " + cand.loc[superseded, "key"].map(kept_row).astype(str)
-                              + " (same respondent; " + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
-                              + ")")
+        detail[superseded] = (
+            "superseded by raw row "
+            + cand.loc[superseded, "key"].map(kept_row).astype(str)
+            + " (same respondent; "
+            + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
+            + ")"
+        )
         counts = cand.groupby("key").size()
         kept_keys = cand.loc[keep_idx, "key"]
         multi = keep_idx[(kept_keys.map(counts) > 1).to_numpy()]
@@ -714,17 +884,36 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         for i in multi:
             k = cand.at[i, "key"]
             others = rows_of[k].drop(index=i)
-            detail[i] = (f"latest complete of {counts[k]} submissions by the same respondent "
-                         f"(superseded rows: {', '.join(str(int(r)) for r in sorted(others))})")
+            detail[i] = (
+                f"latest complete of {counts[k]} submissions by the same respondent "
+                f"(superseded rows: {', '.join(str(int(r)) for r in sorted(others))})"
+            )
     keep = (reason == "").to_numpy()
     partial = keep & (status == "partial").to_numpy()
     detail[partial & (detail == "").to_numpy()] = "partial response: answered items kept"
-    log = pd.DataFrame({"file": v.fname, "group": group, "raw_row": frame["raw_row"].to_numpy(dtype="int64"),
-                        "decision": np.where(keep, "kept", "excluded"), "reason": reason.to_numpy(dtype=object),
-                        "detail": detail.to_numpy(dtype=object), "respondent_id": ""})
+    log = pd.DataFrame(
+        {
+            "file": v.fname,
+            "group": group,
+            "raw_row": frame["raw_row"].to_numpy(dtype="int64"),
+            "decision": np.where(keep, "kept", "excluded"),
+            "reason": reason.to_numpy(dtype=object),
+            "detail": detail.to_numpy(dtype=object),
+            "respondent_id": "",
+        }
+    )
     if v.blank_rows:
-        blank = pd.DataFrame({"file": v.fname, "group": group, "raw_row": np.asarray(v.blank_rows, dtype="int64"),
-                              "decision": "excluded", "reason": "blank_row", "detail": "", "respondent_id": ""})
+        blank = pd.DataFrame(
+            {
+                "file": v.fname,
+                "group": group,
+                "raw_row": np.asarray(v.blank_rows, dtype="int64"),
+                "decision": "excluded",
+                "reason": "blank_row",
+                "detail": "",
+                "respondent_id": "",
+            }
+        )
         log = pd.concat([log, blank], ignore_index=True)
     return {"frame": frame[keep], "ts": ts[keep], "scores": scores[keep], "nc": nc[keep], "specs": specs, "log": log}
 
@@ -737,8 +926,9 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
     width = max(3, len(str(len(frame))))
     ids = np.empty(len(frame), dtype=object)
     ids[order] = [f"{prefix}{k + 1:0{width}d}" for k in range(len(frame))]
-    respondents = pd.DataFrame({"respondent_id": ids, "year": year, "group": group,
-                                "submitted_at": pd.to_datetime(ts.to_numpy())})
+    respondents = pd.DataFrame(
+        {"respondent_id": ids, "year": year, "group": group, "submitted_at": pd.to_datetime(ts.to_numpy())}
+    )
     respondents = respondents.iloc[order].reset_index(drop=True)
     mem_ids, mem_attr, mem_cat = [], [], []
     sep = codebook.multi_select_separator
@@ -758,8 +948,13 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
                 mem_attr.append(np.full(len(who), spec.attribute, dtype=object))
                 mem_cat.append(np.full(len(who), cat, dtype=object))
     if mem_ids:
-        memberships = pd.DataFrame({"respondent_id": np.concatenate(mem_ids), "attribute": np.concatenate(mem_attr),
-                                    "category": np.concatenate(mem_cat)})
+        memberships = pd.DataFrame(
+            {
+                "respondent_id": np.concatenate(mem_ids),
+                "attribute": np.concatenate(mem_attr),
+                "category": np.concatenate(mem_cat),
+            }
+        )
     else:
         memberships = pd.DataFrame([], columns=["respondent_id", "attribute", "category"])
     memberships = memberships.drop_duplicates()
@@ -773,20 +968,26 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
     # categories shared by every group (so the groups' tables concatenate as categoricals);
     # _finalise drops the ones with no rows
     all_groups = sorted(codebook.files)
-    dep_dtype = pd.CategoricalDtype(sorted({r.department for g in all_groups for r in codebook.rating_columns(g)}
-                                           | set(deps)))
+    dep_dtype = pd.CategoricalDtype(
+        sorted({r.department for g in all_groups for r in codebook.rating_columns(g)} | set(deps))
+    )
     rid = pd.Series(pd.array(ids[rows], dtype="str")).take(np.repeat(np.arange(nr), nc_cols)).reset_index(drop=True)
-    ratings = pd.DataFrame({
-        "respondent_id": rid,
-        "group": pd.Categorical.from_codes(np.full(nr * nc_cols, all_groups.index(group), dtype=np.int8),
-                                           categories=all_groups),
-        "question": pd.Categorical.from_codes(np.tile([questions.categories.get_loc(s.question) for s in specs], nr),
-                                              dtype=questions),
-        "department": pd.Categorical.from_codes(np.tile([dep_dtype.categories.get_loc(d) for d in deps], nr),
-                                                dtype=dep_dtype),
-        "score": kept["scores"][rows].reshape(-1),
-        "no_contact": kept["nc"][rows].reshape(-1),
-    })
+    ratings = pd.DataFrame(
+        {
+            "respondent_id": rid,
+            "group": pd.Categorical.from_codes(
+                np.full(nr * nc_cols, all_groups.index(group), dtype=np.int8), categories=all_groups
+            ),
+            "question": pd.Categorical.from_codes(
+                np.tile([questions.categories.get_loc(s.question) for s in specs], nr), dtype=questions
+            ),
+            "department": pd.Categorical.from_codes(
+                np.tile([dep_dtype.categories.get_loc(d) for d in deps], nr), dtype=dep_dtype
+            ),
+            "score": kept["scores"][rows].reshape(-1),
+            "no_contact": kept["nc"][rows].reshape(-1),
+        }
+    )
     com = []
     for spec in codebook.columns[group]:
         if spec.kind == "comment" and spec.header in frame:
@@ -795,8 +996,13 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
                     com.append((rid, group, spec.field or "comment", str(text).strip()))
     comments = pd.DataFrame(com, columns=["respondent_id", "group", "field", "text"])
     row_to_id = dict(zip(frame["raw_row"].to_numpy(dtype="int64").tolist(), ids.tolist()))
-    return {"respondents": respondents, "memberships": memberships, "ratings": ratings, "comments": comments,
-            "_row_to_id": row_to_id}
+    return {
+        "respondents": respondents,
+        "memberships": memberships,
+        "ratings": ratings,
+        "comments": comments,
+        "_row_to_id": row_to_id,
+    }
 
 
 def _sorted_by_group_and_id(r: pd.DataFrame) -> bool:
@@ -809,6 +1015,7 @@ def _sorted_by_group_and_id(r: pd.DataFrame) -> bool:
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
+
         ids = pa.array(rid)
     except (ImportError, TypeError, ValueError):
         return False
@@ -838,7 +1045,9 @@ def _finalise(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     r["score"] = r["score"].astype(float)
     r["no_contact"] = r["no_contact"].astype(bool)
     tables["ratings"] = r
-    tables["memberships"] = tables["memberships"].sort_values(["respondent_id", "attribute", "category"]).reset_index(drop=True)
+    tables["memberships"] = (
+        tables["memberships"].sort_values(["respondent_id", "attribute", "category"]).reset_index(drop=True)
+    )
     tables["comments"] = tables["comments"].sort_values(["group", "respondent_id", "field"]).reset_index(drop=True)
     resp = tables["respondents"].sort_values(["group", "respondent_id"]).reset_index(drop=True)
     resp["year"] = resp["year"].astype("int64")
@@ -879,14 +1088,17 @@ def clean_year(params: Params, codebook: Codebook | None = None) -> CleanResult:
         for k, t in tidy.items():
             parts[k].append((v.group, t))
     # groups in sorted order, so that the ratings usually arrive sorted and _finalise need not sort them
-    tables = _finalise({k: pd.concat([t for _, t in sorted(v, key=lambda gt: gt[0])], ignore_index=True)
-                        for k, v in parts.items()})
+    tables = _finalise(
+        {k: pd.concat([t for _, t in sorted(v, key=lambda gt: gt[0])], ignore_index=True) for k, v in parts.items()}
+    )
     log = pd.concat(logs, ignore_index=True)[LOG_COLUMNS]
     # the raw files must be exactly as they were when we read them
     after = []
     for v in validated:
         if v.path is not None and sha256_file(v.path) != v.sha256:
-            after.append(_problem(v.fname, "", "", "", "the raw file changed while it was being cleaned; nothing was written"))
+            after.append(
+                _problem(v.fname, "", "", "", "the raw file changed while it was being cleaned; nothing was written")
+            )
     for name, msg in manifest_problems(params.path("raw_dir"), [s.file for s in codebook.files.values()]):
         after.append(_problem(f"{_shown_path(params.path('raw_dir'))}/{name}", "", "", "", msg))
     if after:

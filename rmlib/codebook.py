@@ -33,6 +33,7 @@ What a codebook declares (see ``params/codebooks/2018.yaml``):
   mapping with ``preset:`` and the settings that differ - see
   :mod:`rmlib.layouts` and ``docs/codebook.md``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,14 @@ from .yamlsafe import UnsafeYAML, load_yaml
 NO_CONTACT = "no_contact"
 COLUMN_KINDS = ("id", "timestamp", "status", "finished", "key", "personal", "ignore", "attribute", "comment")
 #: a ``kind: finished`` column (Qualtrics' Finished) without categories: label -> complete / partial
-FINISHED_LABELS = {"True": "complete", "False": "partial", "1": "complete", "0": "partial",
-                   "Yes": "complete", "No": "partial"}
+FINISHED_LABELS = {
+    "True": "complete",
+    "False": "partial",
+    "1": "complete",
+    "0": "partial",
+    "Yes": "complete",
+    "No": "partial",
+}
 #: kinds whose cells never leave :func:`rmlib.clean.read_and_validate`
 DROPPED_KINDS = ("key", "personal", "ignore")
 STATUS_CODES = ("complete", "partial", "test")
@@ -104,8 +111,9 @@ def _common_prefix(texts: list[str]) -> str:
     return out
 
 
-def infer_rating_template(headers: list[str], questions: dict[str, str],
-                          with_department: bool) -> tuple[str, dict[str, tuple[str, str]]] | None:
+def infer_rating_template(
+    headers: list[str], questions: dict[str, str], with_department: bool
+) -> tuple[str, dict[str, tuple[str, str]]] | None:
     """How rating headers are built, read off the headers that contain a question's text.
 
     Returns (template, {header: (question id, department text)}) or None when
@@ -126,11 +134,14 @@ def infer_rating_template(headers: list[str], questions: dict[str, str],
         f = sq.casefold()
         if len(f) != len(sq):
             continue
-        hit = max(((f.find(normalise(t)), q, normalise(t)) for q, t in questions.items() if normalise(t) in f),
-                  key=lambda x: len(x[2]), default=None)
+        hit = max(
+            ((f.find(normalise(t)), q, normalise(t)) for q, t in questions.items() if normalise(t) in f),
+            key=lambda x: len(x[2]),
+            default=None,
+        )
         if hit:
             k, q, nt = hit
-            found.append((h, q, sq[:k], sq[k + len(nt):]))
+            found.append((h, q, sq[:k], sq[k + len(nt) :]))
     if not found:
         return None
     befores = [b for _, _, b, _ in found]
@@ -143,12 +154,12 @@ def infer_rating_template(headers: list[str], questions: dict[str, str],
         sep = _common_prefix([b[::-1] for b in befores])[::-1]
         sep = re.sub(r"^\w+", "", sep)
         pre = re.sub(r"\w+$", "", _common_prefix(befores))
-        parts = {h: (q, b[len(pre): len(b) - len(sep)].strip()) for h, q, b, _ in found}
+        parts = {h: (q, b[len(pre) : len(b) - len(sep)].strip()) for h, q, b, _ in found}
         return pre + "{department}" + sep + "{question}" + afters[0], parts
     if len(set(befores)) == 1 and len(set(afters)) > 1:  # '<before>{question}<sep>{department}'
         sep = re.sub(r"\w+$", "", _common_prefix(afters))
         post = re.sub(r"^\w+", "", _common_prefix([a[::-1] for a in afters])[::-1])
-        parts = {h: (q, a[len(sep): len(a) - len(post)].strip()) for h, q, _, a in found}
+        parts = {h: (q, a[len(sep) : len(a) - len(post)].strip()) for h, q, _, a in found}
         return befores[0] + "{question}" + sep + "{department}" + post, parts
     return None
 
@@ -177,7 +188,9 @@ class ColumnSpec:
     multi: bool = False
     categories: dict[str, str] = field(default_factory=dict)  # raw label -> category
     field: str | None = None  # comment field name
-    codes: dict[str, str] = dataclasses.field(default_factory=dict)  # numeric code -> answer label (read before matching)
+    codes: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # numeric code -> answer label (read before matching)
 
     def category_of(self, label: str) -> str | None:
         """Category of one answer label (one option of a multi-select cell); None if unknown."""
@@ -290,10 +303,16 @@ class Codebook:
         squashed = _squash(header)
         folded = squashed.casefold()
         for q in QUESTIONS:
-            before, _, after = normalise(template.format(question=self.questions[q], department="\x01")).partition("\x01")
-            if (len(folded) > len(before) + len(after) and folded.startswith(before) and folded.endswith(after)
-                    and len(folded) == len(squashed)):
-                return q, squashed[len(before):len(squashed) - len(after)].strip()
+            before, _, after = normalise(template.format(question=self.questions[q], department="\x01")).partition(
+                "\x01"
+            )
+            if (
+                len(folded) > len(before) + len(after)
+                and folded.startswith(before)
+                and folded.endswith(after)
+                and len(folded) == len(squashed)
+            ):
+                return q, squashed[len(before) : len(squashed) - len(after)].strip()
         return None
 
 
@@ -347,12 +366,22 @@ def load_codebook(path: str | Path) -> Codebook:
     columns, found = _parse_columns(raw["columns"], sep)
     problems += found + _group_problems(files, columns, rating_header)
     _fail(path, problems)
-    cb = Codebook(year=year, path=path, files=files, multi_select_separator=sep,
-                  timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
-                  score_labels=score_labels, status_labels=status_labels, departments=deps,
-                  questions={q: str(raw["questions"][q]) for q in QUESTIONS},
-                  rating_header=rating_header, columns=columns,
-                  layout=layout, _raw_score_labels=dict(raw["score_labels"]), _raw_status_labels=raw_status)
+    cb = Codebook(
+        year=year,
+        path=path,
+        files=files,
+        multi_select_separator=sep,
+        timestamp_format=str(raw.get("timestamp_format", "%Y-%m-%d %H:%M:%S")),
+        score_labels=score_labels,
+        status_labels=status_labels,
+        departments=deps,
+        questions={q: str(raw["questions"][q]) for q in QUESTIONS},
+        rating_header=rating_header,
+        columns=columns,
+        layout=layout,
+        _raw_score_labels=dict(raw["score_labels"]),
+        _raw_status_labels=raw_status,
+    )
     _fail(path, _header_clashes(cb))
     return cb
 
@@ -380,9 +409,11 @@ def _check_top_level(path: Path, raw: Any) -> int:
     """
     if not isinstance(raw, dict):
         _fail(path, ["expected a mapping at the top level"])
-    problems = [f"missing top-level key '{key}'" for key in
-                ("year", "files", "score_labels", "departments", "questions", "rating_header", "columns")
-                if key not in raw]
+    problems = [
+        f"missing top-level key '{key}'"
+        for key in ("year", "files", "score_labels", "departments", "questions", "rating_header", "columns")
+        if key not in raw
+    ]
     _fail(path, problems)
     for key in ("files", "score_labels", "departments", "questions", "rating_header", "columns"):
         if not isinstance(raw[key], dict):
@@ -432,8 +463,9 @@ def _parse_file_spec(group: str, spec: dict) -> tuple[FileSpec, list[str]]:
     name = str(spec["file"])
     if Path(name).name != name:
         problems.append(f"files.{group}.file must be a file name inside the year's raw folder, got {name!r}")
-    return FileSpec(group=group, file=name, skip_rows=skip, encoding=enc, delimiter=delim,
-                    sheet=spec.get("sheet")), problems
+    return FileSpec(
+        group=group, file=name, skip_rows=skip, encoding=enc, delimiter=delim, sheet=spec.get("sheet")
+    ), problems
 
 
 def _parse_score_labels(raw_labels: dict) -> tuple[dict[str, Any], list[str]]:
@@ -476,8 +508,10 @@ def _parse_departments(raw_deps: dict) -> tuple[dict[str, str], list[str]]:
     seen: dict[str, str] = {}
     for label, dep in deps.items():
         if dep in seen:
-            problems.append(f"departments: {seen[dep]!r} and {label!r} both map to {dep!r}; a year's export has one "
-                            "rating column per department, so map each id once per codebook")
+            problems.append(
+                f"departments: {seen[dep]!r} and {label!r} both map to {dep!r}; a year's export has one "
+                "rating column per department, so map each id once per codebook"
+            )
         seen.setdefault(dep, label)
     return deps, problems
 
@@ -536,16 +570,19 @@ def _parse_column(where: str, c: Any, sep: str) -> tuple[ColumnSpec | None, list
     kind = c.get("kind")
     if "header" not in c or kind not in COLUMN_KINDS:
         return None, [f"{where}: needs 'header' and 'kind' in {list(COLUMN_KINDS)}, got {c!r}"]
-    if kind == "attribute" and (not c.get("attribute") or not isinstance(c.get("categories"), dict)
-                                or not c["categories"]):
+    if kind == "attribute" and (
+        not c.get("attribute") or not isinstance(c.get("categories"), dict) or not c["categories"]
+    ):
         return None, [f"{where} ({c['header']!r}): an attribute needs 'attribute' and 'categories'"]
     problems = []
     cats = {str(k): str(v) for k, v in (c.get("categories") or {}).items()}
     if kind == "finished" and not cats:
         cats = dict(FINISHED_LABELS)
     if kind == "finished" and set(cats.values()) - {"complete", "partial"}:
-        problems.append(f"{where} ({c['header']!r}): a finished column's categories map labels "
-                        f"to complete or partial, got {sorted(set(cats.values()))}")
+        problems.append(
+            f"{where} ({c['header']!r}): a finished column's categories map labels "
+            f"to complete or partial, got {sorted(set(cats.values()))}"
+        )
     codes = c.get("codes") or {}
     if not isinstance(codes, dict):
         problems.append(f"{where} ({c['header']!r}): codes must map each code to its label")
@@ -554,12 +591,16 @@ def _parse_column(where: str, c: Any, sep: str) -> tuple[ColumnSpec | None, list
     if multi and sep.strip():
         clash = [k for k in cats if sep.strip() in k]
         if clash:
-            problems.append(f"{where} ({c['header']!r}): option(s) {clash} contain the "
-                            f"multi-select separator {sep!r}")
-    return ColumnSpec(header=str(c["header"]), kind=kind,
-                      attribute=c.get("attribute") or ("finished" if kind == "finished" else None),
-                      multi=multi, categories=cats, field=c.get("field"),
-                      codes={str(k): str(v) for k, v in codes.items()}), problems
+            problems.append(f"{where} ({c['header']!r}): option(s) {clash} contain the multi-select separator {sep!r}")
+    return ColumnSpec(
+        header=str(c["header"]),
+        kind=kind,
+        attribute=c.get("attribute") or ("finished" if kind == "finished" else None),
+        multi=multi,
+        categories=cats,
+        field=c.get("field"),
+        codes={str(k): str(v) for k, v in codes.items()},
+    ), problems
 
 
 def _kind_count_problems(group: str, columns: list[ColumnSpec]) -> list[str]:

@@ -4,12 +4,19 @@ These never change between years (the same eight questions have been asked
 since 2016). Labels that *do* change (department names, answer labels, header
 text) live in the per-year codebooks under ``params/codebooks/``.
 """
+
 from __future__ import annotations
 
 #: The eight questions, in the order the survey asks them.
 QUESTIONS: tuple[str, ...] = (
-    "share", "trust", "inclusion", "integration",
-    "conflicts", "roles", "direction", "responsive",
+    "share",
+    "trust",
+    "inclusion",
+    "integration",
+    "conflicts",
+    "roles",
+    "direction",
+    "responsive",
 )
 
 #: Full question text (identical in every year's survey).
@@ -71,8 +78,15 @@ MATURITY_LEVELS: dict[int, str] = {
 
 #: Breakdown attributes recorded in ``memberships``, in report order.
 ATTRIBUTES: tuple[str, ...] = (
-    "quadrant", "role", "department", "service_area", "service_type",
-    "size", "ecc_share", "age_range", "provider_role",
+    "quadrant",
+    "role",
+    "department",
+    "service_area",
+    "service_type",
+    "size",
+    "ecc_share",
+    "age_range",
+    "provider_role",
 )
 ATTRIBUTE_LABEL: dict[str, str] = {
     "quadrant": "Quadrant",
@@ -91,7 +105,14 @@ ATTRIBUTE_LABEL: dict[str, str] = {
 CATEGORY_ORDER: dict[str, list[str]] = {
     "quadrant": ["North", "South", "Mid", "West", "Countywide"],
     "role": ["Head of Service", "Manager", "Officer", "Social Worker"],
-    "department": ["Procurement", "Commercial", "Quality Team", "Adult Operations", "Commissioning", "Service Placement Team"],
+    "department": [
+        "Procurement",
+        "Commercial",
+        "Quality Team",
+        "Adult Operations",
+        "Commissioning",
+        "Service Placement Team",
+    ],
     "service_area": ["Older People", "Adults with Disabilities", "Supported Living", "Live at Home"],
     "service_type": ["Residential", "Homecare"],
     "size": ["Small", "Medium", "Large"],

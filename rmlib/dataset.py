@@ -5,6 +5,7 @@
 >>> years = rmlib.dataset.load_years()          # every processed year, {year: YearData}   # doctest: +SKIP
 >>> rmlib.crosstab.trend(years)                 # question means per year and group        # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,13 +75,15 @@ def load_year(year: int, processed_dir: str | Path = "data/processed", codebook=
     folder = resolve(processed_dir) / str(year)
     missing = [t for t in TABLES if not (folder / f"{t}.parquet").is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder}: no processed data for {year} (missing {missing}); "
-                                f"run: python -m rmlib run params/{year}.yaml")
+        raise FileNotFoundError(
+            f"{folder}: no processed data for {year} (missing {missing}); run: python -m rmlib run params/{year}.yaml"
+        )
     frames = {t: pd.read_parquet(folder / f"{t}.parquet") for t in TABLES}
     labels = None
     if codebook is not None:
         if isinstance(codebook, (str, Path)):
             from .codebook import load_codebook
+
             codebook = load_codebook(resolve(codebook))
         labels = department_labels(codebook)
     return YearData(year=year, department_labels=labels, **frames)
@@ -91,12 +94,16 @@ def available_years(processed_dir: str | Path = "data/processed") -> list[int]:
     root = resolve(processed_dir)
     if not root.is_dir():
         return []
-    return sorted(int(p.name) for p in root.iterdir()
-                  if p.is_dir() and p.name.isdigit() and (p / "ratings.parquet").is_file())
+    return sorted(
+        int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit() and (p / "ratings.parquet").is_file()
+    )
 
 
-def load_years(years: Iterable[int] | None = None, processed_dir: str | Path = "data/processed",
-               codebook_dir: str | Path | None = None) -> dict[int, YearData]:
+def load_years(
+    years: Iterable[int] | None = None,
+    processed_dir: str | Path = "data/processed",
+    codebook_dir: str | Path | None = None,
+) -> dict[int, YearData]:
     """Several processed years as ``{year: YearData}`` (default: :func:`available_years`).
 
     With ``codebook_dir`` (e.g. ``"params/codebooks"``), each year whose
@@ -116,6 +123,7 @@ def load_years(years: Iterable[int] | None = None, processed_dir: str | Path = "
 def load_codebooks(years: Iterable[int], codebook_dir: str | Path = "params/codebooks") -> dict:
     """``{year: Codebook}`` for the years whose ``<codebook_dir>/<year>.yaml`` exists (for caveats)."""
     from .codebook import load_codebook
+
     out = {}
     for y in years:
         path = resolve(codebook_dir) / f"{int(y)}.yaml"

@@ -7,6 +7,7 @@ columns every comparison kind adds); :func:`data_dictionary` lists, for each
 published table, its columns with their meaning and refuses a column that has
 none, so a new column cannot be published undocumented.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,7 @@ COLUMNS: dict[str, str] = {
     "attribute": "The breakdown the row belongs to (for example quadrant, role, size); 'all' for a whole group.",
     "category": "The category within the breakdown (for example 'West'); 'All' for a whole group.",
     "question": "One of the eight relationship questions (share, trust, inclusion, integration, conflicts, "
-                "roles, direction, responsive), or 'overall' for the mean of the eight question means.",
+    "roles, direction, responsive), or 'overall' for the mean of the eight question means.",
     "department": "The ECC department the providers rated.",
     "year": "Survey year.",
     "year_prev": "The earlier survey year the row is compared with.",
@@ -32,14 +33,14 @@ COLUMNS: dict[str, str] = {
     "element": "The element of the partnership maturity model that the question measures.",
     # estimates
     "mean": "Mean score on the 1 (poor) to 4 (good) scale: the mean of all valid ratings in the cell "
-            "('no contact' and blank answers left out). Blank where the cell is suppressed.",
+    "('no contact' and blank answers left out). Blank where the cell is suppressed.",
     "n": "Respondents with at least one valid rating in the cell. Where the cell is suppressed the exact "
-         "number is not published.",
+    "number is not published.",
     "status": "Why the cell's estimates are blank: 'fewer than N' (too few respondents), 'hidden' (hidden so "
-              "that a smaller group cannot be worked out), empty when the cell is shown.",
+    "that a smaller group cannot be worked out), empty when the cell is shown.",
     "status_last": "The same as status, for last year's values of the cell.",
     "ratings": "Number of valid ratings in the cell (a provider rates each question for up to ten departments, "
-               "an officer once).",
+    "an officer once).",
     "no_contact": "Number of 'no contact' answers (score 0) in the cell.",
     "mean_last": "The same cell's mean score in last year's survey (1-4 scale).",
     "n_last": "Respondents in the same cell last year.",
@@ -69,30 +70,30 @@ COLUMNS: dict[str, str] = {
     # findings and power
     "diff": "The difference a finding reports, in scale points.",
     "comparison": "Identifier of the comparison (kind, group, breakdown, category, question): a comparison shown in "
-                  "several tables has one identifier, one p-value and one verdict.",
+    "several tables has one identifier, one p-value and one verdict.",
     "tables": "Every table that shows the comparison (separated by '; ').",
     "family": "The family of comparisons adjusted together ('all': every distinct comparison of the report).",
     "m": "Number of distinct comparisons in the family.",
     "alpha": "The unadjusted significance level that the multiple-comparison correction implies for one comparison "
-             "(used for the power calculation).",
+    "(used for the power calculation).",
     "p_adj": "p-value after the multiple-comparison correction stated in the report.",
     "n_rest": "Respondents in the comparison group (the rest of the group).",
     "sd": "Standard deviation of respondents' mean scores used for the power calculation (scale points).",
     "mdd": "Minimum detectable difference: the smallest difference (scale points) the test would find with "
-           "80% power at the significance level the report states.",
+    "80% power at the significance level the report states.",
     "n_needed": "Respondents needed in each of two equal groups to detect a 0.25-point difference with 80% power.",
     # disclosure
     "suppressed": "True where the cell is not published (too few respondents, or hidden so that a hidden cell "
-                  "cannot be worked back by subtraction).",
+    "cannot be worked back by subtraction).",
     "suppression": "Why a cell is hidden: 'primary' (fewer respondents than the threshold) or 'complementary' "
-                   "(hidden to protect another cell); empty when shown.",
+    "(hidden to protect another cell); empty when shown.",
     "caution": "True where the cell has few respondents: read the estimate with care.",
     # cleaning
     "file": "The raw export file the row comes from.",
     "raw_row": "Row number in the raw export.",
     "decision": "What the cleaning did with the row (kept or excluded).",
     "reason": "Why a row was excluded (test response, outside fieldwork, no scored answer, superseded duplicate, "
-              "blank row).",
+    "blank row).",
     "detail": "More detail on the cleaning decision.",
     "rows_in": "Rows in the raw export.",
     "kept": "Rows kept for analysis.",
@@ -112,7 +113,7 @@ COLUMNS: dict[str, str] = {
     "rank": "Order of the quote within its theme.",
     "field": "Which free-text question the comment answered.",
     "quote": "The comment as published: personal data (names, e-mail addresses, phone numbers, postcodes, "
-             "NI numbers) replaced by a marker.",
+    "NI numbers) replaced by a marker.",
     "redactions": "Number of pieces of personal data replaced in the quote(s).",
 }
 
@@ -144,7 +145,7 @@ COMPARISON_FIELDS: dict[str, str] = {
 #: (table, column) -> meaning, where a column means something else in one table.
 TABLE_COLUMNS: dict[tuple[str, str], str] = {
     ("comparison_families", "significant"): "Number of comparisons in the family that are significant after "
-                                            "correction.",
+    "correction.",
 }
 
 
@@ -163,7 +164,7 @@ def describe(column: str, table: str | None = None) -> str | None:
     if column in COLUMNS:
         return COLUMNS[column]
     for kind, what in COMPARISON_KINDS.items():
-        suffix = column[len(kind) + 1:] if column.startswith(kind + "_") else None
+        suffix = column[len(kind) + 1 :] if column.startswith(kind + "_") else None
         if suffix in COMPARISON_FIELDS:
             return COMPARISON_FIELDS[suffix].format(what=what)
     return None

@@ -50,6 +50,7 @@ nothing else. Hand-written: no library implements complementary suppression
 over this table layout (``sdcMicro``/``tau-argus`` work on cross-tabulations of
 microdata, outside Python).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,15 +63,32 @@ import pandas as pd
 from .labels import CAUTION_MARK, HIDDEN_LABEL, fewer_than  # the published wording, one place
 from .params import Params
 
-__all__ = ["apply_disclosure", "display_value", "display_n", "estimate_columns", "CAUTION_MARK",
-           "DEFAULT_MIN_CELL_N", "DEFAULT_CAUTION_N", "fewer_than", "HIDDEN_LABEL", "publishable_cells",
-           "publishable_power", "publishable_caveats", "publishable_headlines", "merge_categories",
-           "merge_note", "merge_year", "soften_counts", "Cleared", "clear", "PUBLISHED_CELL_COLUMNS"]
+__all__ = [
+    "apply_disclosure",
+    "display_value",
+    "display_n",
+    "estimate_columns",
+    "CAUTION_MARK",
+    "DEFAULT_MIN_CELL_N",
+    "DEFAULT_CAUTION_N",
+    "fewer_than",
+    "HIDDEN_LABEL",
+    "publishable_cells",
+    "publishable_power",
+    "publishable_caveats",
+    "publishable_headlines",
+    "merge_categories",
+    "merge_note",
+    "merge_year",
+    "soften_counts",
+    "Cleared",
+    "clear",
+    "PUBLISHED_CELL_COLUMNS",
+]
 
 #: The defaults, defined once (``rmlib.params.Params``); every caller passes the run's value.
 DEFAULT_MIN_CELL_N: int = Params.__dataclass_fields__["min_cell_n"].default
 DEFAULT_CAUTION_N: int = Params.__dataclass_fields__["caution_n"].default
-
 
 
 _EXACT = {"mean", "mean_last", "ci_low", "ci_high", "ci_method", "change_pts", "change_pct"}
@@ -134,8 +152,9 @@ def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").to_numpy(float)
 
 
-def _suppress_layer(units: pd.DataFrame, n: np.ndarray, count: np.ndarray, min_cell_n: int,
-                    question_key: str = "question") -> tuple[np.ndarray, np.ndarray]:
+def _suppress_layer(
+    units: pd.DataFrame, n: np.ndarray, count: np.ndarray, min_cell_n: int, question_key: str = "question"
+) -> tuple[np.ndarray, np.ndarray]:
     """Primary and complementary suppression over unique cells (one layer, one year).
 
     ``units``: one row per cell (``group, attribute, category, question``,
@@ -199,10 +218,13 @@ def _suppress_layer(units: pd.DataFrame, n: np.ndarray, count: np.ndarray, min_c
     return primary, suppressed
 
 
-def apply_disclosure(cells: pd.DataFrame, min_cell_n: int = DEFAULT_MIN_CELL_N,
-                     caution_n: int = DEFAULT_CAUTION_N,
-                     by: Sequence[str] = ("table", "group", "question"),
-                     extra_estimate_columns: Iterable[str] = ()) -> pd.DataFrame:
+def apply_disclosure(
+    cells: pd.DataFrame,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+    caution_n: int = DEFAULT_CAUTION_N,
+    by: Sequence[str] = ("table", "group", "question"),
+    extra_estimate_columns: Iterable[str] = (),
+) -> pd.DataFrame:
     """Suppress small cells (primary and complementary, both years) and flag caution.
 
     Parameters
@@ -285,8 +307,9 @@ def _cell_units(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, pd.DataFram
     return key_frame, key_id, units
 
 
-def _mark_suppression(df: pd.DataFrame, units: pd.DataFrame, key_id: np.ndarray, n_all: np.ndarray,
-                      min_cell_n: int) -> tuple[np.ndarray, np.ndarray]:
+def _mark_suppression(
+    df: pd.DataFrame, units: pd.DataFrame, key_id: np.ndarray, n_all: np.ndarray, min_cell_n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Protect both years' layers over the units and write ``suppressed``/``suppression`` and their
     ``_last`` pair into ``df`` (in place). Returns this year's and last year's hidden rows."""
     n_u = pd.Series(n_all).groupby(key_id).max().to_numpy() if len(df) else np.zeros(0)
@@ -313,8 +336,9 @@ def _mark_suppression(df: pd.DataFrame, units: pd.DataFrame, key_id: np.ndarray,
     return suppressed, supp_last
 
 
-def _blank_hidden(df: pd.DataFrame, suppressed: np.ndarray, supp_last: np.ndarray,
-                  extra_estimate_columns: Iterable[str]) -> None:
+def _blank_hidden(
+    df: pd.DataFrame, suppressed: np.ndarray, supp_last: np.ndarray, extra_estimate_columns: Iterable[str]
+) -> None:
     """Blank (in place) every estimate and base-revealing count of a hidden cell, and last year's
     value and the change wherever last year's cell is hidden (its own layer)."""
     est = estimate_columns(df.columns, extra_estimate_columns)
@@ -334,13 +358,13 @@ def _blank_comparisons(df: pd.DataFrame, key_frame: pd.DataFrame, suppressed: np
         k3 = key_frame[["attribute", "category", "question"]].agg("|".join, axis=1).to_numpy()
         g = key_frame["group"].to_numpy()
         hidden = {(gg, kk) for gg, kk, s in zip(g, k3, suppressed) if s}
-        partner = np.array([any((o, kk) in hidden for o in ("provider", "officer") if o != gg)
-                            for gg, kk in zip(g, k3)], dtype=bool)
+        partner = np.array(
+            [any((o, kk) in hidden for o in ("provider", "officer") if o != gg) for gg, kk in zip(g, k3)], dtype=bool
+        )
         _blank(df, partner, grp_cols)
     if "rest_n_other" in cols:
         n_rest = _num(df, "rest_n_other")
-        _blank(df, np.isfinite(n_rest) & (n_rest < min_cell_n),
-               [c for c in cols if str(c).startswith("rest_")])
+        _blank(df, np.isfinite(n_rest) & (n_rest < min_cell_n), [c for c in cols if str(c).startswith("rest_")])
 
 
 def _missing(x) -> bool:
@@ -352,8 +376,15 @@ def _missing(x) -> bool:
         return False
 
 
-def display_value(mean, n, suppressed: bool, caution: bool, decimals: int = 2,
-                  min_cell_n: int = DEFAULT_MIN_CELL_N, mark: str = CAUTION_MARK) -> str:
+def display_value(
+    mean,
+    n,
+    suppressed: bool,
+    caution: bool,
+    decimals: int = 2,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+    mark: str = CAUTION_MARK,
+) -> str:
     """Text for one cell's estimate in a published table.
 
     Returns
@@ -425,11 +456,41 @@ _TOKEN = object()
 
 #: Columns of a published cell table, in order (the rest stay in the audit area).
 PUBLISHED_CELL_COLUMNS = (
-    "table", "group", "attribute", "category", "question", "status", "mean", "n", "ratings", "no_contact",
-    "ci_low", "ci_high", "ci_method", "caution", "mean_last", "n_last", "status_last", "change_pts", "change_pct",
-    *(f"{k}_{c}" for k in ("rest", "last_year", "groups")
-      for c in ("diff", "diff_low", "diff_high", "p", "p_adj", "significant", "welch_p", "bm_p", "prob_sup",
-                "p_method")),
+    "table",
+    "group",
+    "attribute",
+    "category",
+    "question",
+    "status",
+    "mean",
+    "n",
+    "ratings",
+    "no_contact",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "caution",
+    "mean_last",
+    "n_last",
+    "status_last",
+    "change_pts",
+    "change_pct",
+    *(
+        f"{k}_{c}"
+        for k in ("rest", "last_year", "groups")
+        for c in (
+            "diff",
+            "diff_low",
+            "diff_high",
+            "p",
+            "p_adj",
+            "significant",
+            "welch_p",
+            "bm_p",
+            "prob_sup",
+            "p_method",
+        )
+    ),
 )
 
 
@@ -445,24 +506,28 @@ def publishable_cells(cells: pd.DataFrame, min_cell_n: int) -> Cleared:
     and every hidden estimate is checked to be blank.
     """
     if "suppressed" not in cells.columns or "suppression" not in cells.columns:
-        raise ValueError("publishable_cells needs the output of disclosure.apply_disclosure "
-                         "(columns 'suppressed' and 'suppression')")
+        raise ValueError(
+            "publishable_cells needs the output of disclosure.apply_disclosure (columns 'suppressed' and 'suppression')"
+        )
     df = cells.copy()
     sup = df["suppressed"].astype(bool).to_numpy()
     if "mean" in df.columns and df.loc[sup, "mean"].notna().any():
         raise ValueError("publishable_cells: a suppressed cell still has a mean; apply_disclosure was bypassed")
     n = _num(df, "n")
     if ((n > 0) & (n < min_cell_n) & ~sup).any():
-        raise ValueError(f"publishable_cells: a cell of fewer than {min_cell_n} respondents is not suppressed "
-                         f"(was apply_disclosure run with min_cell_n={min_cell_n}?)")
+        raise ValueError(
+            f"publishable_cells: a cell of fewer than {min_cell_n} respondents is not suppressed "
+            f"(was apply_disclosure run with min_cell_n={min_cell_n}?)"
+        )
     df["status"] = _status(df["suppression"], min_cell_n)
     df["n"] = [display_n(v, min_cell_n, s) if v > 0 else "0" for v, s in zip(np.nan_to_num(n), df["suppression"])]
     if "n_last" in df.columns:
         sl = df.get("suppression_last", pd.Series("", index=df.index)).fillna("")
         nl = _num(df, "n_last")
         df["status_last"] = _status(sl, min_cell_n)
-        df["n_last"] = ["" if not np.isfinite(v) else "0" if v == 0 else display_n(v, min_cell_n, s)
-                        for v, s in zip(nl, sl)]
+        df["n_last"] = [
+            "" if not np.isfinite(v) else "0" if v == 0 else display_n(v, min_cell_n, s) for v, s in zip(nl, sl)
+        ]
     cols = [c for c in PUBLISHED_CELL_COLUMNS if c in df.columns]
     return Cleared(df[cols].reset_index(drop=True), "cells", min_cell_n, _TOKEN)
 
@@ -478,8 +543,7 @@ def publishable_power(power: pd.DataFrame, cells: pd.DataFrame, min_cell_n: int)
     if power.empty:
         return Cleared(power.copy(), "power", min_cell_n, _TOKEN)
     keys = ["group", "attribute", "category", "question"]
-    status = (cells[[*keys, "suppression"]].astype(str).drop_duplicates(keys)
-              .set_index(keys)["suppression"])
+    status = cells[[*keys, "suppression"]].astype(str).drop_duplicates(keys).set_index(keys)["suppression"]
     df = power.copy()
     idx = pd.MultiIndex.from_frame(df[keys].astype(str))
     sup = status.reindex(idx).fillna("").to_numpy()
@@ -487,10 +551,14 @@ def publishable_power(power: pd.DataFrame, cells: pd.DataFrame, min_cell_n: int)
     n_rest = _num(df, "n_rest")
     hidden = (sup != "") | ((n > 0) & (n < min_cell_n))
     small_rest = np.isfinite(n_rest) & (n_rest > 0) & (n_rest < min_cell_n)
-    df["n"] = [display_n(v, min_cell_n, "complementary" if s else "") if h else display_n(v, min_cell_n)
-               for v, s, h in zip(n, sup, hidden)]
-    df["n_rest"] = ["" if h else fewer_than(min_cell_n) if sr else ("" if not np.isfinite(r) else str(int(r)))
-                    for h, sr, r in zip(hidden, small_rest, n_rest)]
+    df["n"] = [
+        display_n(v, min_cell_n, "complementary" if s else "") if h else display_n(v, min_cell_n)
+        for v, s, h in zip(n, sup, hidden)
+    ]
+    df["n_rest"] = [
+        "" if h else fewer_than(min_cell_n) if sr else ("" if not np.isfinite(r) else str(int(r)))
+        for h, sr, r in zip(hidden, small_rest, n_rest)
+    ]
     for col in ("mdd", "sd"):
         if col in df.columns:
             df.loc[hidden | small_rest, col] = np.nan
@@ -513,10 +581,12 @@ def soften_counts(text: str, min_cell_n: int) -> str:
     """
     if min_cell_n <= 1:
         return text
-    text = _ONE_RESPONDENT.sub(lambda m: ("Fewer" if m.group(1) == "Only" else "fewer")
-                               + f" than {min_cell_n} respondents", text)
-    return _N_OF.sub(lambda m: (f"{fewer_than(min_cell_n)} of the {m.group(2)}" if int(m.group(1)) < min_cell_n
-                                else m.group(0)), text)
+    text = _ONE_RESPONDENT.sub(
+        lambda m: ("Fewer" if m.group(1) == "Only" else "fewer") + f" than {min_cell_n} respondents", text
+    )
+    return _N_OF.sub(
+        lambda m: f"{fewer_than(min_cell_n)} of the {m.group(2)}" if int(m.group(1)) < min_cell_n else m.group(0), text
+    )
 
 
 def publishable_caveats(caveats: pd.DataFrame, min_cell_n: int) -> Cleared:
@@ -537,7 +607,9 @@ def publishable_headlines(headlines: dict, min_cell_n: int) -> dict:
         for entry in g.get("questions", {}).values():
             n = entry.get("n")
             if entry.get("suppressed") or (isinstance(n, (int, float)) and 0 < n < min_cell_n):
-                entry["n"] = fewer_than(min_cell_n) if not isinstance(n, (int, float)) or n < min_cell_n else HIDDEN_LABEL
+                entry["n"] = (
+                    fewer_than(min_cell_n) if not isinstance(n, (int, float)) or n < min_cell_n else HIDDEN_LABEL
+                )
                 entry["mean"] = None
                 entry["ci95"] = [None, None]
     return out
@@ -557,8 +629,7 @@ def clear(frame: pd.DataFrame, kind: str, min_cell_n: int, count_columns: Sequen
     published as "fewer than N". Raises if the frame looks like a cell table
     (it must go through :func:`publishable_cells`).
     """
-    subgroups = ({"attribute", "mean"} <= set(frame.columns)
-                 and (frame["attribute"].astype(str) != "all").any())
+    subgroups = {"attribute", "mean"} <= set(frame.columns) and (frame["attribute"].astype(str) != "all").any()
     if {"suppressed", "suppression"} & set(frame.columns) or subgroups:
         raise ValueError(f"clear({kind!r}): this is a cell table; publish it with publishable_cells()")
     df = frame.copy()
@@ -567,13 +638,17 @@ def clear(frame: pd.DataFrame, kind: str, min_cell_n: int, count_columns: Sequen
             v = _num(df, col)
             small = (v > 0) & (v < min_cell_n)
             if small.any():
-                df[col] = [fewer_than(min_cell_n) if s else ("" if not np.isfinite(x) else str(int(x)))
-                           for x, s in zip(v, small)]
+                df[col] = [
+                    fewer_than(min_cell_n) if s else ("" if not np.isfinite(x) else str(int(x)))
+                    for x, s in zip(v, small)
+                ]
     return Cleared(df.reset_index(drop=True), kind, min_cell_n, _TOKEN)
 
 
 # ----------------------------------------------------------------------------- merges
-def merge_categories(memberships: pd.DataFrame, merges: Mapping[str, Mapping[str, Sequence[str]]] | None) -> pd.DataFrame:
+def merge_categories(
+    memberships: pd.DataFrame, merges: Mapping[str, Mapping[str, Sequence[str]]] | None
+) -> pd.DataFrame:
     """Relabel categories per ``merges`` (``{attribute: {merged label: [category, ...]}}``).
 
     Applied to a year's memberships before any table is built, so a small
@@ -599,9 +674,9 @@ def merge_categories(memberships: pd.DataFrame, merges: Mapping[str, Mapping[str
         for label, members in spec.items():
             mask = (attr == a) & np.isin(cat.astype(str), [str(m) for m in members])
             cat[mask] = label
-    out["category"] = pd.Series(cat, index=out.index).astype(memberships["category"].dtype
-                                                              if memberships["category"].dtype == object
-                                                              else str)
+    out["category"] = pd.Series(cat, index=out.index).astype(
+        memberships["category"].dtype if memberships["category"].dtype == object else str
+    )
     return out.drop_duplicates(["respondent_id", "attribute", "category"]).reset_index(drop=True)
 
 
@@ -625,6 +700,8 @@ def merge_note(merges: Mapping[str, Mapping[str, Sequence[str]]] | None) -> list
         for label, members in spec.items():
             names = [f"'{m}'" for m in members]
             joined = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-            notes.append(f"{ATTRIBUTE_LABEL.get(a, a)}: {joined} are reported together as '{label}' "
-                         "so that no group is too small to show.")
+            notes.append(
+                f"{ATTRIBUTE_LABEL.get(a, a)}: {joined} are reported together as '{label}' "
+                "so that no group is too small to show."
+            )
     return notes

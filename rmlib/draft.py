@@ -16,6 +16,7 @@ starts from the remaining problems.
 Hand-written: no library maps one survey's codebook onto another's; the
 fuzzy matching is :mod:`difflib`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,23 +36,66 @@ FUZZY = 0.75
 #: metadata columns of the common tools -> kind
 ALIASES = {
     "id": ["response id", "respondent id", "responseid", "id", "response number", "submission id"],
-    "timestamp": ["date submitted", "end date", "enddate", "completion time", "submitted", "date completed",
-                  "submit date", "completed"],
+    "timestamp": [
+        "date submitted",
+        "end date",
+        "enddate",
+        "completion time",
+        "submitted",
+        "date completed",
+        "submit date",
+        "completed",
+    ],
     "status": ["status", "response type", "response status"],
     "finished": ["finished"],
     "key": ["email address", "email", "e-mail", "e-mail address", "recipient email", "recipientemail"],
-    "personal": ["ip address", "ipaddress", "first name", "last name", "name", "full name", "recipient first name",
-                 "recipient last name", "your name", "location latitude", "location longitude"],
-    "ignore": ["start date", "startdate", "start time", "collector id", "custom data 1", "progress",
-               "duration (in seconds)", "recorded date", "recordeddate", "distribution channel", "user language",
-               "last modified time", "externalreference", "external data reference"],
+    "personal": [
+        "ip address",
+        "ipaddress",
+        "first name",
+        "last name",
+        "name",
+        "full name",
+        "recipient first name",
+        "recipient last name",
+        "your name",
+        "location latitude",
+        "location longitude",
+    ],
+    "ignore": [
+        "start date",
+        "startdate",
+        "start time",
+        "collector id",
+        "custom data 1",
+        "progress",
+        "duration (in seconds)",
+        "recorded date",
+        "recordeddate",
+        "distribution channel",
+        "user language",
+        "last modified time",
+        "externalreference",
+        "external data reference",
+    ],
 }
-TIME_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p",
-                "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y %H:%M",
-                "%d-%m-%Y %H:%M")
-STATUS_WORDS = {"complete": ["complete", "completed", "finished", "ip address", "submitted"],
-                "partial": ["partial", "incomplete", "in progress", "not finished"],
-                "test": ["test", "preview", "survey preview", "survey test", "spam"]}
+TIME_FORMATS = (
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d-%m-%Y %H:%M",
+)
+STATUS_WORDS = {
+    "complete": ["complete", "completed", "finished", "ip address", "submitted"],
+    "partial": ["partial", "incomplete", "in progress", "not finished"],
+    "test": ["test", "preview", "survey preview", "survey test", "spam"],
+}
 
 
 class DraftError(ValueError):
@@ -101,6 +145,7 @@ class Draft:
 # ----------------------------------------------------------------------------- reading
 def _rows(path: Path) -> list[list[str]]:
     from .io import _choose_delimiter, _parse_csv, _read_xlsx, decode
+
     data = path.read_bytes()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(data, None)[0]
@@ -112,11 +157,21 @@ def _rows(path: Path) -> list[list[str]]:
 def _read(path: Path, group: str) -> _Export:
     """Detect the layout of one export and return its columns and cells (the file is only read)."""
     from .io import read_sav
+
     if path.suffix.lower() == ".sav":
         raw = read_sav(path, header_source="label")
         cells = [raw.data[c].tolist() for c in raw.columns]
-        return _Export(path.name, group, "spss", 0, list(raw.headers), [""] * len(raw.headers), list(raw.headers),
-                       cells, "an SPSS .sav file (headers from the variable labels, answers from the value labels)")
+        return _Export(
+            path.name,
+            group,
+            "spss",
+            0,
+            list(raw.headers),
+            [""] * len(raw.headers),
+            list(raw.headers),
+            cells,
+            "an SPSS .sav file (headers from the variable labels, answers from the value labels)",
+        )
     rows = _rows(path)
     skip = next((i for i, r in enumerate(rows[:30]) if sum(1 for c in r if c.strip()) >= 3), 0)
     width = max((len(r) for r in rows[skip:]), default=0)
@@ -125,10 +180,16 @@ def _read(path: Path, group: str) -> _Export:
     n = len(rows)
     if n > skip + 2 and first(rows[skip + 2]).lstrip().startswith('{"ImportId"'):
         name, header_rows, note = "qualtrics", 3, "three header rows with an ImportId row: Qualtrics"
-    elif n > skip + 1 and any(normalise(c) in ("response", "open-ended response") for c in rows[skip + 1]) \
-            and any(not a.strip() and b.strip() for a, b in zip(rows[skip], rows[skip + 1])):
-        name, header_rows, note = "surveymonkey", 2, ("two header rows (question text over its block, a sub-label "
-                                                      "per column): SurveyMonkey")
+    elif (
+        n > skip + 1
+        and any(normalise(c) in ("response", "open-ended response") for c in rows[skip + 1])
+        and any(not a.strip() and b.strip() for a, b in zip(rows[skip], rows[skip + 1]))
+    ):
+        name, header_rows, note = (
+            "surveymonkey",
+            2,
+            ("two header rows (question text over its block, a sub-label per column): SurveyMonkey"),
+        )
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             name, note = "smartsurvey", note.replace("SurveyMonkey", "SmartSurvey's (or SurveyMonkey's) Excel export")
     elif path.suffix.lower() in (".xlsx", ".xlsm") and any(normalise(c) == "completion time" for c in rows[skip]):
@@ -136,7 +197,7 @@ def _read(path: Path, group: str) -> _Export:
     else:
         name, header_rows, note = "default", 1, "one header row"
     lay, _ = parse_layout(name)
-    block = rows[skip: skip + header_rows]
+    block = rows[skip : skip + header_rows]
     if lay.sublabel_row:
         q_row = [c.strip() for c in block[lay.question_row - 1]]
         subs = [c.strip() for c in block[lay.sublabel_row - 1]]
@@ -148,7 +209,7 @@ def _read(path: Path, group: str) -> _Export:
         questions = compose_headers(block, lay)
         subs = [""] * width
     headers = compose_headers(block, lay)
-    data = [r for r in rows[skip + header_rows:] if any(c.strip() for c in r)]
+    data = [r for r in rows[skip + header_rows :] if any(c.strip() for c in r)]
     cells = [[r[j] for r in data] for j in range(width)]
     return _Export(path.name, group, name, skip, questions, subs, headers, cells, note)
 
@@ -181,7 +242,9 @@ def _timestamp_format(values: list[str], previous: str) -> tuple[str, str]:
         return previous, "no known date-time format fits every value: set timestamp_format"
     if fits[0] == previous:
         return previous, ""
-    return fits[0], f"detected from the values (e.g. {vals[0]!r})" + (f"; {fits[1]!r} fits too" if len(fits) > 1 else "")
+    return fits[0], f"detected from the values (e.g. {vals[0]!r})" + (
+        f"; {fits[1]!r} fits too" if len(fits) > 1 else ""
+    )
 
 
 def _score_code(label: str, prev: Codebook) -> tuple[Any, str]:
@@ -214,8 +277,9 @@ def draft_codebook(folder: str | Path, previous: str | Path, year: int | None = 
         raise DraftError(f"{folder} is not a folder of survey exports")
     year = _draft_year(folder, year)
     exports, unassigned = _read_exports(folder, prev)
-    found = _Findings(unmatched=[f"{n}: not read (its name names no group, or a second file for one)"
-                                 for n in unassigned])
+    found = _Findings(
+        unmatched=[f"{n}: not read (its name names no group, or a second file for one)" for n in unassigned]
+    )
     layouts = {e.layout for e in exports.values()}
     layout = sorted(layouts)[0]
     if len(layouts) > 1:
@@ -277,8 +341,11 @@ def _draft_year(folder: Path, year: int | None) -> int:
 
 def _read_exports(folder: Path, prev: Codebook) -> tuple[dict[str, _Export], list[str]]:
     """The folder's exports, one per group named in the file name, and the names of the files not read."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".sav")
-                   and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".xlsm", ".sav") and not p.name.startswith(".")
+    )
     exports: dict[str, _Export] = {}
     unassigned = []
     for p in files:
@@ -288,19 +355,23 @@ def _read_exports(folder: Path, prev: Codebook) -> tuple[dict[str, _Export], lis
             continue
         exports[g] = _read(p, g)
     if not exports:
-        raise DraftError(f"no export in {folder} is named after a group ({', '.join(prev.files)}); found "
-                         f"{[p.name for p in files]}")
+        raise DraftError(
+            f"no export in {folder} is named after a group ({', '.join(prev.files)}); found {[p.name for p in files]}"
+        )
     return exports, unassigned
 
 
-def _head_lines(year: int, previous_name: str, layout: str, note: str, exports: dict[str, _Export], prev: Codebook,
-                found: _Findings) -> list[str]:
+def _head_lines(
+    year: int, previous_name: str, layout: str, note: str, exports: dict[str, _Export], prev: Codebook, found: _Findings
+) -> list[str]:
     """The draft's opening comments, year, tool, detected layout and ``files:`` section."""
-    out = [f"# Codebook of the {year} exports, drafted by `python -m rmlib draft-codebook` from {previous_name}.",
-           "# Every line marked '# CHECK:' is a guess: confirm it (then delete the comment) or correct it.",
-           "# Lines marked '# NOT MATCHED:' could not be matched to last year's codebook and need a decision.",
-           f"year: {year}",
-           f"survey_tool: {_yq(PRESETS[layout]['tool'])}"]
+    out = [
+        f"# Codebook of the {year} exports, drafted by `python -m rmlib draft-codebook` from {previous_name}.",
+        "# Every line marked '# CHECK:' is a guess: confirm it (then delete the comment) or correct it.",
+        "# Lines marked '# NOT MATCHED:' could not be matched to last year's codebook and need a decision.",
+        f"year: {year}",
+        f"survey_tool: {_yq(PRESETS[layout]['tool'])}",
+    ]
     if layout != "default":
         out.append(f"layout: {layout}   # CHECK: detected from the export ({note})")
         found.checks.append(f"layout {layout!r}: detected from the export ({note})")
@@ -308,9 +379,14 @@ def _head_lines(year: int, previous_name: str, layout: str, note: str, exports: 
     for g, e in exports.items():
         out += [f"  {g}:", f"    file: {_yq(e.file)}"]
         if e.layout != "spss":
-            out.append(f"    skip_rows: {e.skip_rows}" + (f"   # CHECK: {e.skip_rows} title row(s) before the header "
-                                                          f"(last year {prev.files[g].skip_rows})"
-                                                          if e.skip_rows != prev.files[g].skip_rows else ""))
+            out.append(
+                f"    skip_rows: {e.skip_rows}"
+                + (
+                    f"   # CHECK: {e.skip_rows} title row(s) before the header (last year {prev.files[g].skip_rows})"
+                    if e.skip_rows != prev.files[g].skip_rows
+                    else ""
+                )
+            )
             if Path(e.file).suffix.lower() == ".csv":
                 out += ["    encoding: auto", "    delimiter: auto"]
     out.append("")
@@ -338,9 +414,18 @@ class _GroupContext:
         q_texts = {q: prev.questions[q] for q in QUESTIONS}
         by_department = "{department}" in prev.rating_header[g]
         inferred = None if lay.sublabel_row else infer_rating_template(e.headers, q_texts, by_department)
-        return cls(e=e, g=g, prev=prev, lay=lay, prev_cols=prev.columns[g],
-                   prev_headers=[c.header for c in prev.columns[g]], q_texts=q_texts,
-                   dep_labels=list(prev.departments), by_department=by_department, inferred=inferred)
+        return cls(
+            e=e,
+            g=g,
+            prev=prev,
+            lay=lay,
+            prev_cols=prev.columns[g],
+            prev_headers=[c.header for c in prev.columns[g]],
+            q_texts=q_texts,
+            dep_labels=list(prev.departments),
+            by_department=by_department,
+            inferred=inferred,
+        )
 
     @property
     def rating_parts(self) -> dict[str, tuple[str, str]]:
@@ -374,11 +459,23 @@ def _group_lines(ctx: _GroupContext, found: _Findings) -> list[str]:
         if len(block) > 1 or (not lay.sublabel_row and e.sublabels[block[0]]):  # one-column-per-option multi-select
             lines += _option_block_lines(ctx, block, q, used, found)
             continue
-        lines += _other_lines(e, block[0], ctx.prev_cols, used, found.checks, found.unmatched, found.ts_values,
-                              found.status_values, found.sep_votes, lay, prev)
+        lines += _other_lines(
+            e,
+            block[0],
+            ctx.prev_cols,
+            used,
+            found.checks,
+            found.unmatched,
+            found.ts_values,
+            found.status_values,
+            found.sep_votes,
+            lay,
+            prev,
+        )
     for c in (c for i, c in enumerate(ctx.prev_cols) if i not in used and c.kind in ("id", "timestamp")):
-        found.unmatched.append(f"{e.file}: no column found for the {c.kind} (last year: {c.header!r}); add one "
-                               f"with kind: {c.kind}")
+        found.unmatched.append(
+            f"{e.file}: no column found for the {c.kind} (last year: {c.header!r}); add one with kind: {c.kind}"
+        )
     return lines
 
 
@@ -442,8 +539,9 @@ def _take_rating(ctx: _GroupContext, block: list[int], q: str, found: _Findings)
     h = e.headers[j]
     q_part, d_part = _rating_text(ctx, h, q, e.sublabels[j])
     rq, rr = _best(q_part, list(ctx.q_texts.values()))
-    is_rating = ((rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in ctx.prev_headers})
-                 or h in ctx.rating_parts)
+    is_rating = (
+        rr >= FUZZY and normalise(q_part) not in {normalise(x) for x in ctx.prev_headers}
+    ) or h in ctx.rating_parts
     if not is_rating:
         return False
     qid = next(x for x, t in ctx.q_texts.items() if t == rq)
@@ -472,8 +570,19 @@ def _option_block_lines(ctx: _GroupContext, block: list[int], q: str, used: set[
         return _attribute_lines(c, q, labels, r, found.checks, found.unmatched, e.file, multi=True)
     lines = []
     for col in block:
-        lines += _other_lines(e, col, ctx.prev_cols, used, found.checks, found.unmatched, found.ts_values,
-                              found.status_values, found.sep_votes, ctx.lay, ctx.prev)
+        lines += _other_lines(
+            e,
+            col,
+            ctx.prev_cols,
+            used,
+            found.checks,
+            found.unmatched,
+            found.ts_values,
+            found.status_values,
+            found.sep_votes,
+            ctx.lay,
+            ctx.prev,
+        )
     return lines
 
 
@@ -538,8 +647,9 @@ def _status_label_lines(prev: Codebook, lay: Layout, found: _Findings) -> list[s
     if not (prev._raw_status_labels or status_lines):
         return []
     out = ["", "status_labels:"]
-    out += [f"  {_yq(label)}: {code}" for label, code in prev._raw_status_labels.items()
-            if label not in lay.status_labels]
+    out += [
+        f"  {_yq(label)}: {code}" for label, code in prev._raw_status_labels.items() if label not in lay.status_labels
+    ]
     return out + status_lines
 
 
@@ -561,8 +671,10 @@ def _department_lines(prev: Codebook, found: _Findings) -> list[str]:
             if why:
                 found.checks.append(f"department {label!r} -> {dep}: {why}")
     if not dep_found:
-        out += [f"  {_yq(label)}: {dep}   # CHECK: no department found in the export; last year's kept"
-                for label, dep in prev.departments.items()]
+        out += [
+            f"  {_yq(label)}: {dep}   # CHECK: no department found in the export; last year's kept"
+            for label, dep in prev.departments.items()
+        ]
     return out
 
 
@@ -617,6 +729,7 @@ def _match_departments(labels: list[str], prev: Codebook) -> dict[str, tuple[str
         wa, wb = _words(a), _words(b)
         overlap = len(wa & wb) / max(min(len(wa), len(wb)), 1)
         return max(_ratio(a, b), overlap)
+
     pairs = sorted(((score(lab, old), lab, old) for lab in labels if lab not in out for old in free), reverse=True)
     for sc, lab, old in pairs:
         if lab in out or old not in free or sc < 0.5:
@@ -627,8 +740,11 @@ def _match_departments(labels: list[str], prev: Codebook) -> dict[str, tuple[str
 
 def _attribute_lines(c, header: str, labels: list[str], r: float, checks, unmatched, fname, multi: bool) -> list[str]:
     """YAML lines of an attribute column: labels matched to last year's categories."""
-    lines = [f"    - header: {_yq(header)}" + ("" if r == 1.0 else f"   # CHECK: close to last year's {c.header!r}"),
-             "      kind: attribute", f"      attribute: {c.attribute}"]
+    lines = [
+        f"    - header: {_yq(header)}" + ("" if r == 1.0 else f"   # CHECK: close to last year's {c.header!r}"),
+        "      kind: attribute",
+        f"      attribute: {c.attribute}",
+    ]
     if r != 1.0:
         checks.append(f"{fname}: column {header!r} read as last year's {c.header!r}")
     if multi or c.multi:
@@ -665,8 +781,19 @@ def _split_votes(values: list[str], c, sep_votes: dict[str, int]) -> list[str]:
     return [p.strip() for v in values for p in v.split(best) if p.strip()]
 
 
-def _other_lines(e: _Export, col: int, prev_cols, used: set, checks, unmatched, ts_values, status_values, sep_votes,
-                 lay: Layout, prev: Codebook) -> list[str]:
+def _other_lines(
+    e: _Export,
+    col: int,
+    prev_cols,
+    used: set,
+    checks,
+    unmatched,
+    ts_values,
+    status_values,
+    sep_votes,
+    lay: Layout,
+    prev: Codebook,
+) -> list[str]:
     """YAML lines of one non-rating column: last year's entry, a tool's metadata name, or a fuzzy guess."""
     h = e.headers[col]
     values = e.cells[col]
@@ -688,8 +815,10 @@ def _other_lines(e: _Export, col: int, prev_cols, used: set, checks, unmatched, 
             tool = PRESETS[e.layout]["tool"] if e.layout != "default" else "survey tool"
             why = f"a {tool} metadata column, read as kind: {alias}"
             if normalise(h) == "collector id" and len({v for v in values if v.strip()}) > 1:
-                kind, why = "status", ("several collectors: if one collected test responses, map its id to test "
-                                       "under status_labels")
+                kind, why = (
+                    "status",
+                    ("several collectors: if one collected test responses, map its id to test under status_labels"),
+                )
         elif c is not None and r >= FUZZY:
             kind = c.kind
             why = f"close to last year's {c.header!r} ({r:.0%})"
@@ -710,8 +839,12 @@ def _other_lines(e: _Export, col: int, prev_cols, used: set, checks, unmatched, 
     if kind == "attribute" and c is not None:
         labels = _split_votes(values, c, sep_votes) if c.multi else [v.strip() for v in values if v.strip()]
         known = {normalise(k) for k in c.categories}
-        if labels and all(p.isdigit() for p in labels) and not any(normalise(p) in known for p in labels) \
-                and max(int(p) for p in labels) <= len(c.categories):
+        if (
+            labels
+            and all(p.isdigit() for p in labels)
+            and not any(normalise(p) in known for p in labels)
+            and max(int(p) for p in labels) <= len(c.categories)
+        ):
             # numeric codes: guess last year's options in order (1 = the first), marked for confirmation
             opts = list(c.categories)
             lines = _attribute_lines(c, h, opts, r, checks, unmatched, e.file, multi=False)
@@ -730,18 +863,27 @@ def validate_draft(codebook_path: Path, folder: Path, year: int):
     """Validate the draft against the export: (problems table, warnings), as ``python -m rmlib validate`` would."""
     from .clean import read_and_validate
     from .params import validate
-    params = validate({"year": year, "compare_year": None, "codebook": str(codebook_path), "raw_dir": str(folder)},
-                      source="draft-codebook")
+
+    params = validate(
+        {"year": year, "compare_year": None, "codebook": str(codebook_path), "raw_dir": str(folder)},
+        source="draft-codebook",
+    )
     validated, problems = read_and_validate(params)
     warnings = [n for v in validated for n in v.notes if ": warning: " in n]
     return problems, warnings
 
 
-def run_draft(folder: str | Path, previous: str | Path, out: str | Path | None = None, force: bool = False,
-              year: int | None = None) -> int:
+def run_draft(
+    folder: str | Path,
+    previous: str | Path,
+    out: str | Path | None = None,
+    force: bool = False,
+    year: int | None = None,
+) -> int:
     """The ``draft-codebook`` command: draft, write, list what to check, validate. Returns the exit code."""
     from .clean import format_problem
     from .paths import resolve
+
     folder = resolve(folder)
     draft = draft_codebook(folder, resolve(previous), year)
     year = int(re.search(r"^year: (\d+)", draft.yaml, re.M).group(1))

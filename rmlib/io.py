@@ -14,6 +14,7 @@ are errors that say what to fix. SPSS ``.sav`` exports are read with
 pyreadstat (:func:`read_sav`), value labels applied. Reshaping a tool's layout
 (several header rows, option columns, codes) is :mod:`rmlib.reshape` (the layouts themselves: :mod:`rmlib.layouts`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -128,6 +129,7 @@ def read_manifest(folder: Path) -> dict[str, str]:
 def manifest_command(folder: Path) -> str:
     """The command that re-records ``folder``'s manifest, with a path relative to the repository root."""
     from .paths import repo_root
+
     folder = Path(folder)
     try:
         shown = folder.resolve().relative_to(repo_root())
@@ -140,9 +142,11 @@ def write_manifest(folder: Path, names: list[str] | None = None) -> Path:
     """Record the sha256 of every data file in ``folder`` (deliberately: raw data changed)."""
     folder = Path(folder)
     if names is None:
-        names = sorted(p.name for p in folder.iterdir()
-                       if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
-                       and p.suffix.lower() in DATA_SUFFIXES)
+        names = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_file() and p.name != MANIFEST and not p.name.startswith(".") and p.suffix.lower() in DATA_SUFFIXES
+        )
     text = "".join(f"{sha256_file(folder / n)}  {n}\n" for n in names)
     atomic_write_text(folder / MANIFEST, text)
     return folder / MANIFEST
@@ -157,8 +161,13 @@ def manifest_problems(folder: Path, names: list[str]) -> list[tuple[str, str]]:
     fix = f"if the change is deliberate, re-record the manifest with: {manifest_command(folder)}"
     path = folder / MANIFEST
     if not path.is_file():
-        return [(MANIFEST, f"{MANIFEST} is missing from {folder.name}/: the raw files cannot be checked; once you "
-                           f"are sure they are the survey tool's exports, record it with: {manifest_command(folder)}")]
+        return [
+            (
+                MANIFEST,
+                f"{MANIFEST} is missing from {folder.name}/: the raw files cannot be checked; once you "
+                f"are sure they are the survey tool's exports, record it with: {manifest_command(folder)}",
+            )
+        ]
     manifest, bad = _parse_manifest(path.read_text(encoding="utf-8", errors="replace"))
     problems = [(MANIFEST, f"{MANIFEST}: {b}; {fix}") for b in bad]
     for name in names:
@@ -259,6 +268,7 @@ def staging_target(path: str | os.PathLike) -> Path:
     import json
 
     from .paths import REDIRECT_ENV
+
     path = Path(path)
     spec = os.environ.get(REDIRECT_ENV)
     if spec:
@@ -276,20 +286,24 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str, list[str]]
     notes: list[str] = []
     if encoding != "auto":
         if data.startswith(_BOM) and encoding.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig"):
-            data, encoding = data[len(_BOM):], "utf-8-sig"
+            data, encoding = data[len(_BOM) :], "utf-8-sig"
             notes.append("UTF-8 with byte-order mark")
         try:
             return data.decode(encoding), encoding, notes
         except UnicodeDecodeError as exc:
-            raise ExportReadError(f"cannot be decoded as {encoding} (declared in the codebook): "
-                                  f"byte {data[exc.start:exc.start + 1]!r} at offset {exc.start}; "
-                                  "set encoding: auto to detect UTF-8 or cp1252") from exc
+            raise ExportReadError(
+                f"cannot be decoded as {encoding} (declared in the codebook): "
+                f"byte {data[exc.start : exc.start + 1]!r} at offset {exc.start}; "
+                "set encoding: auto to detect UTF-8 or cp1252"
+            ) from exc
     if data.startswith(_BOM):
         try:
-            return data[len(_BOM):].decode("utf-8"), "utf-8-sig", ["UTF-8 with byte-order mark"]
+            return data[len(_BOM) :].decode("utf-8"), "utf-8-sig", ["UTF-8 with byte-order mark"]
         except UnicodeDecodeError as exc:
-            raise ExportReadError(f"starts with a UTF-8 byte-order mark but is not valid UTF-8 "
-                                  f"(byte {data[exc.start + 3:exc.start + 4]!r} at offset {exc.start + 3})") from exc
+            raise ExportReadError(
+                f"starts with a UTF-8 byte-order mark but is not valid UTF-8 "
+                f"(byte {data[exc.start + 3 : exc.start + 4]!r} at offset {exc.start + 3})"
+            ) from exc
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError as exc:
@@ -297,10 +311,14 @@ def decode(data: bytes, encoding: str, path: Path) -> tuple[str, str, list[str]]
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise ExportReadError(f"neither UTF-8 nor cp1252 (byte {data[exc.start:exc.start + 1]!r} at offset "
-                              f"{exc.start}): is this really a CSV export?") from exc
-    notes.append(f"not valid UTF-8 (byte {data[first_bad:first_bad + 1]!r} at offset {first_bad}); "
-                 "decoded as cp1252 (Windows Excel)")
+        raise ExportReadError(
+            f"neither UTF-8 nor cp1252 (byte {data[exc.start : exc.start + 1]!r} at offset "
+            f"{exc.start}): is this really a CSV export?"
+        ) from exc
+    notes.append(
+        f"not valid UTF-8 (byte {data[first_bad : first_bad + 1]!r} at offset {first_bad}); "
+        "decoded as cp1252 (Windows Excel)"
+    )
     return text, "cp1252", notes
 
 
@@ -322,11 +340,22 @@ def _parse_csv(text: str, delimiter: str) -> list[list[str]]:
             last_line = reader.line_num
     except csv.Error as exc:
         where = len(rows) + 1
-        what = ("an unterminated quoted cell: the file is probably truncated"
-                if "unexpected end of data" in str(exc) else f"malformed CSV ({exc})")
-        raise ExportReadError(f"row {where}: {what}",
-                              [{"row": where, "column": "", "value": "", "problem": f"{what} (the row starts at line "
-                                f"{last_line + 1} of the file)"}]) from exc
+        what = (
+            "an unterminated quoted cell: the file is probably truncated"
+            if "unexpected end of data" in str(exc)
+            else f"malformed CSV ({exc})"
+        )
+        raise ExportReadError(
+            f"row {where}: {what}",
+            [
+                {
+                    "row": where,
+                    "column": "",
+                    "value": "",
+                    "problem": f"{what} (the row starts at line {last_line + 1} of the file)",
+                }
+            ],
+        ) from exc
     return rows
 
 
@@ -352,14 +381,17 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[list[list[str]], l
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ExportReadError(f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc}); "
-                              "the file may be damaged or truncated") from exc
+        raise ExportReadError(
+            f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc}); the file may be damaged or truncated"
+        ) from exc
     names = wb.sheetnames
     if sheet is None:
         ws = wb.worksheets[0]
         if len(names) > 1:
-            notes.append(f"workbook has {len(names)} sheets {names}; read the first, {names[0]!r} "
-                         "(set sheet: in the codebook to choose)")
+            notes.append(
+                f"workbook has {len(names)} sheets {names}; read the first, {names[0]!r} "
+                "(set sheet: in the codebook to choose)"
+            )
     elif isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise ExportReadError(f"has no sheet number {sheet} (sheets: {names})")
@@ -370,8 +402,10 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[list[list[str]], l
         ws = wb[sheet]
     merged = [str(r) for r in ws.merged_cells.ranges]
     if merged:
-        notes.append(f"sheet {ws.title!r} has merged cells ({', '.join(merged[:3])}{', ...' if len(merged) > 3 else ''}); "
-                     "their value is read from the top-left cell")
+        notes.append(
+            f"sheet {ws.title!r} has merged cells ({', '.join(merged[:3])}{', ...' if len(merged) > 3 else ''}); "
+            "their value is read from the top-left cell"
+        )
     rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True)]
     # trailing blank cells of a row are not fields: trim them so widths compare like a CSV's
     trimmed = []
@@ -411,19 +445,30 @@ def _choose_delimiter(text: str, declared: str, expected: set[str] | None, skip_
     clearly_other = (b_hits > max(2, 2 * d_hits)) if expected else (d_width <= 1 and b_width >= 3)
     if best != declared and clearly_other:
         yaml_value = "\\t" if best == "\t" else best
-        what = (f"columns separated by {_DELIM_NAME[best]}, but the codebook declares "
-                f"{_DELIM_NAME.get(declared, repr(declared))}: set delimiter: \"{yaml_value}\" (or auto) "
-                "for this file in the codebook")
-        raise ExportReadError(f"the columns are separated by {_DELIM_NAME[best]}, not the "
-                              f"{_DELIM_NAME.get(declared, repr(declared))} the codebook declares: "
-                              f"set delimiter: \"{yaml_value}\" (or auto) for this file in the codebook",
-                              [{"row": skip_rows + 1, "column": "", "value": probe[:60], "problem": what}])
+        what = (
+            f"columns separated by {_DELIM_NAME[best]}, but the codebook declares "
+            f'{_DELIM_NAME.get(declared, repr(declared))}: set delimiter: "{yaml_value}" (or auto) '
+            "for this file in the codebook"
+        )
+        raise ExportReadError(
+            f"the columns are separated by {_DELIM_NAME[best]}, not the "
+            f"{_DELIM_NAME.get(declared, repr(declared))} the codebook declares: "
+            f'set delimiter: "{yaml_value}" (or auto) for this file in the codebook',
+            [{"row": skip_rows + 1, "column": "", "value": probe[:60], "problem": what}],
+        )
     return declared, []
 
 
-def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "auto", delimiter: str = ",",
-                sheet: str | int | None = None, expected: list[str] | None = None, header_rows: int = 1,
-                compose=None) -> RawExport:
+def read_export(
+    path: str | os.PathLike,
+    skip_rows: int = 0,
+    encoding: str = "auto",
+    delimiter: str = ",",
+    sheet: str | int | None = None,
+    expected: list[str] | None = None,
+    header_rows: int = 1,
+    compose=None,
+) -> RawExport:
     """Read one raw export (CSV or XLSX) as text, tagging each data row with its raw row number.
 
     Parameters
@@ -458,20 +503,33 @@ def read_export(path: str | os.PathLike, skip_rows: int = 0, encoding: str = "au
     expected_norm = {normalise(e) for e in expected} if expected else None
     rows, enc, delim, notes = _parse_rows(path, data, encoding, delimiter, sheet, expected_norm, skip_rows)
     if len(rows) <= skip_rows:
-        raise ExportReadError(f"has {len(rows)} row(s) but the codebook (skip_rows: {skip_rows}) says the header "
-                              f"is on row {skip_rows + 1}")
+        raise ExportReadError(
+            f"has {len(rows)} row(s) but the codebook (skip_rows: {skip_rows}) says the header "
+            f"is on row {skip_rows + 1}"
+        )
     if expected_norm and header_rows == 1:
         _check_header_row(rows, skip_rows, expected_norm)
     header = _header(rows, skip_rows, header_rows, compose)
-    records, raw_rows, blank, row_notes = _data_rows(rows[skip_rows + header_rows:], skip_rows + header_rows + 1,
-                                                     header, pad=enc == "xlsx")
+    records, raw_rows, blank, row_notes = _data_rows(
+        rows[skip_rows + header_rows :], skip_rows + header_rows + 1, header, pad=enc == "xlsx"
+    )
     notes += row_notes
     names = _unique_names(header)  # blank and repeated headers get their column letter
     frame = pd.DataFrame(records, columns=range(len(header)), dtype=object).fillna("").astype(str)
     frame.columns = names
     frame.insert(0, "raw_row", pd.Series(raw_rows, dtype="int64"))
-    return RawExport(path=path, data=frame, headers=header, encoding=enc, delimiter=delim, notes=notes,
-                     sha256=digest, header_row=skip_rows + header_rows, blank_rows=blank, columns=names)
+    return RawExport(
+        path=path,
+        data=frame,
+        headers=header,
+        encoding=enc,
+        delimiter=delim,
+        notes=notes,
+        sha256=digest,
+        header_row=skip_rows + header_rows,
+        blank_rows=blank,
+        columns=names,
+    )
 
 
 def _read_once(path: Path) -> tuple[bytes, str]:
@@ -486,8 +544,9 @@ def _read_once(path: Path) -> tuple[bytes, str]:
     return data, digest
 
 
-def _parse_rows(path: Path, data: bytes, encoding: str, delimiter: str, sheet, expected_norm: set[str] | None,
-                skip_rows: int) -> tuple[list[list[str]], str, str, list[str]]:
+def _parse_rows(
+    path: Path, data: bytes, encoding: str, delimiter: str, sheet, expected_norm: set[str] | None, skip_rows: int
+) -> tuple[list[list[str]], str, str, list[str]]:
     """An XLSX workbook's or a CSV's rows as text -> (rows, encoding, delimiter, notes).
 
     A file whose bytes are not what its name says (a zip named .csv, a CSV
@@ -502,14 +561,17 @@ def _parse_rows(path: Path, data: bytes, encoding: str, delimiter: str, sheet, e
     if path.suffix.lower() == ".xls":
         raise ExportReadError("old Excel .xls files are not read: open it in Excel and save as .xlsx or CSV")
     if is_zip:
-        raise ExportReadError("is a zip archive (an XLSX workbook?) but named as a CSV: rename it to .xlsx "
-                              "and update the codebook, or export as CSV")
+        raise ExportReadError(
+            "is a zip archive (an XLSX workbook?) but named as a CSV: rename it to .xlsx "
+            "and update the codebook, or export as CSV"
+        )
     if _looks_binary(data):
         raise ExportReadError("contains NUL bytes: this is a binary file, not a CSV export")
     text, enc, notes = decode(data, encoding, path)
     if _control_chars(text) > 5:
-        raise ExportReadError(f"contains {_control_chars(text)} control characters: this is a binary file, "
-                              "not a CSV export")
+        raise ExportReadError(
+            f"contains {_control_chars(text)} control characters: this is a binary file, not a CSV export"
+        )
     if not text.strip():
         raise ExportReadError("the file is empty: re-export it from the survey tool")
     delim, d_notes = _choose_delimiter(text, delimiter, expected_norm, skip_rows)
@@ -529,39 +591,48 @@ def _check_header_row(rows: list[list[str]], skip_rows: int, expected_norm: set[
     best = max(range(len(hits)), key=lambda i: (hits[i], -i))
     if not (hits[best] > hits[skip_rows] and hits[skip_rows] < len(expected_norm) / 2):
         return
-    found = (f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
-             f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
-             f"set skip_rows: {best} for this file in the codebook")
+    found = (
+        f"row {skip_rows + 1} is not the header row: the column headers are on row {best + 1} "
+        f"({hits[best]} of {len(expected_norm)} codebook headers found there); "
+        f"set skip_rows: {best} for this file in the codebook"
+    )
     below = next((c for c in rows[best + 1] if c.strip()), "") if len(rows) > best + 1 else ""
     if best >= 1 and below.lstrip().startswith('{"ImportId"'):
-        found = (f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
-                 f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook")
+        found = (
+            f"rows {best}-{best + 2} are header rows (short names, question texts, ImportId): this is a "
+            f"Qualtrics export; set layout: qualtrics and skip_rows: {best - 1} in the codebook"
+        )
     first = next((c for c in rows[skip_rows] if c.strip()), "")
-    raise ExportReadError(found, [{"row": skip_rows + 1, "column": "",
-                                   "value": first[:60] if skip_rows < best else "", "problem": found}])
+    raise ExportReadError(
+        found, [{"row": skip_rows + 1, "column": "", "value": first[:60] if skip_rows < best else "", "problem": found}]
+    )
 
 
 def _header(rows: list[list[str]], skip_rows: int, header_rows: int, compose) -> list[str]:
     """One header per column: the header row, or ``compose`` of the header rows (padded to one width)."""
     if len(rows) < skip_rows + header_rows:
-        raise ExportReadError(f"has {len(rows)} row(s) but the codebook's layout needs {header_rows} header row(s) "
-                              f"after skip_rows: {skip_rows}")
+        raise ExportReadError(
+            f"has {len(rows)} row(s) but the codebook's layout needs {header_rows} header row(s) "
+            f"after skip_rows: {skip_rows}"
+        )
     if header_rows == 1 and compose is None:
         header = [h.strip() for h in rows[skip_rows]]
     else:
-        block = rows[skip_rows: skip_rows + header_rows]
+        block = rows[skip_rows : skip_rows + header_rows]
         w = max(len(r) for r in block)
         block = [list(r) + [""] * (w - len(r)) for r in block]
         header = [h.strip() for h in (compose(block) if compose else block[-1])]
     if not any(header):
         what = "should hold the column headers but is blank (check skip_rows in the codebook)"
-        raise ExportReadError(f"row {skip_rows + 1} {what}", [{"row": skip_rows + 1, "column": "", "value": "",
-                                                               "problem": what}])
+        raise ExportReadError(
+            f"row {skip_rows + 1} {what}", [{"row": skip_rows + 1, "column": "", "value": "", "problem": what}]
+        )
     return header
 
 
-def _data_rows(rows: list[list[str]], first_line: int, header: list[str],
-               pad: bool) -> tuple[list[list[str]], list[int], list[int], list[str]]:
+def _data_rows(
+    rows: list[list[str]], first_line: int, header: list[str], pad: bool
+) -> tuple[list[list[str]], list[int], list[int], list[str]]:
     """The rows after the header -> (records, their raw row numbers, blank rows' numbers, notes).
 
     Blank rows are set aside (logged, not responses); trailing empty cells
@@ -585,29 +656,42 @@ def _data_rows(rows: list[list[str]], first_line: int, header: list[str],
             widened += 1
         if len(row) != width:
             last = f" (the last one read is column {column_letter(len(row) - 1)})" if len(row) < width else ""
-            problems.append({"row": line, "column": header[len(row) - 1] if len(row) <= width else "", "value": "",
-                             "problem": f"has {len(row)} fields but the header row has {width}{last}: the file may be "
-                                        "truncated, or a cell holds an unquoted delimiter"})
+            problems.append(
+                {
+                    "row": line,
+                    "column": header[len(row) - 1] if len(row) <= width else "",
+                    "value": "",
+                    "problem": f"has {len(row)} fields but the header row has {width}{last}: the file may be "
+                    "truncated, or a cell holds an unquoted delimiter",
+                }
+            )
             continue
         records.append(row)
         raw_rows.append(line)
     if problems:
         shown = ", ".join(f"row {p['row']}" for p in problems[:5])
-        raise ExportReadError(f"{len(problems)} row(s) do not have the header's {width} fields ({shown}"
-                              f"{', ...' if len(problems) > 5 else ''})", problems)
+        raise ExportReadError(
+            f"{len(problems)} row(s) do not have the header's {width} fields ({shown}"
+            f"{', ...' if len(problems) > 5 else ''})",
+            problems,
+        )
     notes = []
     if widened:
         notes.append(f"{widened} row(s) end with extra empty cells beyond the header's {width}; ignored")
     if blank:
-        notes.append(f"{len(blank)} blank row(s) after the header (rows {', '.join(map(str, blank[:5]))}"
-                     f"{', ...' if len(blank) > 5 else ''}); logged as blank rows, not responses")
+        notes.append(
+            f"{len(blank)} blank row(s) after the header (rows {', '.join(map(str, blank[:5]))}"
+            f"{', ...' if len(blank) > 5 else ''}); logged as blank rows, not responses"
+        )
     return records, raw_rows, blank, notes
 
 
 def _unique_names(header: list[str]) -> list[str]:
     names, seen = [], set()
     for j, h in enumerate(header):
-        name = h if h and h not in seen else (f"{h} (column {column_letter(j)})" if h else f"(column {column_letter(j)})")
+        name = (
+            h if h and h not in seen else (f"{h} (column {column_letter(j)})" if h else f"(column {column_letter(j)})")
+        )
         seen.add(name)
         names.append(name)
     return names
@@ -643,27 +727,47 @@ def read_sav(path: str | os.PathLike, header_source: str = "label") -> RawExport
         copy = Path(tmp) / "export.sav"
         copy.write_bytes(data)
         try:
-            frame, meta = pyreadstat.read_sav(str(copy), apply_value_formats=True, formats_as_category=False,
-                                              user_missing=False)
+            frame, meta = pyreadstat.read_sav(
+                str(copy), apply_value_formats=True, formats_as_category=False, user_missing=False
+            )
         except Exception as exc:  # pyreadstat raises its own ReadstatError / PyreadstatError
-            raise ExportReadError(f"cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc}); "
-                                  "the file may be damaged or not really .sav") from exc
+            raise ExportReadError(
+                f"cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc}); "
+                "the file may be damaged or not really .sav"
+            ) from exc
     labels = dict(zip(meta.column_names, meta.column_labels or [None] * len(meta.column_names)))
     if header_source not in ("label", "name"):
         raise ExportReadError(f"header_source must be 'label' or 'name', got {header_source!r}")
     header = [(_squash_header(labels.get(c)) or c) if header_source == "label" else c for c in frame.columns]
     names = _unique_names(header)
-    cells = {n: [_cell_text(None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT) else v)
-                 for v in frame[c].tolist()] for n, c in zip(names, frame.columns)}
+    cells = {
+        n: [
+            _cell_text(None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT) else v)
+            for v in frame[c].tolist()
+        ]
+        for n, c in zip(names, frame.columns)
+    }
     out = pd.DataFrame(cells, columns=names, dtype=object)
     out.insert(0, "raw_row", pd.Series(range(1, len(out) + 1), dtype="int64"))
     blank = [int(r) for r, row in zip(out["raw_row"], out[names].to_numpy()) if not any(str(x).strip() for x in row)]
     if blank:
         out = out[~out["raw_row"].isin(blank)].reset_index(drop=True)
-    notes = [f"SPSS .sav: {len(frame.columns)} variables, {len(frame)} cases; value labels applied"
-             + ("; headers are the variable labels" if header_source == "label" else "")]
-    return RawExport(path=path, data=out, headers=header, encoding="sav", delimiter="", notes=notes, sha256=digest,
-                     header_row="", blank_rows=blank, columns=names)
+    notes = [
+        f"SPSS .sav: {len(frame.columns)} variables, {len(frame)} cases; value labels applied"
+        + ("; headers are the variable labels" if header_source == "label" else "")
+    ]
+    return RawExport(
+        path=path,
+        data=out,
+        headers=header,
+        encoding="sav",
+        delimiter="",
+        notes=notes,
+        sha256=digest,
+        header_row="",
+        blank_rows=blank,
+        columns=names,
+    )
 
 
 def _squash_header(text) -> str:

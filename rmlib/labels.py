@@ -11,12 +11,12 @@ A core module: it imports nothing from the package, so every layer may use it.
 The threshold is always passed in (the run's ``min_cell_n``); nothing here
 holds state.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FEWER_THAN", "HIDDEN_LABEL", "CAUTION_MARK", "fewer_than", "fewer_than_short",
-           "is_withheld_label"]
+__all__ = ["FEWER_THAN", "HIDDEN_LABEL", "CAUTION_MARK", "fewer_than", "fewer_than_short", "is_withheld_label"]
 
 #: Opening words of the label of a small cell's base ("fewer than 5").
 FEWER_THAN = "fewer than"

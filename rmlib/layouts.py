@@ -24,6 +24,7 @@ so that the codebook can import this module without importing the readers.
 
 No library reshapes survey-tool exports to a codebook, so this is hand-written.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
@@ -38,7 +39,7 @@ LAYOUT_KEYS = {
     "header_rows": "rows that make up the header (after skip_rows)",
     "question_row": "which header row (1 = first) holds the question text",
     "sublabel_row": "which header row holds a sub-label per column (matrix row, option, 'Response'); "
-                    "the question text is forward-filled over its block",
+    "the question text is forward-filled over its block",
     "header_join": "how question text and sub-label make the header the codebook names",
     "plain_sublabels": "sub-labels that stand for the question itself",
     "strip_suffixes": "header endings to drop (e.g. ' - Selected Choice')",
@@ -74,14 +75,35 @@ class Layout:
 #: the tools' layouts; a codebook writes ``layout: surveymonkey`` and only what differs for its export
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {"tool": "one header row per column (the layout of the bundled exports)"},
-    "surveymonkey": {"tool": "SurveyMonkey", "header_rows": 2, "question_row": 1, "sublabel_row": 2,
-                     "multi_select": "columns"},
-    "qualtrics": {"tool": "Qualtrics", "header_rows": 3, "question_row": 2, "multi_select_separator": ",",
-                  "strip_suffixes": (" - Selected Choice",),
-                  "status_labels": {"IP Address": "complete", "Survey Preview": "test", "Survey Test": "test",
-                                    "Spam": "test", "Imported": "complete", "Offline": "complete"}},
-    "smartsurvey": {"tool": "SmartSurvey (Excel export)", "header_rows": 2, "question_row": 1, "sublabel_row": 2,
-                    "multi_select": "columns"},
+    "surveymonkey": {
+        "tool": "SurveyMonkey",
+        "header_rows": 2,
+        "question_row": 1,
+        "sublabel_row": 2,
+        "multi_select": "columns",
+    },
+    "qualtrics": {
+        "tool": "Qualtrics",
+        "header_rows": 3,
+        "question_row": 2,
+        "multi_select_separator": ",",
+        "strip_suffixes": (" - Selected Choice",),
+        "status_labels": {
+            "IP Address": "complete",
+            "Survey Preview": "test",
+            "Survey Test": "test",
+            "Spam": "test",
+            "Imported": "complete",
+            "Offline": "complete",
+        },
+    },
+    "smartsurvey": {
+        "tool": "SmartSurvey (Excel export)",
+        "header_rows": 2,
+        "question_row": 1,
+        "sublabel_row": 2,
+        "multi_select": "columns",
+    },
     "snap": {"tool": "Snap Surveys (Excel export)", "multi_select_separator": ";"},
     "msforms": {"tool": "Microsoft Forms (Excel export)", "multi_select_separator": ";"},
     "spss": {"tool": "SPSS .sav (any tool's SPSS export)", "header_source": "label", "multi_select": "columns"},
@@ -125,9 +147,14 @@ def parse_layout(value: Any) -> tuple[Layout, list[str]]:
         return Layout(), problems
     if lay.question_row > lay.header_rows:
         problems.append(f"layout.question_row is {lay.question_row} but there are only {lay.header_rows} header row(s)")
-    if lay.sublabel_row is not None and not (isinstance(lay.sublabel_row, int) and 1 <= lay.sublabel_row <= lay.header_rows
-                                             and lay.sublabel_row != lay.question_row):
-        problems.append(f"layout.sublabel_row must be another header row (1..{lay.header_rows}), got {lay.sublabel_row!r}")
+    if lay.sublabel_row is not None and not (
+        isinstance(lay.sublabel_row, int)
+        and 1 <= lay.sublabel_row <= lay.header_rows
+        and lay.sublabel_row != lay.question_row
+    ):
+        problems.append(
+            f"layout.sublabel_row must be another header row (1..{lay.header_rows}), got {lay.sublabel_row!r}"
+        )
     if "{question}" not in lay.header_join or "{sublabel}" not in lay.header_join:
         problems.append(f"layout.header_join must contain {{question}} and {{sublabel}}, got {lay.header_join!r}")
     if lay.multi_select not in ("joined", "columns"):
@@ -184,7 +211,11 @@ def option_of(header: str, question: str, layout: Layout) -> str | None:
     before, _, after = normalise(layout.header_join.format(question=question, sublabel="\x01")).partition("\x01")
     squashed = squash(header)
     folded = squashed.casefold()
-    if (len(folded) == len(squashed) and len(folded) > len(before) + len(after) and folded.startswith(before)
-            and folded.endswith(after)):
-        return squashed[len(before): len(squashed) - len(after)].strip() or None
+    if (
+        len(folded) == len(squashed)
+        and len(folded) > len(before) + len(after)
+        and folded.startswith(before)
+        and folded.endswith(after)
+    ):
+        return squashed[len(before) : len(squashed) - len(after)].strip() or None
     return None

@@ -38,6 +38,7 @@ template from this year's file (last year's recommendations become this
 year's actions, with status ``not yet reported``). ``python -m rmlib.narrative
 new <year>`` writes that template. Hand-written: no library knows this shape.
 """
+
 from __future__ import annotations
 
 import sys
@@ -46,14 +47,27 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ACTION_STATUSES", "TEXT_KEYS", "NarrativeError", "narrative_path", "validate", "load",
-           "carry_forward", "response_rates", "write_template"]
+__all__ = [
+    "ACTION_STATUSES",
+    "TEXT_KEYS",
+    "NarrativeError",
+    "narrative_path",
+    "validate",
+    "load",
+    "carry_forward",
+    "response_rates",
+    "write_template",
+]
 
 #: statuses an action from last year may carry
 ACTION_STATUSES = ("done", "in progress", "not started", "dropped", "not yet reported")
 #: free-text keys, in the order the report shows them (key -> section title)
-TEXT_KEYS = {"context": "Context", "survey_tool": "Survey tool", "distribution": "How the survey was distributed",
-             "reminders": "Reminders"}
+TEXT_KEYS = {
+    "context": "Context",
+    "survey_tool": "Survey tool",
+    "distribution": "How the survey was distributed",
+    "reminders": "Reminders",
+}
 _KNOWN = {"year", "written_by", "example", "recommendations", "actions_from_last_year", "invited", *TEXT_KEYS}
 GROUPS = ("provider", "officer")
 
@@ -156,13 +170,17 @@ def _invited_problems(inv: Any, where: str) -> list[str]:
                 continue
             for g, attrs in v.items():
                 if g not in GROUPS or not isinstance(attrs, dict):
-                    problems.append(f"{where}: invited.by_category.{g}: must be provider or officer, "
-                                    "mapping attributes to {category: count}")
+                    problems.append(
+                        f"{where}: invited.by_category.{g}: must be provider or officer, "
+                        "mapping attributes to {category: count}"
+                    )
                     continue
                 for attr, cats in attrs.items():
                     if not isinstance(cats, dict) or not all(_count(c) for c in cats.values()):
-                        problems.append(f"{where}: invited.by_category.{g}.{attr}: must map each category "
-                                        f"to a whole number, got {cats!r}")
+                        problems.append(
+                            f"{where}: invited.by_category.{g}.{attr}: must map each category "
+                            f"to a whole number, got {cats!r}"
+                        )
         else:
             problems.append(f"{where}: invited: unknown key {k!r} (provider, officer, by_category)")
     return problems
@@ -180,7 +198,8 @@ def load(year: int, root: str | Path | None = None, path: str | Path | None = No
     if not path.is_file():
         return None
     from .yamlsafe import UnsafeYAML, load_yaml
-    try:   # bounded: duplicate keys, alias bombs, huge or non-UTF-8 files are refused in one line
+
+    try:  # bounded: duplicate keys, alias bombs, huge or non-UTF-8 files are refused in one line
         doc = load_yaml(path, "narrative file", shown=path.name)
     except UnsafeYAML as exc:
         raise NarrativeError(str(exc)) from None
@@ -210,7 +229,8 @@ def carry_forward(previous: dict, year: int) -> dict:
     out["recommendations"] = []
     out["actions_from_last_year"] = [
         {"action": r["title"] + (f": {r['text'].strip()}" if r.get("text") else ""), "status": "not yet reported"}
-        for r in previous.get("recommendations") or []]
+        for r in previous.get("recommendations") or []
+    ]
     return out
 
 
@@ -220,11 +240,16 @@ def write_template(year: int, root: str | Path | None = None) -> Path:
     if target.exists():
         raise NarrativeError(f"{target.name}: already exists; edit it instead")
     prev = load(int(year) - 1, root)
-    doc = carry_forward(prev, year) if prev else {"year": int(year), "context": None, "recommendations": [],
-                                                  "actions_from_last_year": []}
+    doc = (
+        carry_forward(prev, year)
+        if prev
+        else {"year": int(year), "context": None, "recommendations": [], "actions_from_last_year": []}
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
-    header = (f"# Officers' narrative for the {year} survey report (see rmlib/narrative.py for the shape).\n"
-              f"# Carried forward from {int(year) - 1}: fill in context, recommendations and each action's status.\n")
+    header = (
+        f"# Officers' narrative for the {year} survey report (see rmlib/narrative.py for the shape).\n"
+        f"# Carried forward from {int(year) - 1}: fill in context, recommendations and each action's status.\n"
+    )
     target.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
     return target
 
@@ -244,8 +269,7 @@ def populations(doc: dict | None) -> dict[tuple[str, str, str], int]:
     return out
 
 
-def response_rates(doc: dict | None, responses: dict[tuple[str, str, str], int],
-                   min_cell_n: int) -> list[dict]:
+def response_rates(doc: dict | None, responses: dict[tuple[str, str, str], int], min_cell_n: int) -> list[dict]:
     """Response rate per group (and per attribute category) from the narrative's invited counts.
 
     ``responses`` maps ``(group, attribute, category)`` to respondents
@@ -260,8 +284,17 @@ def response_rates(doc: dict | None, responses: dict[tuple[str, str, str], int],
             continue
         small = 0 < n < min_cell_n
         rate = None if small or not invited else 100.0 * n / invited
-        rows.append({"group": g, "attribute": attr, "category": cat, "invited": int(invited),
-                     "responses": None if small else int(n), "rate_pct": rate, "small": small})
+        rows.append(
+            {
+                "group": g,
+                "attribute": attr,
+                "category": cat,
+                "invited": int(invited),
+                "responses": None if small else int(n),
+                "rate_pct": rate,
+                "small": small,
+            }
+        )
     return rows
 
 

@@ -15,6 +15,7 @@ keys and unbounded alias expansion refused. Whether paths stay inside the
 repository and away from the raw data is checked by :mod:`rmlib.safety`
 (it needs the file system; this module does not).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -76,8 +77,9 @@ class ParamSpec:
         elif self.type == "int":
             text = f"a whole number from {self.minimum} to {self.maximum}"
         elif self.type == "float":
-            text = (f"a number between {self.minimum:g} and {self.maximum:g}"
-                    + (" (exclusive)" if self.exclusive else ""))
+            text = f"a number between {self.minimum:g} and {self.maximum:g}" + (
+                " (exclusive)" if self.exclusive else ""
+            )
         elif self.type == "bool":
             text = "true or false"
         elif self.type == "str":
@@ -85,49 +87,110 @@ class ParamSpec:
         elif self.type == "date":
             text = "a date written YYYY-MM-DD"
         else:
-            text = {"file": "a path to a file", "dir": "a path to a folder",
-                    "data_root": "a path to the folder that holds one folder per year",
-                    "year_dir": "a path to one year's folder, e.g. outputs/{year}"}[self.path_kind or "file"]
+            text = {
+                "file": "a path to a file",
+                "dir": "a path to a folder",
+                "data_root": "a path to the folder that holds one folder per year",
+                "year_dir": "a path to one year's folder, e.g. outputs/{year}",
+            }[self.path_kind or "file"]
         return text + (", or null" if self.nullable else "")
 
 
 #: every parameter, in the order notebooks declare them
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("year", "int", REQUIRED, "the survey year this run reports on", 2000, 2100,
-              wording="a four-digit year such as 2018 (2000 to 2100)"),
-    ParamSpec("compare_year", "int", REQUIRED, "the earlier year compared with (null: none); its processed "
-              "data are the comparison base", 2000, 2100, nullable=True,
-              wording="an earlier four-digit year (2000 to 2100)"),
-    ParamSpec("codebook", "path", REQUIRED, "the year's codebook: export headers and labels -> variables and codes",
-              path_kind="file"),
-    ParamSpec("raw_dir", "path", REQUIRED, "the year's raw exports (never modified; checked against MANIFEST.sha256)",
-              path_kind="dir"),
-    ParamSpec("processed_dir", "path", "data/processed", "tidy tables land in <processed_dir>/<year>/",
-              path_kind="data_root"),
-    ParamSpec("output_dir", "path", "outputs/{year}", "the published outputs of the year (report, tables)",
-              path_kind="year_dir"),
-    ParamSpec("audit_dir", "path", "audit/{year}", "auditors only: executed notebooks, intermediate data, logs, "
-              "failure diagnostics (never published)", path_kind="year_dir"),
-    ParamSpec("fieldwork_start", "date", None, "first day of fieldwork; earlier submissions are excluded",
-              nullable=True),
+    ParamSpec(
+        "year",
+        "int",
+        REQUIRED,
+        "the survey year this run reports on",
+        2000,
+        2100,
+        wording="a four-digit year such as 2018 (2000 to 2100)",
+    ),
+    ParamSpec(
+        "compare_year",
+        "int",
+        REQUIRED,
+        "the earlier year compared with (null: none); its processed data are the comparison base",
+        2000,
+        2100,
+        nullable=True,
+        wording="an earlier four-digit year (2000 to 2100)",
+    ),
+    ParamSpec(
+        "codebook",
+        "path",
+        REQUIRED,
+        "the year's codebook: export headers and labels -> variables and codes",
+        path_kind="file",
+    ),
+    ParamSpec(
+        "raw_dir",
+        "path",
+        REQUIRED,
+        "the year's raw exports (never modified; checked against MANIFEST.sha256)",
+        path_kind="dir",
+    ),
+    ParamSpec(
+        "processed_dir", "path", "data/processed", "tidy tables land in <processed_dir>/<year>/", path_kind="data_root"
+    ),
+    ParamSpec(
+        "output_dir",
+        "path",
+        "outputs/{year}",
+        "the published outputs of the year (report, tables)",
+        path_kind="year_dir",
+    ),
+    ParamSpec(
+        "audit_dir",
+        "path",
+        "audit/{year}",
+        "auditors only: executed notebooks, intermediate data, logs, failure diagnostics (never published)",
+        path_kind="year_dir",
+    ),
+    ParamSpec(
+        "fieldwork_start", "date", None, "first day of fieldwork; earlier submissions are excluded", nullable=True
+    ),
     ParamSpec("fieldwork_end", "date", None, "last day of fieldwork; later submissions are excluded", nullable=True),
-    ParamSpec("multi_select_rule", "str", "solely_one", "which multi-select respondents count in a category",
-              choices=MULTI_SELECT_RULES),
+    ParamSpec(
+        "multi_select_rule",
+        "str",
+        "solely_one",
+        "which multi-select respondents count in a category",
+        choices=MULTI_SELECT_RULES,
+    ),
     ParamSpec("min_cell_n", "int", 5, "fewer respondents: no mean shown, no test", 1, 1000),
-    ParamSpec("caution_n", "int", 10, "fewer respondents: estimate marked with a caution sign (>= min_cell_n)",
-              1, 1000),
-    ParamSpec("correction", "str", "fdr_bh", "multiple-comparison correction: fdr_bh, Benjamini-Hochberg over "
-              "all distinct comparisons of the report; holm, Holm within each family", choices=CORRECTIONS),
+    ParamSpec(
+        "caution_n", "int", 10, "fewer respondents: estimate marked with a caution sign (>= min_cell_n)", 1, 1000
+    ),
+    ParamSpec(
+        "correction",
+        "str",
+        "fdr_bh",
+        "multiple-comparison correction: fdr_bh, Benjamini-Hochberg over "
+        "all distinct comparisons of the report; holm, Holm within each family",
+        choices=CORRECTIONS,
+    ),
     ParamSpec("alpha", "float", 0.05, "significance level after correction", 0.0, 1.0, exclusive=True),
     ParamSpec("n_resamples", "int", 9999, "Monte Carlo permutations / bootstrap draws", 999, 100_000),
     ParamSpec("seed", "int", 2018, "random seed of every resampling (same seed, same numbers)", 0, 2**32 - 1),
     ParamSpec("themes", "path", "params/themes.yaml", "theme dictionary for the comments", path_kind="file"),
-    ParamSpec("redaction", "path", "params/redaction.yaml", "names and words the comment redaction removes or keeps",
-              path_kind="file"),
+    ParamSpec(
+        "redaction",
+        "path",
+        "params/redaction.yaml",
+        "names and words the comment redaction removes or keeps",
+        path_kind="file",
+    ),
     ParamSpec("synthetic", "bool", True, "the data are generated examples (the report says so)"),
-    ParamSpec("merges", "mapping", None, "category merges applied before any table, stated in the report: "
-              "{attribute: {merged label: [category, ...]}}", nullable=True,
-              wording="a mapping {attribute: {merged label: [category, category, ...]}}"),
+    ParamSpec(
+        "merges",
+        "mapping",
+        None,
+        "category merges applied before any table, stated in the report: {attribute: {merged label: [category, ...]}}",
+        nullable=True,
+        wording="a mapping {attribute: {merged label: [category, category, ...]}}",
+    ),
 )
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
 #: path parameters the pipeline writes into (the others are read only)
@@ -190,8 +253,9 @@ class Params:
 #: Names a notebook's ``parameters`` cell must declare, in order.
 PARAM_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Params))
 assert PARAM_NAMES == tuple(SPECS), "Params fields and PARAMETERS must list the same names in the same order"
-assert all(f.default == SPECS[f.name].default for f in dataclasses.fields(Params)
-           if f.default is not dataclasses.MISSING), "Params defaults must equal PARAMETERS defaults"
+assert all(
+    f.default == SPECS[f.name].default for f in dataclasses.fields(Params) if f.default is not dataclasses.MISSING
+), "Params defaults must equal PARAMETERS defaults"
 
 _DEFAULTS = {s.name: s.default for s in PARAMETERS}
 
@@ -255,8 +319,7 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
             return f"'{spec.name}': unbalanced braces in {value!r}; the only placeholder is {{year}}"
         unknown = [n for n in names if n not in PATH_PLACEHOLDERS]
         if unknown:
-            return (f"'{spec.name}': unknown placeholder {{{unknown[0]}}} in {value!r}; "
-                    f"the only placeholder is {{year}}")
+            return f"'{spec.name}': unknown placeholder {{{unknown[0]}}} in {value!r}; the only placeholder is {{year}}"
         if any(n != "year" or conv or spec_ for _, n, spec_, conv in string.Formatter().parse(value) if n):
             return f"'{spec.name}': write the placeholder as plain {{year}} in {value!r}"
     return None
@@ -274,10 +337,17 @@ def _check_merges(problems: list[str], merges: Any) -> None:
             continue
         seen: set[str] = set()
         for label, members in spec.items():
-            ok = (isinstance(label, str) and label.strip() and isinstance(members, (list, tuple)) and len(members) >= 2
-                  and all(isinstance(m, str) and m.strip() for m in members))
+            ok = (
+                isinstance(label, str)
+                and label.strip()
+                and isinstance(members, (list, tuple))
+                and len(members) >= 2
+                and all(isinstance(m, str) and m.strip() for m in members)
+            )
             if not ok:
-                problems.append(f"'merges.{attr}.{label}' must be a list of at least two category names, got {members!r}")
+                problems.append(
+                    f"'merges.{attr}.{label}' must be a list of at least two category names, got {members!r}"
+                )
                 continue
             twice = sorted(seen & set(members))
             if twice:
@@ -371,6 +441,7 @@ def assigned_names(source: str) -> list[str]:
     edit) gives no names: the kernel has already said what is wrong with it.
     """
     import ast
+
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -420,8 +491,9 @@ def parameter_cells(namespace: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def unknown_names_message(names: list[str]) -> str:
-    """"unknown parameter 'x' (did you mean 'y'?)" for each name not declared; the close match is difflib's."""
+    """ "unknown parameter 'x' (did you mean 'y'?)" for each name not declared; the close match is difflib's."""
     import difflib
+
     parts = []
     for name in names:
         close = difflib.get_close_matches(name, PARAM_NAMES, n=1, cutoff=0.6)
@@ -468,11 +540,16 @@ def use_scratch(params: Params, say=print) -> dict[Path, Path] | None:
     Returns the mapping (None under the pipeline, which is left alone).
     """
     import os
+
     from . import paths
+
     if os.environ.get(paths.REDIRECT_ENV) and not paths.redirecting_to_scratch():
-        return None   # the pipeline's kernel: it stages the folders itself
-    os.environ.pop(paths.REDIRECT_ENV, None)   # a re-run (maybe another year): map the real folders again
-    norm = lambda p: Path(os.path.normpath(p))
+        return None  # the pipeline's kernel: it stages the folders itself
+    os.environ.pop(paths.REDIRECT_ENV, None)  # a re-run (maybe another year): map the real folders again
+
+    def norm(p):
+        return Path(os.path.normpath(p))
+
     out, audit, proc = (norm(params.path(n)) for n in ("output_dir", "audit_dir", "processed_dir"))
     base = paths.scratch_root()
     year_dir = base / str(params.year)
@@ -485,8 +562,10 @@ def use_scratch(params: Params, say=print) -> dict[Path, Path] | None:
     seeded = paths.seed(pairs)
     paths.redirect(mapping)
     note = f"; first use, seeded from the last run in {_relative(out)}/" if out in seeded else ""
-    say(f"running outside `rmlib run`: results go to {_relative(year_dir)}/ and processed data to "
-        f"{_relative(base / 'processed')}/ (the published {_relative(out)}/ is not touched{note})")
+    say(
+        f"running outside `rmlib run`: results go to {_relative(year_dir)}/ and processed data to "
+        f"{_relative(base / 'processed')}/ (the published {_relative(out)}/ is not touched{note})"
+    )
     return mapping
 
 
@@ -524,6 +603,7 @@ def literal(value: Any) -> str:
     '{"role": {"A or B": ["A", "B"]}, "n": 5, "x": None, "ok": True}'
     """
     import json
+
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
@@ -542,8 +622,10 @@ def parameters_cell(values: Mapping[str, Any]) -> str:
     notebook and a test fails when a notebook's cell differs. ``values`` are those of
     :data:`CELL_VALUES_FILE` (papermill injects the run's own over them).
     """
-    head = [f"{OWN_HEAD} params/<year>.yaml over these defaults (the 2018 run).",
-            f"# Generated from rmlib/params.py (PARAMETERS) and {CELL_VALUES_FILE}: {SYNC_COMMAND}"]
+    head = [
+        f"{OWN_HEAD} params/<year>.yaml over these defaults (the 2018 run).",
+        f"# Generated from rmlib/params.py (PARAMETERS) and {CELL_VALUES_FILE}: {SYNC_COMMAND}",
+    ]
     return "\n".join(head + [f"{s.name} = {literal(values[s.name])}" for s in PARAMETERS])
 
 
@@ -562,23 +644,33 @@ def help_lines(width: int = 100) -> list[str]:
     """Two or more lines per parameter for the command line (``python -m rmlib params``, ``run --help``):
     name, type and default, then what it means and its valid values."""
     import textwrap
+
     lines = []
     for s in PARAMETERS:
         lines.append(f"  {s.name}: {s.type}, default {shown_default(s)}")
-        lines += textwrap.wrap(f"{s.doc}. Valid: {s.expected}.", width, initial_indent=" " * 6,
-                               subsequent_indent=" " * 6)
+        lines += textwrap.wrap(
+            f"{s.doc}. Valid: {s.expected}.", width, initial_indent=" " * 6, subsequent_indent=" " * 6
+        )
     return lines
 
 
 def markdown() -> str:
     """``docs/parameters.md``: every parameter with type, valid values, default and meaning (generated)."""
-    cell = lambda text: str(text).replace("|", "\\|")
-    lines = ["# Parameters", "",
-             f"Generated from `rmlib/params.py` (`PARAMETERS`) by `{SYNC_COMMAND}`; a test fails when this",
-             "file is out of date. Each run's values are in `params/<year>.yaml` (every parameter is set there);",
-             "`python -m rmlib params` prints the same list. Paths are relative to the repository root and",
-             "`{year}` is their only placeholder.", "",
-             "| name | type | valid values | default | meaning |", "|---|---|---|---|---|"]
+
+    def cell(text):
+        return str(text).replace("|", "\\|")
+
+    lines = [
+        "# Parameters",
+        "",
+        f"Generated from `rmlib/params.py` (`PARAMETERS`) by `{SYNC_COMMAND}`; a test fails when this",
+        "file is out of date. Each run's values are in `params/<year>.yaml` (every parameter is set there);",
+        "`python -m rmlib params` prints the same list. Paths are relative to the repository root and",
+        "`{year}` is their only placeholder.",
+        "",
+        "| name | type | valid values | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for s in PARAMETERS:
         lines.append(f"| `{s.name}` | {s.type} | {cell(s.expected)} | `{cell(shown_default(s))}` | {cell(s.doc)} |")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ papermill, nbval and JupyterLab start kernels in different working
 directories; every relative path in ``params/*.yaml`` is therefore resolved
 against the repository root, never against the current directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,10 @@ def repo_root() -> Path:
     if env:
         root = Path(env).resolve()
         if not root.is_dir():
-            raise RepoNotFound(f"RMLIB_ROOT={env} is not a folder: set it to the checkout of the pipeline "
-                               "(the folder that holds params/, notebooks/ and data/raw/)")
+            raise RepoNotFound(
+                f"RMLIB_ROOT={env} is not a folder: set it to the checkout of the pipeline "
+                "(the folder that holds params/, notebooks/ and data/raw/)"
+            )
         return root
     here = Path(__file__).resolve().parent
     for candidate in (here, *here.parents):
@@ -42,8 +45,10 @@ def repo_root() -> Path:
     for candidate in (cwd, *cwd.parents):
         if _is_checkout(candidate):
             return candidate
-    raise RepoNotFound(f"no checkout of the pipeline above {cwd} (rmlib is installed at {here}): run from inside "
-                       "the checkout, or set RMLIB_ROOT to the folder that holds params/, notebooks/ and data/raw/")
+    raise RepoNotFound(
+        f"no checkout of the pipeline above {cwd} (rmlib is installed at {here}): run from inside "
+        "the checkout, or set RMLIB_ROOT to the folder that holds params/, notebooks/ and data/raw/"
+    )
 
 
 def resolve(path: str | os.PathLike, root: Path | None = None) -> Path:
@@ -69,6 +74,7 @@ def staged(path: Path) -> Path:
     if not spec:
         return path
     import json
+
     norm = Path(os.path.normpath(path))
     for final, stage in json.loads(spec).items():
         f = Path(final)
@@ -89,6 +95,7 @@ def scratch_root() -> Path:
 def redirecting_to_scratch() -> bool:
     """Whether :data:`REDIRECT_ENV` holds a scratch redirection (set by :func:`redirect`, not by the pipeline)."""
     import json
+
     spec = os.environ.get(REDIRECT_ENV)
     if not spec:
         return False
@@ -106,6 +113,7 @@ def seed(pairs: "list[tuple[Path, Path]]") -> list[Path]:
     """
     import shutil
     import tempfile
+
     copied = []
     for final, dest in pairs:
         if dest.exists() or not final.is_dir():
@@ -128,6 +136,7 @@ def redirect(mapping: "dict[Path, Path]") -> None:
     """Send every path the package resolves below a final folder to its replacement, in this process
     (and the processes it starts), through :data:`REDIRECT_ENV` - what :func:`staged` reads."""
     import json
+
     for dest in mapping.values():
         dest.mkdir(parents=True, exist_ok=True)
     os.environ[REDIRECT_ENV] = json.dumps({str(k): str(v) for k, v in mapping.items()})

@@ -34,6 +34,7 @@ A partial run (``stages=``) starts from copies of the current folders and
 refuses to combine its stages with earlier stages made from other inputs; the
 registry says which earlier stages' files the wanted stages read.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,13 +47,12 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import clean
+from . import artefacts, checks, clean, safety, transaction
+from . import stages as spine
 from .io import atomic_write_text, sha256_file, write_csv
 from .params import Params, load_params
 from .paths import REDIRECT_ENV, repo_root
 from .provenance import differences, fingerprint, git_commit, input_hashes, package_versions, stage_fingerprint
-from . import artefacts, checks, safety, transaction
-from . import stages as spine
 from .transaction import Transaction, YearLocks, staging_path
 
 #: (notebook, title) of every stage, in order (from :data:`rmlib.stages.STAGES`, the one list)
@@ -107,8 +107,14 @@ def _rel(path: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
-def write_provenance(params: Params, params_path: Path, folder: Path, started: dt.datetime, stages: list[dict],
-                     run_fingerprint: dict | None = None) -> Path:
+def write_provenance(
+    params: Params,
+    params_path: Path,
+    folder: Path,
+    started: dt.datetime,
+    stages: list[dict],
+    run_fingerprint: dict | None = None,
+) -> Path:
     """``provenance.json``: what the run was made from, per stage what it used; no machine paths."""
     root = repo_root()
     record = {
@@ -131,8 +137,9 @@ def write_provenance(params: Params, params_path: Path, folder: Path, started: d
     return path
 
 
-def record_failure(params: Params, message: str, files: Iterable[Path] = (),
-                   tables: dict[str, "object"] | None = None) -> Path:
+def record_failure(
+    params: Params, message: str, files: Iterable[Path] = (), tables: dict[str, "object"] | None = None
+) -> Path:
     """Replace ``<audit_dir>.failed/`` with this failure's diagnostics (the one place for them).
 
     If even that cannot be written (read-only or full disk), the failure's
@@ -168,9 +175,13 @@ def preflight(params: Params) -> None:
     """Validate the raw exports before any kernel starts; on failure write ``<audit_dir>.failed/validation_errors.csv``."""
     _, problems = clean.read_and_validate(params)
     if not problems.empty:
-        failed = record_failure(params, str(clean.ValidationFailed(problems)), tables={"validation_errors.csv": problems})
-        raise PipelineError(f"{len(problems)} problem(s) in the raw exports for {params.year}; see "
-                            f"{_rel(failed / 'validation_errors.csv')}\n{clean.ValidationFailed(problems)}")
+        failed = record_failure(
+            params, str(clean.ValidationFailed(problems)), tables={"validation_errors.csv": problems}
+        )
+        raise PipelineError(
+            f"{len(problems)} problem(s) in the raw exports for {params.year}; see "
+            f"{_rel(failed / 'validation_errors.csv')}\n{clean.ValidationFailed(problems)}"
+        )
 
 
 def baseline_params(params: Params) -> list[Params]:
@@ -182,13 +193,15 @@ def baseline_params(params: Params) -> list[Params]:
     return out
 
 
-def check(params: Params, allowed_roots: Iterable[str] = (), baselines: list[Params] | None = None
-          ) -> tuple[clean.CleanResult | None, "object", list[str], list[str]]:
+def check(
+    params: Params, allowed_roots: Iterable[str] = (), baselines: list[Params] | None = None
+) -> tuple[clean.CleanResult | None, "object", list[str], list[str]]:
     """Every check a run makes before it starts: (clean result, problem table, errors, warnings).
 
     Used by ``python -m rmlib validate`` and by :func:`run`, so they agree.
     """
     import pandas as pd
+
     baselines = baseline_params(params) if baselines is None else baselines
     errors = safety.check_paths(params, allowed_roots, [b.year for b in baselines])
     if errors:
@@ -214,12 +227,14 @@ def write_dictionary(params: Params, out: Path) -> Path:
     """
     from . import dictionary
     from .publish import write_text
+
     try:
         frame = dictionary.data_dictionary(dictionary.csv_headers(out / "tables"))
     except dictionary.UndocumentedColumn as exc:
         raise PipelineError(f"{exc} (say what it means there before it is published)") from None
-    return write_text(dictionary.render_markdown(frame, params.min_cell_n), out / "data_dictionary.md",
-                      params.min_cell_n)
+    return write_text(
+        dictionary.render_markdown(frame, params.min_cell_n), out / "data_dictionary.md", params.min_cell_n
+    )
 
 
 def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], None]) -> None:
@@ -232,7 +247,8 @@ def scan_outputs(params: Params, out: Path, audit: Path, say: Callable[[str], No
     import pandas as pd
 
     from .publish import PublishError, scan_published
-    tested = audit / "data" / artefacts.get("cells_tested").filename   # the staged audit area
+
+    tested = audit / "data" / artefacts.get("cells_tested").filename  # the staged audit area
     t = time.perf_counter()
     try:
         scan_published(out, params.min_cell_n, suppressed_cells=pd.read_parquet(tested) if tested.is_file() else None)
@@ -262,14 +278,21 @@ def export_notebook_html(nb_path: Path, out_path: Path) -> None:
 def _recover_candidates(p: Params) -> list[Path]:
     """Staging folders of ``p``'s year an interrupted run may have left (fixed names; older random ones too)."""
     import re
+
     out = []
     for t in safety.targets(p):
         out += [staging_path(t.path), transaction.old_path(t.path)]
         if t.path.parent.is_dir():
-            out += [q for q in t.path.parent.iterdir()
-                    if re.fullmatch(rf"\.{re.escape(t.path.name)}\.(staging|old)-[0-9a-f]{{8}}", q.name)
-                    or (t.kind == "outputs" and q.is_file()  # failed notebooks earlier versions left beside outputs
-                        and re.fullmatch(rf"{re.escape(t.path.name)}\.failed-\d\d_\w+\.ipynb", q.name))]
+            out += [
+                q
+                for q in t.path.parent.iterdir()
+                if re.fullmatch(rf"\.{re.escape(t.path.name)}\.(staging|old)-[0-9a-f]{{8}}", q.name)
+                or (
+                    t.kind == "outputs"
+                    and q.is_file()  # failed notebooks earlier versions left beside outputs
+                    and re.fullmatch(rf"{re.escape(t.path.name)}\.failed-\d\d_\w+\.ipynb", q.name)
+                )
+            ]
     out.append(p.path("processed_dir") / f".staging-{p.year}")
     return out
 
@@ -307,29 +330,36 @@ def _check_partial(params: Params, wanted: list[str], target: Path, run_fp: dict
         rec = records.get(name)
         if name in wanted or rec is None:
             continue
-        diff = differences(rec.get("fingerprint"),
-                           stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb"))
+        diff = differences(rec.get("fingerprint"), stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb"))
         if diff:
-            raise PipelineError(f"--stages {','.join(wanted)} would combine its results with {name}'s, made from "
-                                f"other {'; '.join(diff)}; run every stage (leave out --stages)")
+            raise PipelineError(
+                f"--stages {','.join(wanted)} would combine its results with {name}'s, made from "
+                f"other {'; '.join(diff)}; run every stage (leave out --stages)"
+            )
         reused[name] = {**rec, "reused": True}
     leave_out = "run every stage (leave out --stages)"
     needed = _inputs_made_elsewhere(wanted)
-    for a in needed:   # first: every stage whose outputs are read has run (with this fingerprint)
+    for a in needed:  # first: every stage whose outputs are read has run (with this fingerprint)
         producer = spine.BY_KEY[a.producer].notebook
         if a.area != "processed" and producer not in reused:
-            raise PipelineError(f"--stages {','.join(wanted)} needs the outputs of {producer}, which no earlier "
-                                f"run in {_rel(target)} made; {leave_out}")
+            raise PipelineError(
+                f"--stages {','.join(wanted)} needs the outputs of {producer}, which no earlier "
+                f"run in {_rel(target)} made; {leave_out}"
+            )
     if any(a.area == "processed" for a in needed):
         processed = params.processed_year_dir
         diff = differences((safety.read_marker(processed) or {}).get("fingerprint"), run_fp)
         if diff:
-            raise PipelineError(f"--stages {','.join(wanted)} would use {_rel(processed)}, made from other "
-                                f"{'; '.join(diff)}; {leave_out}")
-    for a in needed:   # then: what they wrote is still there
+            raise PipelineError(
+                f"--stages {','.join(wanted)} would use {_rel(processed)}, made from other "
+                f"{'; '.join(diff)}; {leave_out}"
+            )
+    for a in needed:  # then: what they wrote is still there
         if a.area != "processed" and not artefacts.path(params, a.name).is_file():
-            raise PipelineError(f"--stages {','.join(wanted)} needs {a.name} ({_rel(artefacts.path(params, a.name))}"
-                                f"), made by {spine.BY_KEY[a.producer].notebook}, which is missing; {leave_out}")
+            raise PipelineError(
+                f"--stages {','.join(wanted)} needs {a.name} ({_rel(artefacts.path(params, a.name))}"
+                f"), made by {spine.BY_KEY[a.producer].notebook}, which is missing; {leave_out}"
+            )
     return reused
 
 
@@ -339,8 +369,13 @@ def _inputs_made_elsewhere(wanted: list[str]) -> list[artefacts.Artefact]:
     return [a for a in artefacts.ARTEFACTS if a.producer not in keys and keys & set(a.consumers)]
 
 
-def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_name: str = "python3",
-        say: Callable[[str], None] = print, allowed_roots: Iterable[str] = ()) -> Path:
+def run(
+    params_path: str | Path,
+    stages: tuple[str, ...] | None = None,
+    kernel_name: str = "python3",
+    say: Callable[[str], None] = print,
+    allowed_roots: Iterable[str] = (),
+) -> Path:
     """Run the whole pipeline for one year; return ``outputs/<year>``. Raises PipelineError on failure."""
     root = repo_root()
     names = [name for name, _ in STAGES]
@@ -354,8 +389,10 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
     safety.ensure_safe_paths(params, allowed_roots, [b.year for b in baselines])
     started = dt.datetime.now(dt.timezone.utc)
     target = params.path("output_dir")
-    say(f"rmlib: {params.year} report from {_rel(params.path('raw_dir'))} "
-        f"(compare with {params.compare_year or 'no earlier year'})")
+    say(
+        f"rmlib: {params.year} report from {_rel(params.path('raw_dir'))} "
+        f"(compare with {params.compare_year or 'no earlier year'})"
+    )
     t0 = time.perf_counter()
     with YearLocks() as locks, transaction.sigterm_raises():
         for y in [params.year, *sorted({b.year for b in baselines})]:  # own year first: named if held
@@ -383,8 +420,17 @@ def run(params_path: str | Path, stages: tuple[str, ...] | None = None, kernel_n
     return target
 
 
-def _run_stages(params: Params, params_path: Path, baselines: list[Params], stages, kernel_name: str,
-                say: Callable[[str], None], txn: Transaction, kdir: Path, started: dt.datetime) -> Path:
+def _run_stages(
+    params: Params,
+    params_path: Path,
+    baselines: list[Params],
+    stages,
+    kernel_name: str,
+    say: Callable[[str], None],
+    txn: Transaction,
+    kdir: Path,
+    started: dt.datetime,
+) -> Path:
     """Stage the folders, run the wanted notebooks in order, then write the run's record and commit."""
     root = repo_root()
     wanted = [s for s in STAGES if stages is None or s[0] in stages]
@@ -394,8 +440,11 @@ def _run_stages(params: Params, params_path: Path, baselines: list[Params], stag
     reused = _check_partial(params, [n for n, _ in wanted], target, run_fp, root) if partial else {}
     stage_out, stage_audit, stage_proc = _stage_folders(params, baselines, partial, say, txn)
     # the notebooks get the parameters as written; the package maps each final folder to its staging folder
-    redirect = {str(target): str(stage_out), str(audit): str(stage_audit),
-                str(params.path("processed_dir")): str(stage_proc)}
+    redirect = {
+        str(target): str(stage_out),
+        str(audit): str(stage_audit),
+        str(params.path("processed_dir")): str(stage_proc),
+    }
     kernel_env = {REDIRECT_ENV: json.dumps(redirect)}
     replacements = {**{v: _rel(Path(k)) for k, v in redirect.items()}, str(root) + "/": ""}
     (stage_audit / "notebooks").mkdir(exist_ok=True)
@@ -403,15 +452,27 @@ def _run_stages(params: Params, params_path: Path, baselines: list[Params], stag
     for k, (name, what) in enumerate(wanted, 1):
         say(f"[{k}/{len(wanted)}] {what}")
         t = time.perf_counter()
-        _run_notebook(params, name, stage_audit, kernel_name, _ipc_kernel_manager(
-            stage_audit / "logs" / f"{name}.kernel.log", kdir, kernel_env), replacements)
+        _run_notebook(
+            params,
+            name,
+            stage_audit,
+            kernel_name,
+            _ipc_kernel_manager(stage_audit / "logs" / f"{name}.kernel.log", kdir, kernel_env),
+            replacements,
+        )
         secs = time.perf_counter() - t
-        records.append({"stage": name, "seconds": round(secs, 2),
-                        "fingerprint": stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb")})
+        records.append(
+            {
+                "stage": name,
+                "seconds": round(secs, 2),
+                "fingerprint": stage_fingerprint(run_fp, root / "notebooks" / f"{name}.ipynb"),
+            }
+        )
         if name == "01_clean":
             safety.write_marker(stage_proc / str(params.year), "processed", params.year, {"fingerprint": run_fp})
         say(f"      done in {secs:.1f}s")
     from .reproducible import normalise_xlsx
+
     for book in sorted(stage_out.rglob("*.xlsx")):
         normalise_xlsx(book)
     order = [n for n, _ in STAGES]
@@ -423,8 +484,9 @@ def _run_stages(params: Params, params_path: Path, baselines: list[Params], stag
     return target
 
 
-def _stage_folders(params: Params, baselines: list[Params], partial: bool, say: Callable[[str], None],
-                   txn: Transaction) -> tuple[Path, Path, Path]:
+def _stage_folders(
+    params: Params, baselines: list[Params], partial: bool, say: Callable[[str], None], txn: Transaction
+) -> tuple[Path, Path, Path]:
     """Staging folders for outputs, audit and a processed root holding this year and the rebuilt baselines.
 
     A partial run starts from copies of the current folders; the baselines are
@@ -466,22 +528,32 @@ def _run_notebook(params: Params, name: str, stage_audit: Path, kernel_name: str
     import papermill as pm
 
     from .reproducible import clean_kernel_log, clean_notebook
+
     root = repo_root()
     final = params.to_dict()
     out_nb = stage_audit / "notebooks" / f"{name}.ipynb"
     log = stage_audit / "logs" / f"{name}.kernel.log"
     try:
-        pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_nb), parameters=final,
-                            kernel_name=kernel_name, cwd=str(root), progress_bar=False, log_output=False,
-                            kernel_manager_class=manager)
+        pm.execute_notebook(
+            str(root / "notebooks" / f"{name}.ipynb"),
+            str(out_nb),
+            parameters=final,
+            kernel_name=kernel_name,
+            cwd=str(root),
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=manager,
+        )
     except pm.PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}".strip().splitlines()
         head = f"stage {name} failed at cell {exc.exec_count}: {reason[0] if reason else exc}"
         clean_notebook(out_nb, replacements, final)
         where = record_failure(params, head + "\n" + "\n".join(reason[1:40]), files=[out_nb, log])
-        raise PipelineError(f"{head}\n{chr(10).join(reason[1:40])}\n(the last good results in "
-                            f"{_rel(params.path('output_dir'))} are untouched; the failed notebook, with its "
-                            f"traceback, is {_rel(where / out_nb.name)})") from None
+        raise PipelineError(
+            f"{head}\n{chr(10).join(reason[1:40])}\n(the last good results in "
+            f"{_rel(params.path('output_dir'))} are untouched; the failed notebook, with its "
+            f"traceback, is {_rel(where / out_nb.name)})"
+        ) from None
     clean_notebook(out_nb, replacements, final)
     clean_kernel_log(log, replacements)
     export_notebook_html(out_nb, stage_audit / "notebooks" / "html" / f"{name}.html")

@@ -3,6 +3,7 @@
 Used by the pipeline (``provenance.json``) and by the report (its provenance
 section), so both state exactly the same thing.
 """
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -15,17 +16,41 @@ from .io import sha256_file
 from .params import Params
 from .paths import repo_root
 
-PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "pandera", "pyarrow", "matplotlib", "seaborn",
-            "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl", "jinja2", "pyyaml")
+PACKAGES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "pandera",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "openpyxl",
+    "jinja2",
+    "pyyaml",
+)
 
 
 def git_commit(root: Path | None = None) -> dict:
     """The checked-out commit and whether tracked files have uncommitted changes (None outside git)."""
     root = root or repo_root()
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True, check=True).stdout.strip())
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
         return {"commit": head, "dirty": dirty}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
@@ -69,6 +94,7 @@ def params_digest(params: Params) -> str:
     """sha256 of the parameter values (not the file: comments and layout do not matter)."""
     import hashlib
     import json
+
     return hashlib.sha256(json.dumps(params.to_dict(), sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -78,8 +104,11 @@ def fingerprint(params: Params, baselines: list[Params] = ()) -> dict:
     inputs = dict(input_hashes(params))
     for p in baselines:
         inputs.update(input_hashes(p))
-    return {"inputs_sha256": dict(sorted(inputs.items())), "params_sha256": params_digest(params),
-            "code": code_version()}
+    return {
+        "inputs_sha256": dict(sorted(inputs.items())),
+        "params_sha256": params_digest(params),
+        "code": code_version(),
+    }
 
 
 def stage_fingerprint(run_fingerprint: dict, notebook: Path) -> dict:

@@ -19,6 +19,7 @@ intermediate parquet, logs, validation listings) goes to the audit area
   personal-data pattern, a small base, a value of a suppressed cell, an
   active cell, a link to the audit area or a machine path.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,18 @@ from .io import atomic_path, atomic_write_text
 from .labels import is_withheld_label
 from .safety import MARKER
 
-__all__ = ["PublishError", "neutralise", "write_csv", "write_xlsx", "write_json", "write_html", "write_figure",
-           "scan_published", "PUBLISHED_SUFFIXES", "ACTIVE_PREFIXES"]
+__all__ = [
+    "PublishError",
+    "neutralise",
+    "write_csv",
+    "write_xlsx",
+    "write_json",
+    "write_html",
+    "write_figure",
+    "scan_published",
+    "PUBLISHED_SUFFIXES",
+    "ACTIVE_PREFIXES",
+]
 
 #: A cell starting with one of these is run as a formula by spreadsheet programs (OWASP).
 ACTIVE_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -77,8 +88,10 @@ def _neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _check(cleared: Any, what: str) -> Cleared:
     if not isinstance(cleared, Cleared):
-        raise PublishError(f"{what}: only frames that passed disclosure control (rmlib.disclosure.publishable_* "
-                           f"or clear()) can be published; got {type(cleared).__name__}")
+        raise PublishError(
+            f"{what}: only frames that passed disclosure control (rmlib.disclosure.publishable_* "
+            f"or clear()) can be published; got {type(cleared).__name__}"
+        )
     return cleared
 
 
@@ -100,8 +113,10 @@ def write_csv(cleared: Cleared, path: str | Path) -> Path:
 #: display formats by column name (the stored values stay unrounded): p-values, percentages, whole numbers
 _P_COLUMNS = re.compile(r"(?:^|_)p(?:_adj)?$|_p_")
 _PCT_COLUMNS = re.compile(r"pct|rate")
-_INT_COLUMNS = re.compile(r"^(?:n|n_.*|.*_n|.*_n_other|ratings|no_contact|comments|respondents|redactions|year|"
-                          r"year_prev|level|level_last|invited|responses|.*_needed)$")
+_INT_COLUMNS = re.compile(
+    r"^(?:n|n_.*|.*_n|.*_n_other|ratings|no_contact|comments|respondents|redactions|year|"
+    r"year_prev|level|level_last|invited|responses|.*_needed)$"
+)
 
 
 def display_format(column: str, value: Any) -> str | None:
@@ -163,7 +178,7 @@ def _add_sheet(wb, title: str, frame: pd.DataFrame, shade: list[bool] | None = N
     for r_i, row in enumerate(ws.iter_rows(min_row=2), start=0):
         for c_i, cell in enumerate(row):
             if isinstance(cell.value, str):
-                cell.data_type = "s"     # text, never a formula
+                cell.data_type = "s"  # text, never a formula
                 widths[c_i] = max(widths[c_i], len(cell.value))
             else:
                 fmt = display_format(header[c_i], cell.value)
@@ -200,8 +215,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path,
-               definitions: pd.DataFrame | None = None) -> Path:
+def write_xlsx(sheets: Mapping[str, Cleared], path: str | Path, definitions: pd.DataFrame | None = None) -> Path:
     """Publish one workbook for reuse, a sheet per cleared table; every text cell is stored as text.
 
     Each sheet has its header row frozen and bold, a filter on every column,
@@ -311,8 +325,11 @@ def _scan_figure(content: bytes, where: str, suffix: str, min_cell_n: int) -> li
 _MACHINE_PATH = re.compile(r"(?<![\w.])(?:/(?:home|root|work|tmp|Users|mnt|var|opt)/[\w.-]+|[A-Za-z]:\\\\?[\w.-]+)")
 _AUDIT_LINK = re.compile(r"""(?:href|src)\s*=\s*["'][^"']*(?:\.ipynb|notebooks/|audit/|\.parquet)""", re.I)
 # "n = 3", "base of 3", "3 respondents", "only 1 respondent" (a rule such as "fewer than 2 respondents" is not a base)
-_SMALL_N = re.compile(r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|(?<!than )(?<!least )(?<!below )(?<!under )"
-                      r"\b(\d+)\s+respondents?\b|\bonly\s+(\d+)\s+respondent", re.I)
+_SMALL_N = re.compile(
+    r"(?:\bn\s*=\s*|\bbase\s*(?:of\s*)?)(\d+)\b|(?<!than )(?<!least )(?<!below )(?<!under )"
+    r"\b(\d+)\s+respondents?\b|\bonly\s+(\d+)\s+respondent",
+    re.I,
+)
 
 
 def _personal(text: str) -> list[str]:
@@ -369,8 +386,10 @@ def _scan_frame(frame: pd.DataFrame, where: str, min_cell_n: int, hidden: set[tu
             v = pd.to_numeric(s, errors="coerce")
             small = (v > 0) & (v < min_cell_n)
             if small.any():
-                problems.append(f"{where}: column {col!r} shows a base of fewer than {min_cell_n} "
-                                f"(row {int(np.flatnonzero(small.to_numpy())[0]) + 2})")
+                problems.append(
+                    f"{where}: column {col!r} shows a base of fewer than {min_cell_n} "
+                    f"(row {int(np.flatnonzero(small.to_numpy())[0]) + 2})"
+                )
     # cells that are hidden must carry no estimate here
     keys = ["group", "attribute", "category", "question"]
     if hidden and set(keys) <= set(frame.columns):
@@ -380,8 +399,10 @@ def _scan_frame(frame: pd.DataFrame, where: str, min_cell_n: int, hidden: set[tu
             if col in frame.columns and mask.any():
                 vals = pd.to_numeric(frame.loc[mask, col], errors="coerce")
                 if vals.notna().any():
-                    problems.append(f"{where}: column {col!r} shows a value of a suppressed cell "
-                                    f"({k[int(np.flatnonzero(mask)[vals.notna().to_numpy()][0])]})")
+                    problems.append(
+                        f"{where}: column {col!r} shows a value of a suppressed cell "
+                        f"({k[int(np.flatnonzero(mask)[vals.notna().to_numpy()][0])]})"
+                    )
     return problems
 
 
@@ -415,7 +436,7 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
         rel = path.relative_to(folder).as_posix()
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             continue
-        if path.name == MARKER:   # the pipeline's ownership marker (rmlib.safety): what made the folder
+        if path.name == MARKER:  # the pipeline's ownership marker (rmlib.safety): what made the folder
             continue
         if path.suffix.lower() not in PUBLISHED_SUFFIXES:
             problems.append(f"{rel}: not a publishable file type (audit material belongs in the audit area)")
@@ -427,7 +448,7 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
             elif path.suffix == ".xlsx":
                 from openpyxl import load_workbook
 
-                wb = load_workbook(path)   # formulas stay formulas here: data_type "f"
+                wb = load_workbook(path)  # formulas stay formulas here: data_type "f"
                 for ws in wb.worksheets:
                     rows = list(ws.iter_rows())
                     formulas = [c.coordinate for r in rows for c in r if c.data_type == "f"]
@@ -450,12 +471,17 @@ def scan_published(folder: str | Path, min_cell_n: int, suppressed_cells: pd.Dat
             problems.append(f"{rel}: could not be read back ({type(exc).__name__}: {exc})")
     if problems:
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        raise PublishError(f"the published folder {folder.name}/ holds {len(problems)} thing(s) that may not be "
-                           "published: " + "; ".join(problems[:20]) + more)
+        raise PublishError(
+            f"the published folder {folder.name}/ holds {len(problems)} thing(s) that may not be "
+            "published: " + "; ".join(problems[:20]) + more
+        )
 
 
 def published_files(folder: str | Path) -> list[str]:
     """Every file of the published folder, relative, sorted (not the ownership marker or temporary files)."""
     folder = Path(folder)
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and p.name != MARKER and not p.name.endswith(".tmp"))
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MARKER and not p.name.endswith(".tmp")
+    )

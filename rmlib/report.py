@@ -12,6 +12,7 @@ that passed :mod:`rmlib.disclosure` (:func:`publish_table`,
 report is built from the run's audit area (``audit_dir``: intermediate
 parquet), never linked to it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -53,15 +54,23 @@ def audit_data(params: Params) -> Path:
 
 #: published count tables -> the columns whose small values read "fewer than N"
 COUNT_TABLES = {
-    "headline": ("n", "n_last"), "responses_by_year": ("n", "respondents", "providers", "officers"),
-    "cleaning_summary": (), "maturity": ("n", "n_last"), "trend_by_question": ("n",),
-    "provider_no_contact": (), "comments_summary": (), "comments_counts": (), "comments_quotes": (),
-    "findings": (), "comparison_families": (),
+    "headline": ("n", "n_last"),
+    "responses_by_year": ("n", "respondents", "providers", "officers"),
+    "cleaning_summary": (),
+    "maturity": ("n", "n_last"),
+    "trend_by_question": ("n",),
+    "provider_no_contact": (),
+    "comments_summary": (),
+    "comments_counts": (),
+    "comments_quotes": (),
+    "findings": (),
+    "comparison_families": (),
 }
 
 
-def publish_table(name: str, frame: pd.DataFrame, params: Params, out_dir: str | Path,
-                  cells: pd.DataFrame | None = None) -> Path:
+def publish_table(
+    name: str, frame: pd.DataFrame, params: Params, out_dir: str | Path, cells: pd.DataFrame | None = None
+) -> Path:
     """Publish one table as ``<out_dir>/tables/<name>.csv`` through the gate.
 
     ``power`` needs ``cells`` (the protected cell table) to hide the bases of
@@ -86,18 +95,34 @@ def cleared_table(name: str, frame: pd.DataFrame, params: Params, cells: pd.Data
     elif name in COUNT_TABLES:
         cleared = disclosure.clear(frame, name, k, COUNT_TABLES[name])
     else:
-        raise publish.PublishError(f"publish_table: no disclosure rule for a table named {name!r}; "
-                                   f"add it to rmlib.report.COUNT_TABLES only if it holds no estimate of a subgroup")
+        raise publish.PublishError(
+            f"publish_table: no disclosure rule for a table named {name!r}; "
+            f"add it to rmlib.report.COUNT_TABLES only if it holds no estimate of a subgroup"
+        )
     return cleared
 
 
 #: tables of the audit area that are also published (one CSV each), in workbook order
-AUDIT_TABLES = ("headline", "responses_by_year", "findings", "maturity", "trend_by_question", "provider_no_contact",
-                "power", "caveats", "cleaning_summary", "comparison_families")
+AUDIT_TABLES = (
+    "headline",
+    "responses_by_year",
+    "findings",
+    "maturity",
+    "trend_by_question",
+    "provider_no_contact",
+    "power",
+    "caveats",
+    "cleaning_summary",
+    "comparison_families",
+)
 
 
-def workbook_extras(params: Params, cells: pd.DataFrame, comments_analysis: dict[str, pd.DataFrame] | None = None,
-                    audit_dir: str | Path | None = None) -> dict:
+def workbook_extras(
+    params: Params,
+    cells: pd.DataFrame,
+    comments_analysis: dict[str, pd.DataFrame] | None = None,
+    audit_dir: str | Path | None = None,
+) -> dict:
     """Every published table that is not a cell table, cleared for the workbook.
 
     Read from the run's audit area and cleared with the same rules as their
@@ -121,14 +146,20 @@ def definitions_sheet(columns: Iterable[str]) -> pd.DataFrame:
 
     seen = list(dict.fromkeys(str(c) for c in columns))
     rows = [{"column": c, "meaning": describe(c) or ""} for c in seen]
-    head = [{"column": "(reading this workbook)", "meaning": "One sheet per published table, as in tables/*.csv. "
-             "Numbers are stored unrounded and shown rounded; grey rows are cells not published because they "
-             "hold too few respondents or would let a smaller group be worked out."}]
+    head = [
+        {
+            "column": "(reading this workbook)",
+            "meaning": "One sheet per published table, as in tables/*.csv. "
+            "Numbers are stored unrounded and shown rounded; grey rows are cells not published because they "
+            "hold too few respondents or would let a smaller group be worked out.",
+        }
+    ]
     return pd.DataFrame(head + rows, columns=["column", "meaning"])
 
 
-def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N,
-                  extra: dict | None = None) -> list[Path]:
+def export_tables(
+    cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEFAULT_MIN_CELL_N, extra: dict | None = None
+) -> list[Path]:
     """One CSV per report table plus ``tables.xlsx`` with a sheet per table, in their published
     form (:func:`rmlib.disclosure.publishable_cells`: hidden cells blank, small bases as text).
 
@@ -150,11 +181,16 @@ def export_tables(cells: pd.DataFrame, folder: str | Path, min_cell_n: int = DEF
     return written
 
 
-FINDING_KINDS = {"rest": "subgroup vs rest of group", "last_year": "change on last year", "groups": "providers vs officers"}
+FINDING_KINDS = {
+    "rest": "subgroup vs rest of group",
+    "last_year": "change on last year",
+    "groups": "providers vs officers",
+}
 
 
-def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS),
-             min_cell_n: int = DEFAULT_MIN_CELL_N) -> pd.DataFrame:
+def findings(
+    cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS), min_cell_n: int = DEFAULT_MIN_CELL_N
+) -> pd.DataFrame:
     """Every significant comparison (after correction) as a plain-language sentence, once.
 
     One row per *distinct* comparison (``comparison``: the ``{kind}_id`` of
@@ -176,24 +212,51 @@ def findings(cells: pd.DataFrame, kinds: tuple[str, ...] = tuple(FINDING_KINDS),
             sig = sig[sig["group"] == "provider"]
         for _, r in sig.iterrows():
             cid = r.get(f"{kind}_id")
-            cid = "|".join(map(str, (r["table"], kind, r["group"], r["attribute"], r["category"], r["question"]))) \
-                if _missing(cid) else str(cid)
+            cid = (
+                "|".join(map(str, (r["table"], kind, r["group"], r["attribute"], r["category"], r["question"])))
+                if _missing(cid)
+                else str(cid)
+            )
             if cid in rows:
                 if r["table"] not in rows[cid]["tables"]:
                     rows[cid]["tables"].append(r["table"])
                 continue
-            rows[cid] = {"comparison": cid, "table": r["table"], "tables": [r["table"]], "kind": kind,
-                         "group": r["group"], "attribute": r["attribute"], "category": r["category"],
-                         "question": r["question"], "diff": r[f"{kind}_diff"], "p_adj": r[f"{kind}_p_adj"],
-                         "text": describe_finding(r, kind=kind, min_cell_n=min_cell_n)}
-    cols = ["comparison", "table", "tables", "kind", "group", "attribute", "category", "question", "diff", "p_adj",
-            "text"]
+            rows[cid] = {
+                "comparison": cid,
+                "table": r["table"],
+                "tables": [r["table"]],
+                "kind": kind,
+                "group": r["group"],
+                "attribute": r["attribute"],
+                "category": r["category"],
+                "question": r["question"],
+                "diff": r[f"{kind}_diff"],
+                "p_adj": r[f"{kind}_p_adj"],
+                "text": describe_finding(r, kind=kind, min_cell_n=min_cell_n),
+            }
+    cols = [
+        "comparison",
+        "table",
+        "tables",
+        "kind",
+        "group",
+        "attribute",
+        "category",
+        "question",
+        "diff",
+        "p_adj",
+        "text",
+    ]
     out = pd.DataFrame(list(rows.values()), columns=cols)
     if out.empty:
         return out
     out["tables"] = out["tables"].map("; ".join)
     out["_abs"] = out["diff"].abs()
-    return out.sort_values(["table", "kind", "_abs"], ascending=[True, True, False]).drop(columns="_abs").reset_index(drop=True)
+    return (
+        out.sort_values(["table", "kind", "_abs"], ascending=[True, True, False])
+        .drop(columns="_abs")
+        .reset_index(drop=True)
+    )
 
 
 def _in_tables(fnd: pd.DataFrame, tables) -> pd.Series:
@@ -215,8 +278,12 @@ def _num(x: Any) -> float | None:
 
 def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
     """The headline figures (the contract in docs/contracts.md), unrounded; suppressed cells carry no mean."""
-    out: dict[str, Any] = {"year": params.year, "compare_year": params.compare_year, "synthetic": params.synthetic,
-                           "groups": {}}
+    out: dict[str, Any] = {
+        "year": params.year,
+        "compare_year": params.compare_year,
+        "synthetic": params.synthetic,
+        "groups": {},
+    }
     for _, h in head.iterrows():
         g = h["group"]
         tab = cells[(cells["table"] == f"{g}_by_question")]
@@ -229,25 +296,40 @@ def headlines(cells: pd.DataFrame, head: pd.DataFrame, params: Params) -> dict:
             entry = {"mean": _num(r["mean"]), "n": int(r["n"]), "ci95": [_num(r.get("ci_low")), _num(r.get("ci_high"))]}
             if bool(r.get("suppressed", False)):
                 small = r.get("suppression") != "complementary"
-                entry = {"mean": None, "n": fewer_than(params.min_cell_n) if small else HIDDEN_LABEL,
-                         "ci95": [None, None],
-                         "suppressed": (f"{fewer_than(params.min_cell_n)} respondents" if small
-                                        else "hidden so that a smaller group cannot be worked out")}
+                entry = {
+                    "mean": None,
+                    "n": fewer_than(params.min_cell_n) if small else HIDDEN_LABEL,
+                    "ci95": [None, None],
+                    "suppressed": (
+                        f"{fewer_than(params.min_cell_n)} respondents"
+                        if small
+                        else "hidden so that a smaller group cannot be worked out"
+                    ),
+                }
             questions[q] = entry
         n_last = _num(h["n_last"])
         ov = tab[tab["question"] == "overall"]
         ov = ov.iloc[0] if len(ov) else {}
         sig = ov.get("last_year_significant") if len(ov) else None
-        out["groups"][g] = {"n": int(h["n"]), "overall": _num(h["overall"]),
-                            "overall_ci95": [_num(ov.get("ci_low")), _num(ov.get("ci_high"))],
-                            "n_last_year": None if n_last is None else int(n_last),
-                            "overall_last_year": _num(h["overall_last"]), "change_pts": _num(h["change_pts"]),
-                            "change_pct": _num(h["change_pct"]),
-                            "change_p_adjusted": _num(ov.get("last_year_p_adj")),
-                            "change_significant": None if _missing(sig) else bool(sig),
-                            "questions": questions}
-    out["definitions"] = {**DEFINITIONS, "min_cell_n": params.min_cell_n, "caution_n": params.caution_n,
-                          "correction": params.correction, "multi_select_rule": params.multi_select_rule}
+        out["groups"][g] = {
+            "n": int(h["n"]),
+            "overall": _num(h["overall"]),
+            "overall_ci95": [_num(ov.get("ci_low")), _num(ov.get("ci_high"))],
+            "n_last_year": None if n_last is None else int(n_last),
+            "overall_last_year": _num(h["overall_last"]),
+            "change_pts": _num(h["change_pts"]),
+            "change_pct": _num(h["change_pct"]),
+            "change_p_adjusted": _num(ov.get("last_year_p_adj")),
+            "change_significant": None if _missing(sig) else bool(sig),
+            "questions": questions,
+        }
+    out["definitions"] = {
+        **DEFINITIONS,
+        "min_cell_n": params.min_cell_n,
+        "caution_n": params.caution_n,
+        "correction": params.correction,
+        "multi_select_rule": params.multi_select_rule,
+    }
     return out
 
 
@@ -274,24 +356,43 @@ def analyse_comments(comments: pd.DataFrame, params: Params) -> dict[str, pd.Dat
     quotes = cm.example_quotes(coded, red, per_theme=2, seed=params.seed)
     quotes = quotes.drop(columns=[c for c in ("respondent_id",) if c in quotes.columns])
     informative = red[red["text"].map(cm.is_informative)]
-    summary = (informative.groupby("group").agg(comments=("text", "size"), respondents=("respondent_id", "nunique"),
-                                                redactions=("redactions", "sum")).reset_index())
+    summary = (
+        informative.groupby("group")
+        .agg(comments=("text", "size"), respondents=("respondent_id", "nunique"), redactions=("redactions", "sum"))
+        .reset_index()
+    )
     return {"counts": counts, "quotes": quotes, "summary": summary}
 
 
 # ----------------------------------------------------------------------------- report context
 SECTIONS = (
-    ("main-points", "Main points"), ("recommendations", "Recommendations and actions (by officers)"),
-    ("headlines", "Headlines"), ("introduction", "Introduction and method"), ("officers", "Officers"),
-    ("providers", "Providers"), ("comparison", "Providers vs officers"), ("comments", "Comments"),
-    ("trend", "Trend since the first survey"), ("maturity", "Maturity of the partnership"),
-    ("caveats", "Caveats"), ("methodology", "Methodology and definitions"), ("provenance", "Provenance"),
-    ("appendix", "Appendix A: scores by subgroup"), ("power", "Appendix B: responses and statistical power"),
+    ("main-points", "Main points"),
+    ("recommendations", "Recommendations and actions (by officers)"),
+    ("headlines", "Headlines"),
+    ("introduction", "Introduction and method"),
+    ("officers", "Officers"),
+    ("providers", "Providers"),
+    ("comparison", "Providers vs officers"),
+    ("comments", "Comments"),
+    ("trend", "Trend since the first survey"),
+    ("maturity", "Maturity of the partnership"),
+    ("caveats", "Caveats"),
+    ("methodology", "Methodology and definitions"),
+    ("provenance", "Provenance"),
+    ("appendix", "Appendix A: scores by subgroup"),
+    ("power", "Appendix B: responses and statistical power"),
 )
 OFFICER_BREAKDOWNS = ("officer_by_quadrant", "officer_by_role", "officer_by_department", "officer_by_service_area")
-PROVIDER_BREAKDOWNS = ("provider_by_service_area", "provider_by_quadrant", "provider_by_size", "provider_by_ecc_share",
-                       "provider_by_age_range", "provider_by_rated_department", "provider_by_service_type",
-                       "provider_by_provider_role")
+PROVIDER_BREAKDOWNS = (
+    "provider_by_service_area",
+    "provider_by_quadrant",
+    "provider_by_size",
+    "provider_by_ecc_share",
+    "provider_by_age_range",
+    "provider_by_rated_department",
+    "provider_by_service_type",
+    "provider_by_provider_role",
+)
 COMPARISON_TABLES = ("compare_by_service_area", "compare_by_quadrant")
 COLUMNS = (*QUESTIONS, "overall")
 
@@ -326,7 +427,9 @@ def date_in_words(x: Any) -> str:
 
 
 def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or (not isinstance(x, str) and pd.isna(x))
+    return (
+        x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or (not isinstance(x, str) and pd.isna(x))
+    )
 
 
 def _flag(x: Any) -> bool:
@@ -339,10 +442,18 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
         return {"text": "", "n": "", "cls": "empty", "title": "no ratings"}
     if _flag(r.get("suppressed")):
         if r.get("suppression") == "complementary":
-            return {"text": HIDDEN_LABEL, "n": "", "cls": "suppressed",
-                    "title": "hidden so that a smaller group's answers cannot be worked out from the totals"}
-        return {"text": fewer_than(min_cell_n), "n": "", "cls": "suppressed",
-                "title": f"{fewer_than(min_cell_n)} respondents: not shown"}
+            return {
+                "text": HIDDEN_LABEL,
+                "n": "",
+                "cls": "suppressed",
+                "title": "hidden so that a smaller group's answers cannot be worked out from the totals",
+            }
+        return {
+            "text": fewer_than(min_cell_n),
+            "n": "",
+            "cls": "suppressed",
+            "title": f"{fewer_than(min_cell_n)} respondents: not shown",
+        }
     marks, cls, title = "", [], []
     if value == "mean":
         v = r["mean"]
@@ -351,7 +462,9 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
             up = (r.get("rest_diff") or 0) > 0
             marks += "▲" if up else "▼"
             cls.append("sig-up" if up else "sig-down")
-            title.append(f"significantly {'higher' if up else 'lower'} than the rest of the group (adjusted p = {r['rest_p_adj']:.3f})")
+            title.append(
+                f"significantly {'higher' if up else 'lower'} than the rest of the group (adjusted p = {r['rest_p_adj']:.3f})"
+            )
         if mark == "groups" and _flag(r.get("groups_significant")):
             marks += "◆"
             cls.append("sig-groups")
@@ -362,27 +475,44 @@ def _cell(r: pd.Series | None, value: str, min_cell_n: int, mark: str = "rest") 
         v = r.get(value)
         if _missing(r.get("mean_last")):
             if r.get("suppression_last") == "complementary":
-                return {"text": "hidden last year", "n": str(int(r["n"])), "cls": "new",
-                        "title": "last year's value hidden so that a smaller group's cannot be worked out"}
+                return {
+                    "text": "hidden last year",
+                    "n": str(int(r["n"])),
+                    "cls": "new",
+                    "title": "last year's value hidden so that a smaller group's cannot be worked out",
+                }
             if _missing(r.get("n_last")) or int(r["n_last"]) == 0:
                 return {"text": "not asked", "n": str(int(r["n"])), "cls": "new", "title": "no data last year"}
-            return {"text": "too few last year", "n": str(int(r["n"])), "cls": "new",
-                    "title": f"{fewer_than(min_cell_n)} respondents last year: no comparison"}
+            return {
+                "text": "too few last year",
+                "n": str(int(r["n"])),
+                "cls": "new",
+                "title": f"{fewer_than(min_cell_n)} respondents last year: no comparison",
+            }
         text = "" if _missing(v) else (_signed(v, 0) + "%" if value == "change_pct" else _signed(v, 2))
         if _flag(r.get("last_year_significant")):
             marks += "*"
             cls.append("sig-change")
             title.append(f"significant change on last year (adjusted p = {r['last_year_p_adj']:.3f})")
-        title.append(f"{r['mean_last']:.2f} last year (n = {int(r['n_last'])})"
-                     if not _missing(r.get("n_last")) and int(r["n_last"]) >= min_cell_n else "")
+        title.append(
+            f"{r['mean_last']:.2f} last year (n = {int(r['n_last'])})"
+            if not _missing(r.get("n_last")) and int(r["n_last"]) >= min_cell_n
+            else ""
+        )
     if _flag(r.get("caution")):
         marks += "†"
         cls.append("caution")
-    return {"text": text + marks, "n": str(int(r["n"])), "cls": " ".join(cls), "title": "; ".join(t for t in title if t)}
+    return {
+        "text": text + marks,
+        "n": str(int(r["n"])),
+        "cls": " ".join(cls),
+        "title": "; ".join(t for t in title if t),
+    }
 
 
-def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_MIN_CELL_N,
-           total: pd.DataFrame | None = None) -> dict:
+def matrix(
+    cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_MIN_CELL_N, total: pd.DataFrame | None = None
+) -> dict:
     """A breakdown as rows (categories, per group) x columns (questions + overall) of display cells.
 
     ``total`` (the group's by-question rows) is shown first as the reference row. A table of
@@ -414,8 +544,14 @@ def matrix(cells: pd.DataFrame, value: str = "mean", min_cell_n: int = DEFAULT_M
             n = HIDDEN_LABEL  # complementary: its n would give away the small neighbour's n
         else:
             n = str(int(ov["n"]))
-        rows.append({"label": label, "n": n, "total": category == "All",
-                     "cells": [_cell(lookup.get(q), value, min_cell_n, mark) for q in COLUMNS]})
+        rows.append(
+            {
+                "label": label,
+                "n": n,
+                "total": category == "All",
+                "cells": [_cell(lookup.get(q), value, min_cell_n, mark) for q in COLUMNS],
+            }
+        )
     return {"columns": [QUESTION_LABEL.get(q, "Overall") for q in COLUMNS], "rows": rows}
 
 
@@ -441,8 +577,9 @@ class FigureSink:
         return links
 
 
-def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None,
-            sink: FigureSink | None = None, **kw) -> dict:
+def _figure(
+    kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = None, sink: FigureSink | None = None, **kw
+) -> dict:
     """One report figure of ``kind`` with its alt text, both quoting the run's ``min_cell_n``;
     also written as files through ``sink`` when one is given."""
     from . import plots
@@ -455,20 +592,31 @@ def _figure(kind: str, data: pd.DataFrame, min_cell_n: int, name: str | None = N
     return {"uri": files["uri"], "alt": alt, "files": sink.write(name or kind, files)}
 
 
-def _table_block(cells: pd.DataFrame, table: str, findings_: pd.DataFrame, caveats: pd.DataFrame,
-                 params: Params, total: pd.DataFrame | None = None, change: bool = True, figure: bool = True,
-                 sink: FigureSink | None = None) -> dict:
+def _table_block(
+    cells: pd.DataFrame,
+    table: str,
+    findings_: pd.DataFrame,
+    caveats: pd.DataFrame,
+    params: Params,
+    total: pd.DataFrame | None = None,
+    change: bool = True,
+    figure: bool = True,
+    sink: FigureSink | None = None,
+) -> dict:
     from .crosstab import TABLE_INDEX
 
     t = cells[cells["table"] == table]
     spec = TABLE_INDEX.get(table)
-    block = {"id": table, "title": spec.title if spec else table.replace("_", " "),
-             "by": str(t["attribute"].iloc[0]).replace("_", " ") if len(t) else table.replace("_", " "),
-             "means": matrix(t, "mean", params.min_cell_n, total),
-             "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
-             "findings": findings_.loc[_in_tables(findings_, table), "text"].tolist() if not findings_.empty else [],
-             "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
-             "figure": None}
+    block = {
+        "id": table,
+        "title": spec.title if spec else table.replace("_", " "),
+        "by": str(t["attribute"].iloc[0]).replace("_", " ") if len(t) else table.replace("_", " "),
+        "means": matrix(t, "mean", params.min_cell_n, total),
+        "change": matrix(t, "change_pct", params.min_cell_n, total) if change and params.compare_year else None,
+        "findings": findings_.loc[_in_tables(findings_, table), "text"].tolist() if not findings_.empty else [],
+        "caveats": list(dict.fromkeys(caveats.loc[caveats["table"] == table, "text"])) if not caveats.empty else [],
+        "figure": None,
+    }
     if figure and t["group"].nunique() == 1 and len(t):
         block["figure"] = _figure("subgroup_heatmap", t, params.min_cell_n, name=table, sink=sink)
     return block
@@ -490,17 +638,28 @@ def fpc_note(cells: pd.DataFrame, population: Mapping[tuple[str, str, str], int]
     """Whole groups whose intervals carry the finite-population correction: label, n, invited, factor."""
     rows = []
     for g in ("provider", "officer"):
-        r = cells[(cells["group"] == g) & (cells["attribute"] == "all") & (cells["question"] == "overall")
-                  & cells["ci_method"].astype(str).str.endswith("+fpc")]
+        r = cells[
+            (cells["group"] == g)
+            & (cells["attribute"] == "all")
+            & (cells["question"] == "overall")
+            & cells["ci_method"].astype(str).str.endswith("+fpc")
+        ]
         if len(r) and (g, "all", "All") in population:
-            rows.append({"group": GROUP_LABEL[g], "n": int(r["n"].iloc[0]), "invited": population[(g, "all", "All")],
-                         "factor": float(r["fpc"].iloc[0])})
+            rows.append(
+                {
+                    "group": GROUP_LABEL[g],
+                    "n": int(r["n"].iloc[0]),
+                    "invited": population[(g, "all", "All")],
+                    "factor": float(r["fpc"].iloc[0]),
+                }
+            )
     return rows
 
 
 def question_wording(params: Params) -> list[tuple[str, str]]:
     """(short name, the question exactly as the year's survey asked it), in survey order, from its codebook."""
     from .codebook import load_codebook
+
     asked = load_codebook(params.path("codebook")).questions
     return [(QUESTION_LABEL[q], asked[q]) for q in QUESTIONS if q in asked]
 
@@ -511,7 +670,7 @@ def _audit_folder(params: Params, out: Path, audit_dir: str | Path | None) -> Pa
     if audit_dir is not None:
         return Path(audit_dir)
     if (out / "data" / "cells_tested.parquet").is_file():
-        return out / "data"   # the layout before the audit area (benchmarks/workload.py still writes it)
+        return out / "data"  # the layout before the audit area (benchmarks/workload.py still writes it)
     return audit_data(params)
 
 
@@ -522,13 +681,22 @@ def _headline_rows(head: pd.DataFrame, totals: dict[str, pd.DataFrame]) -> list[
         ov = totals[h["group"]]
         ov = ov[ov["question"] == "overall"].iloc[0] if len(ov) else None
         sig = None if ov is None else ov.get("last_year_significant")
-        heads.append({"group": GROUP_LABEL[h["group"]], "n": int(h["n"]),
-                      "n_last": None if _missing(h["n_last"]) else int(h["n_last"]),
-                      "n_change_pct": h.get("n_change_pct"), "overall": h["overall"], "overall_last": h["overall_last"],
-                      "change_pct": h["change_pct"], "change_pts": h["change_pts"],
-                      "ci": None if ov is None or _missing(ov.get("ci_low")) else (ov["ci_low"], ov["ci_high"]),
-                      "change_significant": _flag(sig), "change_tested": not _missing(sig),
-                      "change_p": None if ov is None else ov.get("last_year_p_adj")})
+        heads.append(
+            {
+                "group": GROUP_LABEL[h["group"]],
+                "n": int(h["n"]),
+                "n_last": None if _missing(h["n_last"]) else int(h["n_last"]),
+                "n_change_pct": h.get("n_change_pct"),
+                "overall": h["overall"],
+                "overall_last": h["overall_last"],
+                "change_pct": h["change_pct"],
+                "change_pts": h["change_pts"],
+                "ci": None if ov is None or _missing(ov.get("ci_low")) else (ov["ci_low"], ov["ci_high"]),
+                "change_significant": _flag(sig),
+                "change_tested": not _missing(sig),
+                "change_p": None if ov is None else ov.get("last_year_p_adj"),
+            }
+        )
     return heads
 
 
@@ -540,32 +708,51 @@ def _narrative_context(params: Params, cells: pd.DataFrame) -> dict:
 
     doc = nv.load(params.year)
     ov_rows = cells[cells["question"] == "overall"]
-    responses = {(r["group"], r["attribute"], str(r["category"])): int(r["n"]) for _, r in ov_rows.iterrows()
-                 if not str(r["table"]).startswith("compare")}
-    return {"narrative": doc, "narrative_text_keys": list(nv.TEXT_KEYS.items()),
-            "response_rates": nv.response_rates(doc, responses, params.min_cell_n),
-            "fpc": fpc_note(cells, nv.populations(doc)), "fpc_min": FPC_MIN_FRACTION}
+    responses = {
+        (r["group"], r["attribute"], str(r["category"])): int(r["n"])
+        for _, r in ov_rows.iterrows()
+        if not str(r["table"]).startswith("compare")
+    }
+    return {
+        "narrative": doc,
+        "narrative_text_keys": list(nv.TEXT_KEYS.items()),
+        "response_rates": nv.response_rates(doc, responses, params.min_cell_n),
+        "fpc": fpc_note(cells, nv.populations(doc)),
+        "fpc_min": FPC_MIN_FRACTION,
+    }
 
 
 def _finding_counts(cells: pd.DataFrame, fnd: pd.DataFrame, fam: pd.DataFrame) -> dict:
     """Whole-group findings, and how many distinct comparisons, tests and families the correction covers."""
     ctx: dict[str, Any] = {}
-    whole = fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question",
-                                 "compare_by_question"])] if not fnd.empty else fnd
+    whole = (
+        fnd[_in_tables(fnd, ["compare_overall", "officer_by_question", "provider_by_question", "compare_by_question"])]
+        if not fnd.empty
+        else fnd
+    )
     ctx["key_findings"] = list(dict.fromkeys(whole["text"])) if not fnd.empty else []
     # distinct comparisons: one shown in several tables (or in both groups' rows) counts once
     ctx["n_findings"] = int(fnd["comparison"].nunique()) if "comparison" in fnd.columns else len(fnd)
     ids = [cells.loc[cells[f"{k}_p"].notna(), f"{k}_id"] for k in FINDING_KINDS if f"{k}_id" in cells.columns]
-    ctx["n_tests"] = int(pd.concat(ids).nunique()) if ids else int(
-        sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
+    ctx["n_tests"] = (
+        int(pd.concat(ids).nunique())
+        if ids
+        else int(sum(cells[f"{k}_p"].notna().sum() for k in FINDING_KINDS if f"{k}_p" in cells.columns))
+    )
     ctx["n_family"] = int(fam["m"].sum()) if not fam.empty else ctx["n_tests"]
     ctx["families"] = fam.to_dict("records") if not fam.empty else []
     ctx["n_families"] = len(fam)
     return ctx
 
 
-def _group_sections(cells: pd.DataFrame, fnd: pd.DataFrame, cav: pd.DataFrame, params: Params,
-                    totals: dict[str, pd.DataFrame], sink: FigureSink | None) -> dict:
+def _group_sections(
+    cells: pd.DataFrame,
+    fnd: pd.DataFrame,
+    cav: pd.DataFrame,
+    params: Params,
+    totals: dict[str, pd.DataFrame],
+    sink: FigureSink | None,
+) -> dict:
     """The whole-group figures, each group's tables and breakdowns (with their heat maps), and the
     providers-vs-officers tables."""
     k = params.min_cell_n
@@ -574,18 +761,25 @@ def _group_sections(cells: pd.DataFrame, fnd: pd.DataFrame, cav: pd.DataFrame, p
     ctx: dict[str, Any] = {}
     ctx["fig_questions"] = _figure("question_means", qq, k, sink=sink, hue="group")
     ctx["fig_compare"] = _figure("providers_vs_officers", qq, k, sink=sink)
-    ctx["fig_change"] = (_figure("change_bars", q[q["mean_last"].notna()], k, sink=sink, hue="group")
-                         if params.compare_year and q["mean_last"].notna().any() else None)
+    ctx["fig_change"] = (
+        _figure("change_bars", q[q["mean_last"].notna()], k, sink=sink, hue="group")
+        if params.compare_year and q["mean_last"].notna().any()
+        else None
+    )
     ctx["groups"] = {}
     for g, breakdowns in (("officer", OFFICER_BREAKDOWNS), ("provider", PROVIDER_BREAKDOWNS)):
         ctx["groups"][g] = {
             "label": GROUP_LABEL[g],
             "by_question": _table_block(cells, f"{g}_by_question", fnd, cav, params, figure=False),
-            "breakdowns": [_table_block(cells, t, fnd, cav, params, total=totals[g], sink=sink) for t in breakdowns
-                           if (cells["table"] == t).any()],
+            "breakdowns": [
+                _table_block(cells, t, fnd, cav, params, total=totals[g], sink=sink)
+                for t in breakdowns
+                if (cells["table"] == t).any()
+            ],
         }
     ctx["comparison"] = [_table_block(cells, "compare_by_question", fnd, cav, params, figure=False)] + [
-        _table_block(cells, t, fnd, cav, params, figure=False) for t in COMPARISON_TABLES if (cells["table"] == t).any()]
+        _table_block(cells, t, fnd, cav, params, figure=False) for t in COMPARISON_TABLES if (cells["table"] == t).any()
+    ]
     return ctx
 
 
@@ -598,23 +792,36 @@ def _comments_context(comments_analysis: dict[str, pd.DataFrame] | None) -> dict
     labels = dict(zip(counts["theme"], counts["label"])) if "label" in counts else {}
     return {
         "summary": comments_analysis["summary"].to_dict("records"),
-        "counts": counts[counts["comments"] > 0].sort_values(["group", "comments"], ascending=[True, False]).to_dict("records"),
-        "quotes": [{**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
-                   for q in quotes.drop_duplicates("quote").to_dict("records")],  # one quote, several themes
+        "counts": counts[counts["comments"] > 0]
+        .sort_values(["group", "comments"], ascending=[True, False])
+        .to_dict("records"),
+        "quotes": [
+            {**q, "theme_label": labels.get(q["theme"], str(q["theme"]).replace("_", " "))}
+            for q in quotes.drop_duplicates("quote").to_dict("records")
+        ],  # one quote, several themes
     }
 
 
-def _trend_context(trend: pd.DataFrame, responses: pd.DataFrame, params: Params, sink: FigureSink | None) -> dict | None:
+def _trend_context(
+    trend: pd.DataFrame, responses: pd.DataFrame, params: Params, sink: FigureSink | None
+) -> dict | None:
     """The trend section: overall and per-question trend figures, responses by year, the overall rows."""
     if trend.empty:
         return None
     ov = trend[(trend["question"] == "overall")]
-    return {"fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
-            "fig_questions": _figure("trend_lines", trend[trend["question"].isin(QUESTIONS)], params.min_cell_n,
-                                     name="trend_by_question", sink=sink),
-            "responses": responses.to_dict("records"),
-            "years": sorted(trend["year"].unique().tolist()),
-            "rows": ov.sort_values(["group", "year"]).to_dict("records")}
+    return {
+        "fig": _figure("trend_lines", ov, params.min_cell_n, name="trend_overall", sink=sink, hue="group"),
+        "fig_questions": _figure(
+            "trend_lines",
+            trend[trend["question"].isin(QUESTIONS)],
+            params.min_cell_n,
+            name="trend_by_question",
+            sink=sink,
+        ),
+        "responses": responses.to_dict("records"),
+        "years": sorted(trend["year"].unique().tolist()),
+        "rows": ov.sort_values(["group", "year"]).to_dict("records"),
+    }
 
 
 def _power_context(power: pd.DataFrame, cells: pd.DataFrame, params: Params) -> dict:
@@ -625,9 +832,17 @@ def _power_context(power: pd.DataFrame, cells: pd.DataFrame, params: Params) -> 
     from .crosstab import TABLE_INDEX
 
     pw = power[power["question"] == "overall"] if "overall" in set(power["question"]) else power
-    pw = pw.groupby(["table", "group", "attribute", "category"], sort=False).agg(
-        question=("question", "first"), n=("n", "first"), n_rest=("n_rest", "first"), mdd=("mdd", "max"),
-        n_needed=("n_needed", "max")).reset_index()
+    pw = (
+        pw.groupby(["table", "group", "attribute", "category"], sort=False)
+        .agg(
+            question=("question", "first"),
+            n=("n", "first"),
+            n_rest=("n_rest", "first"),
+            mdd=("mdd", "max"),
+            n_needed=("n_needed", "max"),
+        )
+        .reset_index()
+    )
     rows = disclosure.publishable_power(pw, cells, params.min_cell_n).frame.to_dict("records")
     for r in rows:
         spec = TABLE_INDEX.get(r["table"])
@@ -649,8 +864,13 @@ def _provenance(params: Params, out: Path) -> dict:
     return {"inputs": inputs, "git": git_commit(), "packages": package_versions(), "params": shown}
 
 
-def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[str, pd.DataFrame] | None = None,
-                  audit_dir: str | Path | None = None, figures: bool = False) -> dict:
+def build_context(
+    params: Params,
+    out_dir: str | Path,
+    comments_analysis: dict[str, pd.DataFrame] | None = None,
+    audit_dir: str | Path | None = None,
+    figures: bool = False,
+) -> dict:
     """Everything the template needs, read from the run's audit area (stages 01-04).
 
     ``audit_dir`` is the folder of intermediate data (default
@@ -673,10 +893,16 @@ def build_context(params: Params, out_dir: str | Path, comments_analysis: dict[s
         cav = disclosure.publishable_caveats(cav, k).frame.copy()
         cav["text"] = cav["text"].astype(str).map(reader_text)
     totals = {g: cells[cells["table"] == f"{g}_by_question"] for g in ("officer", "provider")}
-    ctx: dict[str, Any] = {"p": params, "sections": SECTIONS, "definitions": DEFINITIONS,
-                           "correction_name": CORRECTION_NAME.get(params.correction, params.correction),
-                           "family_text": FAMILY_TEXT.get(params.correction, ""), "pseudo_ss": PSEUDO_SS,
-                           "min_boot_n": MIN_BOOT_N, "large_n": LARGE_SAMPLE_N}
+    ctx: dict[str, Any] = {
+        "p": params,
+        "sections": SECTIONS,
+        "definitions": DEFINITIONS,
+        "correction_name": CORRECTION_NAME.get(params.correction, params.correction),
+        "family_text": FAMILY_TEXT.get(params.correction, ""),
+        "pseudo_ss": PSEUDO_SS,
+        "min_boot_n": MIN_BOOT_N,
+        "large_n": LARGE_SAMPLE_N,
+    }
     ctx["heads"] = _headline_rows(_read(audit, "headline"), totals)
     mat = _read(audit, "maturity")
     ctx["main_points"] = main_points(cells, params, mat if not mat.empty else None)
@@ -712,8 +938,12 @@ def _no_machine_path(value: Any, root: Path) -> Any:
 
 def _env() -> Environment:
     """The template environment: autoescaped HTML, the number filters and the withheld-cell label."""
-    env = Environment(loader=PackageLoader("rmlib", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("rmlib", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["f2"] = lambda x: "" if _missing(x) else f"{float(x):.2f}"
     env.filters["f1"] = lambda x: "" if _missing(x) else f"{float(x):.1f}"
     env.filters["pct"] = lambda x: "" if _missing(x) else _signed(float(x), 1) + "%"
@@ -722,7 +952,7 @@ def _env() -> Environment:
     env.filters["int"] = lambda x: "" if _missing(x) else f"{int(x)}"
     env.filters["qlabel"] = lambda q: QUESTION_LABEL.get(q, "Overall")
     env.filters["glabel"] = lambda g: GROUP_LABEL.get(g, g)
-    env.globals["fewer_than"] = fewer_than   # the label of a small base, as everywhere else
+    env.globals["fewer_than"] = fewer_than  # the label of a small base, as everywhere else
     return env
 
 
@@ -775,16 +1005,30 @@ def change_table(cells: pd.DataFrame, groups: tuple[str, ...] = ("provider", "of
             t = cells[(cells["table"] == f"{g}_by_question") & (cells["question"] == q)]
             r = t.iloc[0] if len(t) else None
             if r is None or not _shown(r) or _missing(r.get("mean_last")):
-                row["groups"][g] = {"mark": "none", "text": "no comparison", "mean": None, "mean_last": None,
-                                    "change_pts": None}
+                row["groups"][g] = {
+                    "mark": "none",
+                    "text": "no comparison",
+                    "mean": None,
+                    "mean_last": None,
+                    "change_pts": None,
+                }
                 continue
             sig = _sig(r, "last_year")
             diff = float(r["mean"]) - float(r["mean_last"])
             mark = ("up" if diff > 0 else "down") if sig else ("same" if sig is not None else "none")
-            text = {"up": "significantly higher", "down": "significantly lower", "same": "no significant change",
-                    "none": "not tested"}[mark]
-            row["groups"][g] = {"mark": mark, "text": text, "mean": float(r["mean"]),
-                                "mean_last": float(r["mean_last"]), "change_pts": diff}
+            text = {
+                "up": "significantly higher",
+                "down": "significantly lower",
+                "same": "no significant change",
+                "none": "not tested",
+            }[mark]
+            row["groups"][g] = {
+                "mark": mark,
+                "text": text,
+                "mean": float(r["mean"]),
+                "mean_last": float(r["mean_last"]),
+                "change_pts": diff,
+            }
         rows.append(row)
     return rows
 
@@ -806,9 +1050,13 @@ def _group_points(G: str, t: pd.DataFrame, cy: Any) -> list[str]:
         if cy and not _missing(ov.get("mean_last")):
             d = float(ov["mean"]) - float(ov["mean_last"])
             sig = _sig(ov, "last_year")
-            s += (f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): "
-                  + ("a significant change." if sig else "not a significant change; it may be chance."
-                     if sig is not None else "not tested."))
+            s += f", {_words_change(d)} on {cy} ({ov['mean_last']:.2f}): " + (
+                "a significant change."
+                if sig
+                else "not a significant change; it may be chance."
+                if sig is not None
+                else "not tested."
+            )
         else:
             s += "."
         out.append(s)
@@ -816,8 +1064,10 @@ def _group_points(G: str, t: pd.DataFrame, cy: Any) -> list[str]:
     qs = _shown_rows(qs)
     if len(qs) >= 2:
         hi, lo = qs.loc[qs["mean"].idxmax()], qs.loc[qs["mean"].idxmin()]
-        out.append(f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
-                   f"{_q(lo['question'])} lowest ({lo['mean']:.2f}).")
+        out.append(
+            f"{G} rated {_q(hi['question'])} highest ({hi['mean']:.2f}) and "
+            f"{_q(lo['question'])} lowest ({lo['mean']:.2f})."
+        )
     return out
 
 
@@ -830,16 +1080,25 @@ def _change_point(by_q: dict[str, pd.DataFrame], cy: Any) -> str | None:
         qs = _shown_rows(qs)
         if qs.empty:
             continue
-        sig = qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
+        sig = (
+            qs[qs["last_year_significant"].fillna(False).astype(bool)] if "last_year_significant" in qs else qs.iloc[:0]
+        )
         d = (qs["mean"] - qs["mean_last"]).abs()
         big = qs.loc[d.idxmax()]
         if len(sig):
-            names = ", ".join(f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
-                              f"{abs(r['mean'] - r['mean_last']):.2f})" for _, r in sig.iterrows())
-            parts.append(f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}")
+            names = ", ".join(
+                f"{_q(r['question'])} ({'up' if r['mean'] > r['mean_last'] else 'down'} "
+                f"{abs(r['mean'] - r['mean_last']):.2f})"
+                for _, r in sig.iterrows()
+            )
+            parts.append(
+                f"for {GROUP_LABEL[g].lower()} {len(sig)} of {len(qs)} questions changed significantly: {names}"
+            )
         else:
-            quiet.append(f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
-                         f"{_words_change(float(big['mean'] - big['mean_last']))})")
+            quiet.append(
+                f"{GROUP_LABEL[g].lower()} (largest: {_q(big['question'])}, "
+                f"{_words_change(float(big['mean'] - big['mean_last']))})"
+            )
     s = []
     if parts:
         s.append("Since " + str(cy) + ", " + "; ".join(parts) + ".")
@@ -857,11 +1116,16 @@ def _groups_point(cells: pd.DataFrame) -> str | None:
     tested = cmp[cmp["groups_significant"].notna()]
     sig = tested[tested["groups_significant"].astype(bool)]
     if len(tested) and sig.empty:
-        return (f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
-                "after correction: the gaps between them may be chance.")
+        return (
+            f"Providers and officers do not differ significantly on any of the {len(tested)} questions "
+            "after correction: the gaps between them may be chance."
+        )
     if len(sig):
-        names = ", ".join(f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
-                          f"{abs(r['groups_diff']):.2f})" for _, r in sig.iterrows())
+        names = ", ".join(
+            f"{_q(r['question'])} (providers {'higher' if r['groups_diff'] > 0 else 'lower'} by "
+            f"{abs(r['groups_diff']):.2f})"
+            for _, r in sig.iterrows()
+        )
         return f"Providers and officers differ significantly on {len(sig)} of {len(tested)} questions: {names}."
     return None
 
@@ -878,17 +1142,23 @@ def _subgroup_point(cells: pd.DataFrame) -> str | None:
     ov = sub[sub["question"] == "overall"]
     pick = (ov if len(ov) else sub).assign(_a=lambda f: f["rest_diff"].abs()).sort_values("_a", ascending=False)
     if n_sig == 0:
-        return ("No subgroup (by area, size, department, role or any other breakdown) differs significantly "
-                "from the rest of its group after correction.")
+        return (
+            "No subgroup (by area, size, department, role or any other breakdown) differs significantly "
+            "from the rest of its group after correction."
+        )
     named = []
     for _, r in pick.head(2).iterrows():
-        named.append(f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
-                     f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
-                     if not _missing(r.get("rest_mean_other")) else
-                     f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
-                     f"on {_q(r['question'])}")
-    return (f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
-            f"significantly from the rest of the group; the largest: " + "; ".join(named) + ".")
+        named.append(
+            f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+            f"on {_q(r['question'])} ({r['mean']:.2f} vs {r['rest_mean_other']:.2f})"
+            if not _missing(r.get("rest_mean_other"))
+            else f"{_subgroup_label(r)} scored {'higher' if r['rest_diff'] > 0 else 'lower'} than the rest "
+            f"on {_q(r['question'])}"
+        )
+    return (
+        f"{n_sig} subgroup result{'s' if n_sig != 1 else ''} differ{'s' if n_sig == 1 else ''} "
+        f"significantly from the rest of the group; the largest: " + "; ".join(named) + "."
+    )
 
 
 def _maturity_point(maturity: pd.DataFrame | None, by_q: dict[str, pd.DataFrame], cy: Any) -> str | None:
@@ -903,13 +1173,17 @@ def _maturity_point(maturity: pd.DataFrame | None, by_q: dict[str, pd.DataFrame]
         r = by_q.get(m["group"])
         r = r[r["question"] == m["question"]] if r is not None else None
         if r is not None and len(r) and _sig(r.iloc[0], "last_year"):
-            moves.append(f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
-                         f"{int(m['level'])} on {str(m['element']).lower()}")
+            moves.append(
+                f"{GROUP_LABEL[m['group']].lower()} moved from level {int(m['level_last'])} to "
+                f"{int(m['level'])} on {str(m['element']).lower()}"
+            )
     if moves:
         return "Maturity: " + "; ".join(moves) + " (each a significant change)."
     if paper:
-        return (f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
-                "in the score behind it is not significant.")
+        return (
+            f"No maturity level is announced as moved: where a level differs from {cy}'s, the change "
+            "in the score behind it is not significant."
+        )
     return None
 
 
@@ -929,8 +1203,12 @@ def main_points(cells: pd.DataFrame, params: Params, maturity: pd.DataFrame | No
     for g, t in by_q.items():
         if not t.empty:
             out += _group_points(GROUP_LABEL[g], t, cy)
-    tested = [_change_point(by_q, cy) if cy else None, _groups_point(cells), _subgroup_point(cells),
-              _maturity_point(maturity, by_q, cy)]
+    tested = [
+        _change_point(by_q, cy) if cy else None,
+        _groups_point(cells),
+        _subgroup_point(cells),
+        _maturity_point(maturity, by_q, cy),
+    ]
     out += [s for s in tested if s]
     return out[:8]
 

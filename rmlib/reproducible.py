@@ -7,6 +7,7 @@ into ``tables.xlsx`` (in ``docProps/core.xml`` and in every zip entry).
 :func:`clean_notebook` and :func:`normalise_xlsx` remove them; the content is
 unchanged. Hand-written: neither papermill nor openpyxl has an option for it.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,10 +35,12 @@ def clean_notebook(path: Path, replacements: Mapping[str, str], parameters: Mapp
 
     nb = nbformat.read(path, as_version=4)
     pm = nb.metadata.get("papermill", {})
-    keep = {"parameters": dict(parameters) if parameters is not None else pm.get("parameters", {}),
-            "version": pm.get("version")}
+    keep = {
+        "parameters": dict(parameters) if parameters is not None else pm.get("parameters", {}),
+        "version": pm.get("version"),
+    }
     nb.metadata["papermill"] = keep
-    for k, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill gives it a random id
         cell.metadata.pop("execution", None)
@@ -56,8 +59,11 @@ def normalise_xlsx(path: Path) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as dst:
             for info, data in items:
                 if info.filename == "docProps/core.xml":
-                    data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                  rb"\g<1>" + _FIXED_W3CDTF.encode() + rb"\g<2>", data)
+                    data = re.sub(
+                        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                        rb"\g<1>" + _FIXED_W3CDTF.encode() + rb"\g<2>",
+                        data,
+                    )
                 out = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
                 out.compress_type = zipfile.ZIP_DEFLATED
                 out.external_attr = 0o644 << 16
@@ -67,8 +73,12 @@ def normalise_xlsx(path: Path) -> None:
 #: lines a kernel writes to its log on every normal shutdown (noise, and it varies between runs)
 #: kernel stderr lines that say nothing about the analysis: shutdown, and ipykernel's own complaints when a
 #: loaded machine is slow to flush output (they vary from run to run)
-_KERNEL_NOISE = ("KeyboardInterrupt caught in kernel", "IOStream.flush timed out", "IOPub message rate exceeded",
-                 "IOPub data rate exceeded")
+_KERNEL_NOISE = (
+    "KeyboardInterrupt caught in kernel",
+    "IOStream.flush timed out",
+    "IOPub message rate exceeded",
+    "IOPub data rate exceeded",
+)
 
 
 def clean_kernel_log(path: Path, replacements: Mapping[str, str]) -> None:

@@ -13,6 +13,7 @@ Kept apart from :mod:`rmlib.layouts` so that imports inside the ingest layer
 point one way: layouts <- codebook; io; then this module (it uses both) <- clean.
 The parsing itself is :mod:`csv`, openpyxl and pyreadstat (via :mod:`rmlib.io`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,11 +40,20 @@ def read_group(path: str | Path, codebook, group: str):
     else:
         compose = None
         if lay.header_rows > 1 or lay.sublabel_row is not None or lay.strip_suffixes:
+
             def compose(block, lay=lay):
                 return compose_headers(block, lay)
-        raw = read_export(path, skip_rows=spec.skip_rows, encoding=spec.encoding, delimiter=spec.delimiter,
-                          sheet=spec.sheet, expected=codebook.expected_headers(group), header_rows=lay.header_rows,
-                          compose=compose)
+
+        raw = read_export(
+            path,
+            skip_rows=spec.skip_rows,
+            encoding=spec.encoding,
+            delimiter=spec.delimiter,
+            sheet=spec.sheet,
+            expected=codebook.expected_headers(group),
+            header_rows=lay.header_rows,
+            compose=compose,
+        )
     if lay.header_rows == 1 and path.suffix.lower() != ".sav":
         _check_not_another_tools_layout(raw, codebook)
     if lay.multi_select == "columns":
@@ -64,14 +74,18 @@ def _check_not_another_tools_layout(raw, codebook) -> None:
     row = int(raw.data["raw_row"].iloc[0])
     plain = sum(normalise(c) in ("response", "open-ended response") for c in first)
     if plain >= 2:
-        what = (f"row {row} holds sub-labels ('Response', 'Open-Ended Response', ...), not answers: this is a "
-                "SurveyMonkey-style export with two header rows; set layout: surveymonkey in "
-                f"{codebook.path.name} (layout: smartsurvey for SmartSurvey)")
+        what = (
+            f"row {row} holds sub-labels ('Response', 'Open-Ended Response', ...), not answers: this is a "
+            "SurveyMonkey-style export with two header rows; set layout: surveymonkey in "
+            f"{codebook.path.name} (layout: smartsurvey for SmartSurvey)"
+        )
         raise ExportReadError(what, [{"row": row, "column": "", "value": "", "problem": what}])
     later = raw.data.iloc[1].drop(labels="raw_row").astype(str).tolist() if len(raw.data) > 1 else []
     if any(c.lstrip().startswith('{"ImportId"') for c in first + later):
-        what = (f"rows {row}-{row + 1} are header rows (question texts, ImportId): this is a Qualtrics export with "
-                f"three header rows; set layout: qualtrics in {codebook.path.name}")
+        what = (
+            f"rows {row}-{row + 1} are header rows (question texts, ImportId): this is a Qualtrics export with "
+            f"three header rows; set layout: qualtrics in {codebook.path.name}"
+        )
         raise ExportReadError(what, [{"row": row, "column": "", "value": "", "problem": what}])
 
 
@@ -123,8 +137,9 @@ def combine_option_columns(raw, codebook, group: str) -> None:
         data = raw.data.drop(columns=cols)
         data.insert(at + 1, spec.header, cells)
         raw.data, raw.headers, raw.columns = data, headers, names
-        raw.notes.append(f"{spec.header!r}: {len(opts)} option columns ({', '.join(o for _, o in opts)}) "
-                         f"read as one multi-select")
+        raw.notes.append(
+            f"{spec.header!r}: {len(opts)} option columns ({', '.join(o for _, o in opts)}) read as one multi-select"
+        )
 
 
 def apply_codes(raw, codebook, group: str) -> None:
@@ -142,5 +157,6 @@ def apply_codes(raw, codebook, group: str) -> None:
                 parts = [p.strip() for p in str(cell).split(sep.strip())]
                 return (sep.strip() + " ").join(codes.get(normalise(p), p) for p in parts if p)
             return codes.get(normalise(cell), cell)
+
         uniq = {u: relabel(u) for u in raw.data[col].unique()}
         raw.data[col] = raw.data[col].map(uniq)

@@ -17,6 +17,7 @@
 
 Every problem is one line naming the setting or file and the value.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,13 @@ from .paths import repo_root
 MARKER = ".rmlib-folder"
 #: share of a group's rows one exclusion rule may remove before a warning
 WARN_SHARE = 0.2
-_LEGACY_PROCESSED = {"respondents.parquet", "memberships.parquet", "ratings.parquet", "comments.parquet",
-                     "cleaning_log.csv"}
+_LEGACY_PROCESSED = {
+    "respondents.parquet",
+    "memberships.parquet",
+    "ratings.parquet",
+    "comments.parquet",
+    "cleaning_log.csv",
+}
 
 
 class UnsafeSettings(ValueError):
@@ -130,10 +136,12 @@ def failed_dir(params: Params) -> Path:
 
 def targets(params: Params, baseline_years: Iterable[int] = ()) -> list[Target]:
     """Every folder a run of ``params`` may replace."""
-    out = [Target("output_dir", params.path("output_dir"), "outputs", params.year),
-           Target("audit_dir", params.path("audit_dir"), "audit", params.year),
-           Target("audit_dir", failed_dir(params), "failed", params.year),
-           Target("processed_dir", params.processed_year_dir, "processed", params.year)]
+    out = [
+        Target("output_dir", params.path("output_dir"), "outputs", params.year),
+        Target("audit_dir", params.path("audit_dir"), "audit", params.year),
+        Target("audit_dir", failed_dir(params), "failed", params.year),
+        Target("processed_dir", params.processed_year_dir, "processed", params.year),
+    ]
     for y in baseline_years:
         out.append(Target("processed_dir", params.path("processed_dir") / str(y), "processed", y))
     return out
@@ -156,23 +164,31 @@ def protected_areas(params: Params, root: Path) -> dict[str, Path]:
     return {k: _real(v) for k, v in areas.items()}
 
 
-def check_paths(params: Params, allowed_roots: Iterable[str | os.PathLike] = (),
-                baseline_years: Iterable[int] = ()) -> list[str]:
+def check_paths(
+    params: Params, allowed_roots: Iterable[str | os.PathLike] = (), baseline_years: Iterable[int] = ()
+) -> list[str]:
     """Every way the path settings could let a run hurt data (empty list: safe). See the module docstring."""
     root = _real(repo_root())
     roots = [root, *(_real(Path(r)) for r in allowed_roots)]
     problems: list[str] = []
-    real = {name: _real(params.path(name)) for name in
-            ("codebook", "raw_dir", "processed_dir", "output_dir", "audit_dir", "themes", "redaction")}
+    real = {
+        name: _real(params.path(name))
+        for name in ("codebook", "raw_dir", "processed_dir", "output_dir", "audit_dir", "themes", "redaction")
+    }
     for name, path in real.items():
         if not any(_inside(path, r) for r in roots):
-            problems.append(f"'{name}': {getattr(params, name)!r} resolves to {path}, outside the repository {root}; "
-                            "keep it inside, or name its folder with --allow-root")
+            problems.append(
+                f"'{name}': {getattr(params, name)!r} resolves to {path}, outside the repository {root}; "
+                "keep it inside, or name its folder with --allow-root"
+            )
     if problems:
         return problems
     areas = protected_areas(params, root)
-    written = {"output_dir": real["output_dir"], "audit_dir": real["audit_dir"],
-               "processed_dir": real["processed_dir"] / str(params.year)}
+    written = {
+        "output_dir": real["output_dir"],
+        "audit_dir": real["audit_dir"],
+        "processed_dir": real["processed_dir"] / str(params.year),
+    }
     for name, path in written.items():
         for label, area in areas.items():
             if label == "the repository root":
@@ -180,56 +196,77 @@ def check_paths(params: Params, allowed_roots: Iterable[str | os.PathLike] = (),
                     problems.append(f"'{name}': {getattr(params, name)!r} is the repository root itself")
                 continue
             if _inside(path, area):
-                problems.append(f"'{name}': {getattr(params, name)!r} ({_shown(path, root)}) is or lies inside "
-                                f"{label}; the pipeline would replace it")
+                problems.append(
+                    f"'{name}': {getattr(params, name)!r} ({_shown(path, root)}) is or lies inside "
+                    f"{label}; the pipeline would replace it"
+                )
             elif _inside(area, path):
-                problems.append(f"'{name}': {getattr(params, name)!r} ({_shown(path, root)}) contains {label}; "
-                                "the pipeline would replace it")
+                problems.append(
+                    f"'{name}': {getattr(params, name)!r} ({_shown(path, root)}) contains {label}; "
+                    "the pipeline would replace it"
+                )
     for name in ("output_dir", "audit_dir"):
         if str(params.year) not in real[name].name:
-            problems.append(f"'{name}': {getattr(params, name)!r} must name one year's folder (e.g. "
-                            f"{'outputs' if name == 'output_dir' else 'audit'}/{{year}}); its last part "
-                            f"{real[name].name!r} does not contain {params.year}, so every year would share it")
-    pairs = [("output_dir", written["output_dir"]), ("audit_dir", written["audit_dir"]),
-             ("processed_dir", real["processed_dir"])]
+            problems.append(
+                f"'{name}': {getattr(params, name)!r} must name one year's folder (e.g. "
+                f"{'outputs' if name == 'output_dir' else 'audit'}/{{year}}); its last part "
+                f"{real[name].name!r} does not contain {params.year}, so every year would share it"
+            )
+    pairs = [
+        ("output_dir", written["output_dir"]),
+        ("audit_dir", written["audit_dir"]),
+        ("processed_dir", real["processed_dir"]),
+    ]
     for i, (a, pa) in enumerate(pairs):
-        for b, pb in pairs[i + 1:]:
+        for b, pb in pairs[i + 1 :]:
             if _inside(pa, pb) or _inside(pb, pa):
-                problems.append(f"'{a}' ({_shown(pa, root)}) and '{b}' ({_shown(pb, root)}) overlap; "
-                                "each needs a folder of its own")
-    for name, path in (("output_dir", real["output_dir"]), ("audit_dir", real["audit_dir"]),
-                       ("processed_dir", real["processed_dir"])):
+                problems.append(
+                    f"'{a}' ({_shown(pa, root)}) and '{b}' ({_shown(pb, root)}) overlap; each needs a folder of its own"
+                )
+    for name, path in (
+        ("output_dir", real["output_dir"]),
+        ("audit_dir", real["audit_dir"]),
+        ("processed_dir", real["processed_dir"]),
+    ):
         for parent in path.parents:
             if parent == root or root not in parent.parents:
                 break
             if read_marker(parent) is not None:
-                problems.append(f"'{name}': {_shown(path, root)} lies inside {_shown(parent, root)}, a folder "
-                                "the pipeline manages; choose a folder of its own")
+                problems.append(
+                    f"'{name}': {_shown(path, root)} lies inside {_shown(parent, root)}, a folder "
+                    "the pipeline manages; choose a folder of its own"
+                )
                 break
     if problems:
         return problems
     for t in targets(params, baseline_years):
         p = t.path
         if p.is_symlink():
-            problems.append(f"'{t.setting}': {_shown(p, root)} is a symbolic link; the pipeline replaces only "
-                            "folders it created")
+            problems.append(
+                f"'{t.setting}': {_shown(p, root)} is a symbolic link; the pipeline replaces only folders it created"
+            )
         elif p.exists() and not p.is_dir():
-            problems.append(f"'{t.setting}': {_shown(p, root)} is a file where the pipeline needs a folder; "
-                            "move it away")
+            problems.append(
+                f"'{t.setting}': {_shown(p, root)} is a file where the pipeline needs a folder; move it away"
+            )
         elif not owned(p, t.kind, t.year):
-            problems.append(f"'{t.setting}': {_shown(p, root)} exists but was not created by the pipeline (no "
-                            f"{MARKER} marker of a {t.year} {t.kind} folder); the pipeline replaces only folders "
-                            "it created: move it away or choose another folder")
+            problems.append(
+                f"'{t.setting}': {_shown(p, root)} exists but was not created by the pipeline (no "
+                f"{MARKER} marker of a {t.year} {t.kind} folder); the pipeline replaces only folders "
+                "it created: move it away or choose another folder"
+            )
         for parent in p.parents:
             if parent.exists() and not parent.is_dir():
-                problems.append(f"'{t.setting}': {_shown(parent, root)} is a file where the pipeline needs a "
-                                "folder; move it away")
+                problems.append(
+                    f"'{t.setting}': {_shown(parent, root)} is a file where the pipeline needs a folder; move it away"
+                )
                 break
     return sorted(set(problems), key=problems.index)
 
 
-def ensure_safe_paths(params: Params, allowed_roots: Iterable[str | os.PathLike] = (),
-                      baseline_years: Iterable[int] = ()) -> None:
+def ensure_safe_paths(
+    params: Params, allowed_roots: Iterable[str | os.PathLike] = (), baseline_years: Iterable[int] = ()
+) -> None:
     """Raise :class:`UnsafeSettings` listing every problem :func:`check_paths` finds."""
     problems = check_paths(params, allowed_roots, baseline_years)
     if problems:
@@ -237,11 +274,13 @@ def ensure_safe_paths(params: Params, allowed_roots: Iterable[str | os.PathLike]
 
 
 # ----------------------------------------------------------------------------- data gates
-_RULE_SETTING = {"outside_fieldwork": "check 'fieldwork_start' and 'fieldwork_end'",
-                 "test_response": "check the codebook's status_labels",
-                 "no_scored_answer": "check the codebook's score_labels",
-                 "duplicate_superseded": "check the codebook's key column",
-                 "blank_row": "check the export"}
+_RULE_SETTING = {
+    "outside_fieldwork": "check 'fieldwork_start' and 'fieldwork_end'",
+    "test_response": "check the codebook's status_labels",
+    "no_scored_answer": "check the codebook's score_labels",
+    "duplicate_superseded": "check the codebook's key column",
+    "blank_row": "check the export",
+}
 
 
 def data_gates(log: pd.DataFrame, params: Params) -> tuple[list[str], list[str]]:
@@ -266,6 +305,8 @@ def data_gates(log: pd.DataFrame, params: Params) -> tuple[list[str], list[str]]
             continue
         for reason, n in counts.items():
             if n / rows > WARN_SHARE:
-                warnings.append(f"{reason} removes {n} of {rows} {group} rows ({n / rows:.0%}); "
-                                f"{_RULE_SETTING.get(reason, 'check the data')}")
+                warnings.append(
+                    f"{reason} removes {n} of {rows} {group} rows ({n / rows:.0%}); "
+                    f"{_RULE_SETTING.get(reason, 'check the data')}"
+                )
     return errors, warnings

@@ -53,6 +53,7 @@ check; the two mappings differ only for means in ``[1.5, 1.75)`` and
 least k) was rejected: level 4 would need every respondent to answer 4.
 A mean exactly on a boundary goes up (2.5 -> 3), like rounding half up.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -69,17 +70,17 @@ MATURITY_BANDS_EQUAL: tuple[float, float, float] = (1.75, 2.5, 3.25)
 
 DEFINITIONS = {
     "cell_mean": "mean of all valid scores (1-4) in the cell; 'no contact' and unanswered items excluded; "
-                 "each department a provider rates counts as one rating",
+    "each department a provider rates counts as one rating",
     "overall": "mean of the eight question means (not the pooled mean of all ratings)",
     "change_pct": "(this year's mean / last year's mean - 1) x 100",
     "change_pts": "this year's mean - last year's mean, in points on the 1-4 scale",
     "n": "respondents with at least one valid score in the cell (respondents answering only 'no contact' "
-         "are not counted in n; their answers are counted in no_contact)",
+    "are not counted in n; their answers are counted in no_contact)",
     "no_contact": "number of 'no contact' answers in the cell",
     "maturity_level": "Appendix H level (1-4) nearest the mean score: 1 below 1.5, 2 from 1.5, 3 from 2.5, "
-                      "4 from 3.5 (a score point is a level; boundaries half-way between levels)",
+    "4 from 3.5 (a score point is a level; boundaries half-way between levels)",
     "multi_select_rule": "solely_one: a respondent who chose several categories of a multi-select attribute "
-                         "(quadrant, service area) is left out of that breakdown; any: counted in each category chosen",
+    "(quadrant, service area) is left out of that breakdown; any: counted in each category chosen",
     "unit_of_inference": "the respondent: a provider's ratings of ten departments are one cluster",
 }
 
@@ -188,8 +189,9 @@ def check_multi_select_rule(multi_select_rule: str) -> None:
         raise ValueError(f"multi_select_rule must be one of {MULTI_SELECT_RULES}; got {multi_select_rule!r}")
 
 
-def select_members(memberships: pd.DataFrame, attribute: str | None = None,
-                   multi_select_rule: str = "solely_one") -> pd.DataFrame:
+def select_members(
+    memberships: pd.DataFrame, attribute: str | None = None, multi_select_rule: str = "solely_one"
+) -> pd.DataFrame:
     """Respondent -> category of an attribute (every attribute if ``None``) under the multi-select rule.
 
     The one implementation of the rule, used by the tables (``rmlib.crosstab``),
@@ -222,21 +224,25 @@ def select_members(memberships: pd.DataFrame, attribute: str | None = None,
     ac, atext = text_codes(m["attribute"])
     cc, ctext = text_codes(m["category"])
     n_a, n_c = len(atext), len(ctext) + 1
-    cc = np.where(cc < 0, n_c - 1, cc)                      # a missing category: code n_c - 1
+    cc = np.where(cc < 0, n_c - 1, cc)  # a missing category: code n_c - 1
     ok = (rc >= 0) & (ac >= 0)
     key = np.sort((rc[ok].astype(np.int64) * n_a + ac[ok]) * n_c + cc[ok])
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key     # distinct choices
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # distinct choices
     pair, cat = np.divmod(key, n_c)
-    if multi_select_rule == "solely_one":                   # a (respondent, attribute) pair listed once
+    if multi_select_rule == "solely_one":  # a (respondent, attribute) pair listed once
         first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.empty(0, dtype=bool)
         size = np.diff(np.r_[np.flatnonzero(first), len(pair)])
         keep = np.repeat(size == 1, size)
         pair, cat = pair[keep], cat[keep]
     named = cat < n_c - 1
     resp, attr = np.divmod(pair[named], n_a)
-    return pd.DataFrame({"respondent_id": np.asarray(rtext, dtype=object)[resp],
-                         "attribute": np.asarray(atext, dtype=object)[attr],
-                         "category": np.asarray(ctext, dtype=object)[cat[named]]})
+    return pd.DataFrame(
+        {
+            "respondent_id": np.asarray(rtext, dtype=object)[resp],
+            "attribute": np.asarray(atext, dtype=object)[attr],
+            "category": np.asarray(ctext, dtype=object)[cat[named]],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -255,8 +261,10 @@ def add_change(cells: pd.DataFrame, last: pd.DataFrame | None, keys: list[str]) 
     else:
         prev = last[[*keys, "mean", "n"]].rename(columns={"mean": "mean_last", "n": "n_last"})
         if prev.duplicated(keys).any():
-            raise ValueError(f"add_change: last year's cells repeat a key {keys}: "
-                             f"{prev[prev.duplicated(keys)][keys].iloc[0].tolist()}")
+            raise ValueError(
+                f"add_change: last year's cells repeat a key {keys}: "
+                f"{prev[prev.duplicated(keys)][keys].iloc[0].tolist()}"
+            )
         out = out.merge(prev, on=keys, how="left")
     out["n_last"] = out["n_last"].astype(float)
     out["change_pts"] = change_pts(out["mean"], out["mean_last"])

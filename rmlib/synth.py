@@ -17,6 +17,7 @@ published precision. Rows the cleaner must drop (duplicates, a test response,
 a late submission, an empty response) are added on top, so the numbers hold
 after cleaning. Everything is seeded: regenerating gives identical bytes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,8 +62,16 @@ def _q(values: list[float]) -> dict[str, float]:
     return dict(zip(Q, values))
 
 
-_NC_SHAPE = {"trust": 1, "inclusion": 1, "integration": 1, "share": -1, "conflicts": -1, "roles": -1,
-             "direction": 0, "responsive": 0}  # 2016: trust, inclusion, integration had the most 'no contact'
+_NC_SHAPE = {
+    "trust": 1,
+    "inclusion": 1,
+    "integration": 1,
+    "share": -1,
+    "conflicts": -1,
+    "roles": -1,
+    "direction": 0,
+    "responsive": 0,
+}  # 2016: trust, inclusion, integration had the most 'no contact'
 
 #: Calibration targets. Published numbers are marked; the rest are chosen to follow the reports' narrative.
 TARGETS: dict[int, dict[str, GroupTargets]] = {
@@ -80,14 +89,31 @@ TARGETS: dict[int, dict[str, GroupTargets]] = {
                 "age_range": {"18-64": 14, "65+": 26},
                 "provider_role": {"Owner": 14, "Director/Senior manager": 12, "Care manager": 14},
             },
-            effects={("quadrant", "North"): 0.35, ("quadrant", "Countywide"): 0.2, ("quadrant", "West"): -0.3,
-                     ("quadrant", "Mid"): -0.2, ("size", "Small"): 0.2, ("ecc_share", "0-25%"): 0.4,
-                     ("ecc_share", "25-50%"): -0.3, ("provider_role", "Director/Senior manager"): 0.35,
-                     ("provider_role", "Care manager"): -0.1, ("service_type", "Homecare"): 0.35},
+            effects={
+                ("quadrant", "North"): 0.35,
+                ("quadrant", "Countywide"): 0.2,
+                ("quadrant", "West"): -0.3,
+                ("quadrant", "Mid"): -0.2,
+                ("size", "Small"): 0.2,
+                ("ecc_share", "0-25%"): 0.4,
+                ("ecc_share", "25-50%"): -0.3,
+                ("provider_role", "Director/Senior manager"): 0.35,
+                ("provider_role", "Care manager"): -0.1,
+                ("service_type", "Homecare"): 0.35,
+            },
             department_effects={"safeguarding": 0.35, "finance": -0.4},
-            no_contact={"procurement": 12, "community_agents": 12, "commissioning": 11, "ao_senior": 10,  # 2016 review 10.6
-                        "ao_service_teams": 2, "placement": 2, "safeguarding": 2,
-                        "finance": 6, "contract_management": 5, "quality": 7},
+            no_contact={
+                "procurement": 12,
+                "community_agents": 12,
+                "commissioning": 11,
+                "ao_senior": 10,  # 2016 review 10.6
+                "ao_service_teams": 2,
+                "placement": 2,
+                "safeguarding": 2,
+                "finance": 6,
+                "contract_management": 5,
+                "quality": 7,
+            },
         ),
         "officer": GroupTargets(
             n=46,  # "about 50" invited; not published
@@ -99,14 +125,22 @@ TARGETS: dict[int, dict[str, GroupTargets]] = {
                 "department": {"Commercial": 9, "Quality Team": 9, "Adult Operations": 16, "Commissioning": 12},
                 "service_area": {"Older People": 16, "Adults with Disabilities": 11, "Live at Home": 7, "(multi)": 12},
             },
-            effects={("role", "Head of Service"): -0.6, ("role", "Manager"): -0.3, ("department", "Commercial"): 0.5,
-                     ("department", "Adult Operations"): 0.1, ("department", "Commissioning"): -0.1,
-                     ("quadrant", "North"): -0.65, ("quadrant", "South"): 0.4, ("quadrant", "Mid"): 0.35},
+            effects={
+                ("role", "Head of Service"): -0.6,
+                ("role", "Manager"): -0.3,
+                ("department", "Commercial"): 0.5,
+                ("department", "Adult Operations"): 0.1,
+                ("department", "Commissioning"): -0.1,
+                ("quadrant", "North"): -0.65,
+                ("quadrant", "South"): 0.4,
+                ("quadrant", "Mid"): 0.35,
+            },
         ),
     },
     2017: {
         "provider": GroupTargets(
-            n=111, overall=2.46,  # 002 headline data
+            n=111,
+            overall=2.46,  # 002 headline data
             question_means=_q([2.30, 2.52, 2.28, 2.40, 2.58, 2.55, 2.45, 2.60]),
             attributes={
                 "quadrant": {"North": 20, "South": 18, "Mid": 17, "West": 18, "Countywide": 14, "(multi)": 24},
@@ -117,65 +151,130 @@ TARGETS: dict[int, dict[str, GroupTargets]] = {
                 "age_range": {"18-64": 40, "65+": 71},
                 "provider_role": {"Owner": 36, "Director/Senior manager": 38, "Care manager": 37},
             },
-            effects={("quadrant", "North"): -0.4, ("size", "Small"): -0.3, ("age_range", "18-64"): -0.45,
-                     ("ecc_share", "0-25%"): -0.3, ("ecc_share", "75-100%"): -0.2, ("service_area", "Live at Home"): 0.3,
-                     ("ecc_share", "25-50%"): 0.1},
+            effects={
+                ("quadrant", "North"): -0.4,
+                ("size", "Small"): -0.3,
+                ("age_range", "18-64"): -0.45,
+                ("ecc_share", "0-25%"): -0.3,
+                ("ecc_share", "75-100%"): -0.2,
+                ("service_area", "Live at Home"): 0.3,
+                ("ecc_share", "25-50%"): 0.1,
+            },
             department_effects={"safeguarding": 0.2, "finance": -0.3},
-            no_contact={"procurement": 30, "community_agents": 29, "commissioning": 27, "ao_senior": 25,
-                        "ao_service_teams": 6, "placement": 7, "safeguarding": 6, "finance": 15,
-                        "contract_management": 12, "quality": 16},
+            no_contact={
+                "procurement": 30,
+                "community_agents": 29,
+                "commissioning": 27,
+                "ao_senior": 25,
+                "ao_service_teams": 6,
+                "placement": 7,
+                "safeguarding": 6,
+                "finance": 15,
+                "contract_management": 12,
+                "quality": 16,
+            },
         ),
         "officer": GroupTargets(
-            n=29, overall=2.36,  # n derived: 2018's 85 is "193% more"
+            n=29,
+            overall=2.36,  # n derived: 2018's 85 is "193% more"
             question_means=_q([2.45, 2.10, 2.35, 2.40, 2.62, 2.60, 2.08, 2.28]),
             attributes={
                 "quadrant": {"North": 5, "South": 3, "Mid": 4, "West": 5, "Countywide": 8, "(multi)": 4},
                 "role": {"Head of Service": 3, "Manager": 9, "Officer": 17},
-                "department": {"Procurement": 6, "Quality Team": 5, "Adult Operations": 8, "Commissioning": 6,
-                               "Service Placement Team": 4},
+                "department": {
+                    "Procurement": 6,
+                    "Quality Team": 5,
+                    "Adult Operations": 8,
+                    "Commissioning": 6,
+                    "Service Placement Team": 4,
+                },
                 "service_area": {"Older People": 10, "Adults with Disabilities": 6, "Live at Home": 5, "(multi)": 8},
             },
-            effects={("quadrant", "North"): -0.45, ("quadrant", "South"): 0.35, ("department", "Commissioning"): 0.25,
-                     ("department", "Quality Team"): 0.35, ("department", "Service Placement Team"): -0.2},
+            effects={
+                ("quadrant", "North"): -0.45,
+                ("quadrant", "South"): 0.35,
+                ("department", "Commissioning"): 0.25,
+                ("department", "Quality Team"): 0.35,
+                ("department", "Service Placement Team"): -0.2,
+            },
         ),
     },
     2018: {
         "provider": GroupTargets(
-            n=97, overall=2.65,  # 002 headline data
+            n=97,
+            overall=2.65,  # 002 headline data
             question_means=_q([2.55, 2.62, 2.52, 2.66, 2.66, 2.80, 2.56, 2.83]),
             attributes={
                 "quadrant": {"North": 18, "South": 16, "Mid": 14, "West": 15, "Countywide": 12, "(multi)": 22},
-                "service_area": {"Older People": 35, "Adults with Disabilities": 20, "Supported Living": 8,
-                                 "Live at Home": 14, "(multi)": 20},
+                "service_area": {
+                    "Older People": 35,
+                    "Adults with Disabilities": 20,
+                    "Supported Living": 8,
+                    "Live at Home": 14,
+                    "(multi)": 20,
+                },
                 "service_type": {"Residential": 55, "Homecare": 42},
                 "size": {"Small": 45, "Medium": 32, "Large": 20},
                 "ecc_share": {"0-25%": 20, "25-50%": 22, "50-75%": 25, "75-100%": 30},
                 "age_range": {"18-64": 30, "65+": 50, "All ages": 17},
                 "provider_role": {"Owner": 30, "Director/Senior manager": 35, "Care manager": 32},
             },
-            effects={("size", "Medium"): -0.3, ("size", "Small"): 0.1, ("ecc_share", "25-50%"): -0.35,
-                     ("quadrant", "North"): 0.25, ("age_range", "18-64"): 0.15, ("service_area", "Live at Home"): -0.3},
+            effects={
+                ("size", "Medium"): -0.3,
+                ("size", "Small"): 0.1,
+                ("ecc_share", "25-50%"): -0.35,
+                ("quadrant", "North"): 0.25,
+                ("age_range", "18-64"): 0.15,
+                ("service_area", "Live at Home"): -0.3,
+            },
             department_effects={"safeguarding": 0.15, "finance": -0.25, "placement": 0.1},
-            no_contact={"procurement": 26, "community_agents": 25, "commissioning": 23, "ao_senior": 21,
-                        "ao_service_teams": 5, "placement": 6, "safeguarding": 5, "finance": 13,
-                        "contract_management": 10, "quality": 14},
+            no_contact={
+                "procurement": 26,
+                "community_agents": 25,
+                "commissioning": 23,
+                "ao_senior": 21,
+                "ao_service_teams": 5,
+                "placement": 6,
+                "safeguarding": 5,
+                "finance": 13,
+                "contract_management": 10,
+                "quality": 14,
+            },
         ),
         "officer": GroupTargets(
-            n=85, overall=2.55,  # 002 headline data
+            n=85,
+            overall=2.55,  # 002 headline data
             question_means=_q([2.62, 2.22, 2.52, 2.55, 2.58, 2.87, 2.33, 2.71]),
             attributes={
                 "quadrant": {"North": 14, "South": 4, "Mid": 3, "West": 12, "Countywide": 30, "(multi)": 22},
                 "role": {"Head of Service": 1, "Manager": 18, "Officer": 40, "Social Worker": 26},
-                "department": {"Procurement": 12, "Quality Team": 10, "Adult Operations": 38, "Commissioning": 14,
-                               "Service Placement Team": 11},
-                "service_area": {"Older People": 20, "Adults with Disabilities": 18, "Supported Living": 6,
-                                 "Live at Home": 9, "(multi)": 32},
+                "department": {
+                    "Procurement": 12,
+                    "Quality Team": 10,
+                    "Adult Operations": 38,
+                    "Commissioning": 14,
+                    "Service Placement Team": 11,
+                },
+                "service_area": {
+                    "Older People": 20,
+                    "Adults with Disabilities": 18,
+                    "Supported Living": 6,
+                    "Live at Home": 9,
+                    "(multi)": 32,
+                },
             },
-            effects={("quadrant", "Mid"): 0.3, ("quadrant", "West"): 0.25, ("quadrant", "South"): -0.35,
-                     ("department", "Commissioning"): -0.35, ("department", "Service Placement Team"): 0.3,
-                     ("department", "Quality Team"): 0.2, ("role", "Head of Service"): -0.5,
-                     ("role", "Social Worker"): -0.2, ("service_area", "Adults with Disabilities"): 0.2,
-                     ("service_area", "Supported Living"): -0.3},
+            effects={
+                ("quadrant", "Mid"): 0.3,
+                ("quadrant", "West"): 0.25,
+                ("quadrant", "South"): -0.35,
+                ("department", "Commissioning"): -0.35,
+                ("department", "Service Placement Team"): 0.3,
+                ("department", "Quality Team"): 0.2,
+                ("role", "Head of Service"): -0.5,
+                ("role", "Social Worker"): -0.2,
+                ("service_area", "Adults with Disabilities"): 0.2,
+                ("service_area", "Supported Living"): -0.3,
+            },
         ),
     },
 }
@@ -235,8 +334,9 @@ def _allocate(rng: np.random.Generator, n: int, counts: dict[str, int], attr: st
     return [out[i] for i in order]
 
 
-def _calibrate_cells(values: np.ndarray, valid_idx: np.ndarray, target: float, tol: float,
-                     rng: np.random.Generator, max_blank: int) -> tuple[np.ndarray, np.ndarray]:
+def _calibrate_cells(
+    values: np.ndarray, valid_idx: np.ndarray, target: float, tol: float, rng: np.random.Generator, max_blank: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Nudge scores by one point (and blank a few) until their mean is within ``tol`` of ``target``.
 
     Returns the values and the indices that stay valid. Vectorised: each pass
@@ -315,12 +415,15 @@ def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, 
             flat = scores[:, qi, :].reshape(-1)
             valid = np.flatnonzero(~np.isnan(flat))
             tol = 0.003 if targets.exact_questions else 0.0
-            flat, valid = _calibrate_cells(flat, valid, targets.question_means[q], tol, rng,
-                                           max_blank=15 if targets.exact_questions else 0)
+            flat, valid = _calibrate_cells(
+                flat, valid, targets.question_means[q], tol, rng, max_blank=15 if targets.exact_questions else 0
+            )
             scores[:, qi, :] = flat.reshape(n, n_dep)
             if targets.exact_questions and abs(np.nanmean(flat) - targets.question_means[q]) >= 0.005:
-                raise RuntimeError(f"synthetic calibration missed {group} {q}: {np.nanmean(flat):.4f} "
-                                   f"vs {targets.question_means[q]} (change n or the seed)")
+                raise RuntimeError(
+                    f"synthetic calibration missed {group} {q}: {np.nanmean(flat):.4f} "
+                    f"vs {targets.question_means[q]} (change n or the seed)"
+                )
         if targets.overall is not None:
             # fine-tune the overall (mean of question means) on the question with most ratings
             for _ in range(10_000):
@@ -339,7 +442,7 @@ def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, 
                 raise RuntimeError(f"synthetic calibration of the {group} overall did not converge")
     comments = []
     bits = _COMMENT_BITS[group]
-    for i in range(n):
+    for _ in range(n):
         if rng.random() < targets.comment_rate:
             parts = list(rng.choice(bits, size=int(rng.integers(1, 3)), replace=False))
             r = rng.random()
@@ -359,13 +462,20 @@ def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, 
 
 def _fieldwork(year: int) -> tuple[dt.datetime, dt.datetime]:
     from .params import load_params
+
     p = load_params(f"params/{year}.yaml")
     start, end = p.fieldwork
     return dt.datetime.combine(start, dt.time(8, 0)), dt.datetime.combine(end, dt.time(17, 0))
 
 
-def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random.Generator,
-                  fieldwork: tuple[dt.datetime, dt.datetime], noise_rows: bool = True) -> list[list[str]]:
+def render_export(
+    codebook: Codebook,
+    data: GroupData,
+    year: int,
+    rng: np.random.Generator,
+    fieldwork: tuple[dt.datetime, dt.datetime],
+    noise_rows: bool = True,
+) -> list[list[str]]:
     """Lay the responses out as the survey tool would: header row of question text, text labels.
 
     Respondents submit at random times in the fieldwork; with ``noise_rows``
@@ -384,9 +494,20 @@ def render_export(codebook: Codebook, data: GroupData, year: int, rng: np.random
     flat_axes = tuple(range(1, data.scores.ndim))
     partial = isnan.any(axis=flat_axes) & ~data.no_contact.any(axis=flat_axes) & (isnan.sum(axis=flat_axes) > 3)
     all_cells = writer.rating_cells(data.scores, data.no_contact).tolist()
-    records = [(times[i], writer.row(i, times[i], "partial" if partial[i] else "complete",
-                                     f"{group}{i + 1:04d}@example.org", all_cells[i], data.comments[i]))
-               for i in range(n)]  # (time, row)
+    records = [
+        (
+            times[i],
+            writer.row(
+                i,
+                times[i],
+                "partial" if partial[i] else "complete",
+                f"{group}{i + 1:04d}@example.org",
+                all_cells[i],
+                data.comments[i],
+            ),
+        )
+        for i in range(n)
+    ]  # (time, row)
     if noise_rows:
         records += _noise_records(writer, data, rng, times, fieldwork)
     records.sort(key=lambda r: r[0])
@@ -420,12 +541,17 @@ class _RowWriter:
         q_index = {q: i for i, q in enumerate(Q)}
         label = {c: codebook.preferred_score_label(c) for c in (1, 2, 3, 4, NO_CONTACT)}
         cols = codebook.columns[data.group]
-        return cls(codebook=codebook, data=data, cols=cols, ratings=ratings,
-                   r_q=np.array([q_index[r.question] for r in ratings], dtype=np.intp),
-                   r_d=np.array([dep_index.get(r.department, 0) for r in ratings], dtype=np.intp),
-                   score_text=np.array(["", label[1], label[2], label[3], label[4]], dtype=object),
-                   no_contact_text=label[NO_CONTACT],
-                   inverse={c.header: {v: k for k, v in c.categories.items()} for c in cols if c.kind == "attribute"})
+        return cls(
+            codebook=codebook,
+            data=data,
+            cols=cols,
+            ratings=ratings,
+            r_q=np.array([q_index[r.question] for r in ratings], dtype=np.intp),
+            r_d=np.array([dep_index.get(r.department, 0) for r in ratings], dtype=np.intp),
+            score_text=np.array(["", label[1], label[2], label[3], label[4]], dtype=object),
+            no_contact_text=label[NO_CONTACT],
+            inverse={c.header: {v: k for k, v in c.categories.items()} for c in cols if c.kind == "attribute"},
+        )
 
     def rating_cells(self, scores: np.ndarray, nc: np.ndarray) -> np.ndarray:
         """Rating cells of m respondents (scores, nc: m x questions x departments) as text, m x columns."""
@@ -438,8 +564,9 @@ class _RowWriter:
         """Rating cells of one respondent (questions x departments)."""
         return self.rating_cells(scores[None], nc[None])[0].tolist()
 
-    def row(self, i: int, when: dt.datetime, status: str, email: str, cells: list[str] | None,
-            comment: str) -> list[str]:
+    def row(
+        self, i: int, when: dt.datetime, status: str, email: str, cells: list[str] | None, comment: str
+    ) -> list[str]:
         """One export row of respondent ``i`` (the id cell is left blank: filled in submission order)."""
         cb, data = self.codebook, self.data
         prefix = "P" if data.group == "provider" else "O"
@@ -456,8 +583,13 @@ class _RowWriter:
                 out.append(email)
             elif c.kind == "personal":
                 h = c.header.lower()
-                out.append(f"10.{(i * 7) % 250}.{(i * 13) % 250}.{(i * 31) % 250}" if "ip" in h
-                           else f"Example Care Home {i + 1}" if "organisation" in h else f"Respondent {prefix}{i + 1}")
+                out.append(
+                    f"10.{(i * 7) % 250}.{(i * 13) % 250}.{(i * 31) % 250}"
+                    if "ip" in h
+                    else f"Example Care Home {i + 1}"
+                    if "organisation" in h
+                    else f"Respondent {prefix}{i + 1}"
+                )
             elif c.kind == "attribute":
                 cats = data.attributes.get(c.attribute, [[]])[i] if c.attribute in data.attributes else []
                 out.append(sep.join(self.inverse[c.header][x] for x in cats))
@@ -467,8 +599,13 @@ class _RowWriter:
         return out
 
 
-def _noise_records(writer: _RowWriter, data: GroupData, rng: np.random.Generator, times: list[dt.datetime],
-                   fieldwork: tuple[dt.datetime, dt.datetime]) -> list[tuple[dt.datetime, list[str]]]:
+def _noise_records(
+    writer: _RowWriter,
+    data: GroupData,
+    rng: np.random.Generator,
+    times: list[dt.datetime],
+    fieldwork: tuple[dt.datetime, dt.datetime],
+) -> list[tuple[dt.datetime, list[str]]]:
     """(time, row) of the rows the cleaner must exclude, each for a reason it logs.
 
     Two earlier, superseded submissions of the same person (random scores),
@@ -481,15 +618,47 @@ def _noise_records(writer: _RowWriter, data: GroupData, rng: np.random.Generator
     for i in rng.choice(n, size=2, replace=False):
         earlier = max(times[i] - dt.timedelta(hours=3), start)
         fake = np.clip(np.rint(rng.normal(2.5, 0.9, data.scores[i].shape)), 1, 4)
-        records.append((earlier, writer.row(i, earlier, "complete", f"{group}{i + 1:04d}@example.org",
-                                            writer.one(fake, np.zeros_like(fake, dtype=bool)), "")))
+        records.append(
+            (
+                earlier,
+                writer.row(
+                    i,
+                    earlier,
+                    "complete",
+                    f"{group}{i + 1:04d}@example.org",
+                    writer.one(fake, np.zeros_like(fake, dtype=bool)),
+                    "",
+                ),
+            )
+        )
     t = start + dt.timedelta(hours=1)
-    records.append((t, writer.row(0, t, "test", "survey.test@essex.gov.uk",
-                                  writer.one(np.full(shape, 3.0), np.zeros(shape, dtype=bool)),
-                                  "test response please ignore")))
+    records.append(
+        (
+            t,
+            writer.row(
+                0,
+                t,
+                "test",
+                "survey.test@essex.gov.uk",
+                writer.one(np.full(shape, 3.0), np.zeros(shape, dtype=bool)),
+                "test response please ignore",
+            ),
+        )
+    )
     late = end + dt.timedelta(days=3)
-    records.append((late, writer.row(1, late, "complete", f"{group}late@example.org",
-                                     writer.one(np.full(shape, 2.0), np.zeros(shape, dtype=bool)), "")))
+    records.append(
+        (
+            late,
+            writer.row(
+                1,
+                late,
+                "complete",
+                f"{group}late@example.org",
+                writer.one(np.full(shape, 2.0), np.zeros(shape, dtype=bool)),
+                "",
+            ),
+        )
+    )
     mid = start + dt.timedelta(seconds=(end - start).total_seconds() / 2)
     records.append((mid, writer.row(2, mid, "partial", f"{group}empty@example.org", None, "")))
     return records
@@ -510,10 +679,16 @@ def export_bytes(rows: list[list[str]], title: str, skip_rows: int, encoding: st
 YEAR_ENCODING = {2016: "utf-8", 2017: "cp1252", 2018: "utf-8-sig"}
 
 
-def generate_year(year: int, out_dir: str | Path = "data/raw", seed: int = 20161101,
-                  codebook_path: str | Path | None = None, targets: dict[str, GroupTargets] | None = None,
-                  encoding: str | None = None, fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
-                  noise_rows: bool = True) -> list[Path]:
+def generate_year(
+    year: int,
+    out_dir: str | Path = "data/raw",
+    seed: int = 20161101,
+    codebook_path: str | Path | None = None,
+    targets: dict[str, GroupTargets] | None = None,
+    encoding: str | None = None,
+    fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
+    noise_rows: bool = True,
+) -> list[Path]:
     """Write one year's provider and officer exports (and its MANIFEST.sha256); return the files."""
     codebook = load_codebook(resolve(codebook_path or f"params/codebooks/{year}.yaml"))
     targets = targets or TARGETS[year]
@@ -528,14 +703,17 @@ def generate_year(year: int, out_dir: str | Path = "data/raw", seed: int = 20161
         spec = codebook.files[group]
         title = f"Essex Insight export - {group.title()} Relationship Management Survey {year}"
         path = folder / spec.file
-        atomic_write_bytes(path, export_bytes(rows, title, spec.skip_rows,
-                                              encoding or YEAR_ENCODING.get(year, "utf-8")))
+        atomic_write_bytes(
+            path, export_bytes(rows, title, spec.skip_rows, encoding or YEAR_ENCODING.get(year, "utf-8"))
+        )
         written.append(path)
     write_manifest(folder)
     return written
 
 
-def generate_all(out_dir: str | Path = "data/raw", years: tuple[int, ...] = (2016, 2017, 2018), seed: int = 20161101) -> list[Path]:
+def generate_all(
+    out_dir: str | Path = "data/raw", years: tuple[int, ...] = (2016, 2017, 2018), seed: int = 20161101
+) -> list[Path]:
     """Regenerate the bundled example data."""
     return [p for y in years for p in generate_year(y, out_dir, seed)]
 
@@ -547,7 +725,11 @@ _SM_TIME = "%m/%d/%Y %I:%M:%S %p"
 _QX_TIME = "%Y-%m-%d %H:%M:%S"
 #: SurveyMonkey marks no test responses; the synthetic test one comes through a separate collector
 _SM_COLLECTORS = {"complete": "214800001", "partial": "214800001", "test": "214800002"}
-_QX_STATUS = {"complete": ("IP Address", "True"), "partial": ("IP Address", "False"), "test": ("Survey Preview", "True")}
+_QX_STATUS = {
+    "complete": ("IP Address", "True"),
+    "partial": ("IP Address", "False"),
+    "test": ("Survey Preview", "True"),
+}
 
 
 def _canonical(codebook: Codebook, group: str, rows: list[list[str]]) -> list[dict]:
@@ -557,7 +739,9 @@ def _canonical(codebook: Codebook, group: str, rows: list[list[str]]) -> list[di
     out = []
     for r in rows[1:]:
         d = dict(zip(header, r))
-        d["_status"] = codebook.status_labels.get(d[status.header].strip().casefold(), "complete") if status else "complete"
+        d["_status"] = (
+            codebook.status_labels.get(d[status.header].strip().casefold(), "complete") if status else "complete"
+        )
         d["_time"] = dt.datetime.strptime(d[codebook.column(group, "timestamp").header], codebook.timestamp_format)
         out.append(d)
     return out
@@ -608,12 +792,17 @@ class _LayoutSource:
         specs = codebook.columns[group]
         meta_kinds = ("id", "timestamp", "status", "key")
         is_ip = [c.kind == "personal" and "ip" in c.header.lower().split() for c in specs]
-        return cls(codebook=codebook, rows=rows, recs=_canonical(codebook, group, rows), specs=specs,
-                   ratings=codebook.rating_columns(group),
-                   body=[c for c, ip in zip(specs, is_ip) if c.kind not in meta_kinds and not ip],
-                   ip=next((c for c, ip in zip(specs, is_ip) if ip), None),
-                   hdr={k: c.header for k in meta_kinds if (c := codebook.column(group, k)) is not None},
-                   sep=codebook.multi_select_separator)
+        return cls(
+            codebook=codebook,
+            rows=rows,
+            recs=_canonical(codebook, group, rows),
+            specs=specs,
+            ratings=codebook.rating_columns(group),
+            body=[c for c, ip in zip(specs, is_ip) if c.kind not in meta_kinds and not ip],
+            ip=next((c for c, ip in zip(specs, is_ip) if ip), None),
+            hdr={k: c.header for k in meta_kinds if (c := codebook.column(group, k)) is not None},
+            sep=codebook.multi_select_separator,
+        )
 
 
 def _spec_yaml(c) -> dict:
@@ -654,13 +843,22 @@ def _plain_rows(src: _LayoutSource, codes: bool) -> tuple[list[list[str]], dict]
 def _surveymonkey_rows(src: _LayoutSource, tool: str) -> tuple[list[list[str]], dict]:
     """SurveyMonkey's two header rows: question text over its block, a sub-label (option, department) per column."""
     cb = src.codebook
-    top = {"layout": tool, "timestamp_format": _SM_TIME,
-           "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"}}
-    meta = [("Respondent ID", {"kind": "id"}), ("Collector ID", {"kind": "status"}),
-            ("Start Date", {"kind": "ignore"}), ("End Date", {"kind": "timestamp"}),
-            ("IP Address", {"kind": "personal"}), ("Email Address", {"kind": "key"}),
-            ("First Name", {"kind": "personal"}), ("Last Name", {"kind": "personal"}),
-            ("Custom Data 1", {"kind": "ignore"})]
+    top = {
+        "layout": tool,
+        "timestamp_format": _SM_TIME,
+        "status_labels": {_SM_COLLECTORS["complete"]: "complete", _SM_COLLECTORS["test"]: "test"},
+    }
+    meta = [
+        ("Respondent ID", {"kind": "id"}),
+        ("Collector ID", {"kind": "status"}),
+        ("Start Date", {"kind": "ignore"}),
+        ("End Date", {"kind": "timestamp"}),
+        ("IP Address", {"kind": "personal"}),
+        ("Email Address", {"kind": "key"}),
+        ("First Name", {"kind": "personal"}),
+        ("Last Name", {"kind": "personal"}),
+        ("Custom Data 1", {"kind": "ignore"}),
+    ]
     r1 = [m for m, _ in meta]
     r2 = [""] * len(meta)
     cols_yaml = [{"header": m, **k} for m, k in meta]
@@ -685,8 +883,17 @@ def _surveymonkey_rows(src: _LayoutSource, tool: str) -> tuple[list[list[str]], 
     hdr = src.hdr
     for k, d in enumerate(src.recs):
         start = d["_time"] - dt.timedelta(minutes=7)
-        row = [d[hdr["id"]], _SM_COLLECTORS[d["_status"]], start.strftime(_SM_TIME), d["_time"].strftime(_SM_TIME),
-               d[src.ip.header] if src.ip else "", d.get(hdr.get("key"), ""), f"First{k + 1}", f"Last{k + 1}", ""]
+        row = [
+            d[hdr["id"]],
+            _SM_COLLECTORS[d["_status"]],
+            start.strftime(_SM_TIME),
+            d["_time"].strftime(_SM_TIME),
+            d[src.ip.header] if src.ip else "",
+            d.get(hdr.get("key"), ""),
+            f"First{k + 1}",
+            f"Last{k + 1}",
+            "",
+        ]
         for kind, c, opts in blocks:
             if kind == "multi":
                 chosen = set(_options(c, d[c.header], src.sep))
@@ -702,12 +909,18 @@ def _surveymonkey_rows(src: _LayoutSource, tool: str) -> tuple[list[list[str]], 
 def _qualtrics_rows(src: _LayoutSource) -> tuple[list[list[str]], dict]:
     """Qualtrics' three header rows: short names (Q5_3), question text - sub-item, an ImportId JSON row."""
     top = {"layout": "qualtrics", "timestamp_format": _QX_TIME}
-    meta = [("StartDate", "Start Date", {"kind": "ignore"}), ("EndDate", "End Date", {"kind": "timestamp"}),
-            ("Status", "Response Type", {"kind": "status"}), ("IPAddress", "IP Address", {"kind": "personal"}),
-            ("Progress", "Progress", {"kind": "ignore"}),
-            ("Duration (in seconds)", "Duration (in seconds)", {"kind": "ignore"}),
-            ("Finished", "Finished", {"kind": "finished"}), ("RecordedDate", "Recorded Date", {"kind": "ignore"}),
-            ("ResponseId", "Response ID", {"kind": "id"}), ("RecipientEmail", "Recipient Email", {"kind": "key"})]
+    meta = [
+        ("StartDate", "Start Date", {"kind": "ignore"}),
+        ("EndDate", "End Date", {"kind": "timestamp"}),
+        ("Status", "Response Type", {"kind": "status"}),
+        ("IPAddress", "IP Address", {"kind": "personal"}),
+        ("Progress", "Progress", {"kind": "ignore"}),
+        ("Duration (in seconds)", "Duration (in seconds)", {"kind": "ignore"}),
+        ("Finished", "Finished", {"kind": "finished"}),
+        ("RecordedDate", "Recorded Date", {"kind": "ignore"}),
+        ("ResponseId", "Response ID", {"kind": "id"}),
+        ("RecipientEmail", "Recipient Email", {"kind": "key"}),
+    ]
     r1 = [m[0] for m in meta]
     r2 = [m[1] for m in meta]
     r3 = ['{"ImportId":"%s"}' % (m[0].split(" ")[0].lower()) for m in meta]
@@ -725,9 +938,18 @@ def _qualtrics_rows(src: _LayoutSource) -> tuple[list[list[str]], dict]:
     out_rows = [r1, r2, r3]
     for d in src.recs:
         status, fin = _QX_STATUS[d["_status"]]
-        row = [(d["_time"] - dt.timedelta(minutes=9)).strftime(_QX_TIME), d["_time"].strftime(_QX_TIME), status,
-               d[src.ip.header] if src.ip else "", "100" if fin == "True" else "60", "540", fin,
-               d["_time"].strftime(_QX_TIME), f"R_{int(d[src.hdr['id']]):x}Qx", d.get(src.hdr.get("key"), "")]
+        row = [
+            (d["_time"] - dt.timedelta(minutes=9)).strftime(_QX_TIME),
+            d["_time"].strftime(_QX_TIME),
+            status,
+            d[src.ip.header] if src.ip else "",
+            "100" if fin == "True" else "60",
+            "540",
+            fin,
+            d["_time"].strftime(_QX_TIME),
+            f"R_{int(d[src.hdr['id']]):x}Qx",
+            d.get(src.hdr.get("key"), ""),
+        ]
         for c in src.body:
             v = d[c.header]
             row.append(",".join(_options(c, v, src.sep)) if c.kind == "attribute" and c.multi else v)
@@ -739,14 +961,26 @@ def _qualtrics_rows(src: _LayoutSource) -> tuple[list[list[str]], dict]:
 def _msforms_rows(src: _LayoutSource) -> tuple[list[list], dict]:
     """Microsoft Forms' workbook: one header row, real date-times, multi-selects as 'North;South;'."""
     top = {"layout": "msforms", "timestamp_format": _QX_TIME}
-    meta = [("ID", {"kind": "id"}), ("Start time", {"kind": "ignore"}), ("Completion time", {"kind": "timestamp"}),
-            ("Email", {"kind": "key"}), ("Name", {"kind": "personal"}), ("Status", {"kind": "status"})]
+    meta = [
+        ("ID", {"kind": "id"}),
+        ("Start time", {"kind": "ignore"}),
+        ("Completion time", {"kind": "timestamp"}),
+        ("Email", {"kind": "key"}),
+        ("Name", {"kind": "personal"}),
+        ("Status", {"kind": "status"}),
+    ]
     cols_yaml = [{"header": m, **k} for m, k in meta] + [_spec_yaml(c) for c in src.body]
     out_rows = [[m for m, _ in meta] + [c.header for c in src.body] + [r.header for r in src.ratings]]
     hdr = src.hdr
     for k, d in enumerate(src.recs):
-        row = [d[hdr["id"]], d["_time"] - dt.timedelta(minutes=4), d["_time"], d.get(hdr.get("key"), ""),
-               f"Respondent {k + 1}", d[hdr["status"]] if "status" in hdr else ""]
+        row = [
+            d[hdr["id"]],
+            d["_time"] - dt.timedelta(minutes=4),
+            d["_time"],
+            d.get(hdr.get("key"), ""),
+            f"Respondent {k + 1}",
+            d[hdr["status"]] if "status" in hdr else "",
+        ]
         for c in src.body:
             v = d[c.header]
             row.append("".join(o + ";" for o in _options(c, v, src.sep)) if c.kind == "attribute" and c.multi else v)
@@ -763,9 +997,13 @@ def _write_sav(codebook: Codebook, group: str, rows: list[list[str]], path: Path
     recs = _canonical(codebook, group, rows)
     sep = codebook.multi_select_separator
     data, var_labels, value_labels = {}, {}, {}
-    score_codes = {1: codebook.preferred_score_label(1), 2: codebook.preferred_score_label(2),
-                   3: codebook.preferred_score_label(3), 4: codebook.preferred_score_label(4),
-                   0: codebook.preferred_score_label(NO_CONTACT)}
+    score_codes = {
+        1: codebook.preferred_score_label(1),
+        2: codebook.preferred_score_label(2),
+        3: codebook.preferred_score_label(3),
+        4: codebook.preferred_score_label(4),
+        0: codebook.preferred_score_label(NO_CONTACT),
+    }
     by_label = {v: k for k, v in score_codes.items()}
     n_var = 0
 
@@ -773,6 +1011,7 @@ def _write_sav(codebook: Codebook, group: str, rows: list[list[str]], path: Path
         nonlocal n_var
         n_var += 1
         return f"V{n_var}"
+
     for c in codebook.columns[group]:
         if c.kind == "attribute" and c.multi:
             for o in c.categories:
@@ -800,12 +1039,14 @@ def _write_sav(codebook: Codebook, group: str, rows: list[list[str]], path: Path
         value_labels[name] = {float(k): v for k, v in score_codes.items()}
         data[name] = [float(by_label[d[r.header]]) if d[r.header] else float("nan") for d in recs]
     frame = pd.DataFrame(data)
-    pyreadstat.write_sav(frame, str(path), column_labels=[var_labels[c] for c in frame.columns],
-                         variable_value_labels=value_labels)
+    pyreadstat.write_sav(
+        frame, str(path), column_labels=[var_labels[c] for c in frame.columns], variable_value_labels=value_labels
+    )
 
 
 def _xlsx_bytes(rows: list[list]) -> bytes:
     import openpyxl
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
@@ -816,10 +1057,16 @@ def _xlsx_bytes(rows: list[list]) -> bytes:
     return buf.getvalue()
 
 
-def write_layout_year(year: int, tool: str, out_dir: str | Path, base_codebook: str | Path = "params/codebooks/2018.yaml",
-                      seed: int = 20161101, targets: dict[str, GroupTargets] | None = None,
-                      fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
-                      codebook_out: str | Path | None = None) -> tuple[Path, list[Path]]:
+def write_layout_year(
+    year: int,
+    tool: str,
+    out_dir: str | Path,
+    base_codebook: str | Path = "params/codebooks/2018.yaml",
+    seed: int = 20161101,
+    targets: dict[str, GroupTargets] | None = None,
+    fieldwork: tuple[dt.datetime, dt.datetime] | None = None,
+    codebook_out: str | Path | None = None,
+) -> tuple[Path, list[Path]]:
     """Write one year's exports in ``tool``'s layout (see :data:`LAYOUTS`), with the codebook that reads them.
 
     The respondents are exactly those :func:`generate_year` writes for the
@@ -830,6 +1077,7 @@ def write_layout_year(year: int, tool: str, out_dir: str | Path, base_codebook: 
     codebook is written to ``codebook_out`` (default ``<out_dir>/codebook_<tool>.yaml``).
     """
     import yaml
+
     base_path = resolve(base_codebook)
     codebook = load_codebook(base_path)
     base_raw = yaml.safe_load(base_path.read_text(encoding="utf-8"))

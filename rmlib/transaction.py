@@ -25,6 +25,7 @@ it recorded there if that kernel still runs).
 Written by hand: no library offers a multi-folder atomic swap with
 recovery; ``renameat2`` is reached through ``ctypes`` (Python has no binding).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -124,6 +125,7 @@ class YearLocks:
         if year in self.held:
             return
         import fcntl
+
         path = state_dir() / "locks" / f"{year}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -137,14 +139,17 @@ class YearLocks:
             os.close(fd)
             pid = holder[0] or "unknown"
             doing = f", {holder[1]}" if len(holder) > 1 else ""
-            raise RunLocked(f"another run for {year} is in progress (pid {pid}{doing}); wait for it to finish or "
-                            f"stop it (lock file {path.relative_to(repo_root())})") from None
+            raise RunLocked(
+                f"another run for {year} is in progress (pid {pid}{doing}); wait for it to finish or "
+                f"stop it (lock file {path.relative_to(repo_root())})"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\t{what}\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode(), 0)
         self.held[year] = fd
 
     def release(self) -> None:
         import fcntl
+
         for fd in self.held.values():
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
@@ -195,9 +200,13 @@ class Transaction:
 
     def commit(self, say: Callable[[str], None] = lambda s: None) -> None:
         """Write the journal, then swap every staged folder in and remove the old ones (SIGTERM waits)."""
-        record = {"year": self.year, "pid": os.getpid(),
-                  "swaps": [{"staged": str(s), "target": str(t), "inode": list(_inode(s))} for s, t in self.swaps],
-                  "removals": [str(p) for p in self.removals], "scratch": [str(p) for p in self.scratch]}
+        record = {
+            "year": self.year,
+            "pid": os.getpid(),
+            "swaps": [{"staged": str(s), "target": str(t), "inode": list(_inode(s))} for s, t in self.swaps],
+            "removals": [str(p) for p in self.removals],
+            "scratch": [str(p) for p in self.scratch],
+        }
         with deferred_sigterm():
             _write_json(self.journal_path(), record)
             apply_journal(self.journal_path())
@@ -226,8 +235,9 @@ def apply_journal(path: Path) -> list[str]:
         if _inode(target) == ino:
             continue
         if _inode(staged) != ino:
-            raise TransactionError(f"cannot complete the interrupted commit of {target}: its staged copy {staged} "
-                                   f"is gone; see {path}")
+            raise TransactionError(
+                f"cannot complete the interrupted commit of {target}: its staged copy {staged} is gone; see {path}"
+            )
         if target.exists() or target.is_symlink():
             if not exchange(staged, target):
                 old = old_path(target)
@@ -257,8 +267,10 @@ def recover(year: int, staged_candidates: list[Path], say: Callable[[str], None]
         done = apply_journal(journal)
         root = repo_root()
         shown = ", ".join(str(Path(t).relative_to(root)) if Path(t).is_relative_to(root) else t for t in done)
-        say(f"  recovered: finished the commit of an interrupted {year} run"
-            + (f" ({shown} now hold that run's results)" if done else ""))
+        say(
+            f"  recovered: finished the commit of an interrupted {year} run"
+            + (f" ({shown} now hold that run's results)" if done else "")
+        )
     removed = []
     root = repo_root()
     for p in staged_candidates:
@@ -266,8 +278,10 @@ def recover(year: int, staged_candidates: list[Path], say: Callable[[str], None]
             _rmtree(p)
             removed.append(str(p.relative_to(root)) if p.is_relative_to(root) else str(p))
     if removed:
-        say(f"  recovered: removed an interrupted {year} run's staging folders ({', '.join(sorted(removed))}); "
-            "the last good results were never touched")
+        say(
+            f"  recovered: removed an interrupted {year} run's staging folders ({', '.join(sorted(removed))}); "
+            "the last good results were never touched"
+        )
     n = cleanup_kernel_dirs(year)
     if n:
         say(f"  recovered: removed {n} kernel folder(s) an interrupted {year} run left in {tempfile.gettempdir()}")
@@ -277,6 +291,7 @@ def recover(year: int, staged_candidates: list[Path], say: Callable[[str], None]
 def kernel_prefix(year: int) -> str:
     """Name prefix of a run's kernel folder: the year and the repository (runs of other copies are not ours)."""
     import hashlib
+
     repo = hashlib.sha256(str(repo_root()).encode()).hexdigest()[:8]
     return f"rmlib-kernels-{repo}-{year}-"
 

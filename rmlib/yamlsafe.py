@@ -18,6 +18,7 @@ no hook for these checks, so the loader below adds them (hand-written on
 purpose: the only alternative libraries, e.g. ruamel.yaml, are not
 dependencies of this project and do not bound alias expansion either).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,8 +56,10 @@ class _BoundedLoader(yaml.SafeLoader):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 event = self.peek_event()
-                raise UnsafeYAML(f"{self.source}: more than {MAX_ALIASES} aliases (*name) at line "
-                                 f"{event.start_mark.line + 1}; a settings file does not need them")
+                raise UnsafeYAML(
+                    f"{self.source}: more than {MAX_ALIASES} aliases (*name) at line "
+                    f"{event.start_mark.line + 1}; a settings file does not need them"
+                )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
@@ -71,8 +74,9 @@ class _BoundedLoader(yaml.SafeLoader):
                 except TypeError:  # unhashable key: PyYAML reports it below
                     continue
                 if first is not None:
-                    raise UnsafeYAML(f"{self.source}: key {key!r} appears twice ({_mark(first)} and "
-                                     f"{_mark(key_node)}); keep one")
+                    raise UnsafeYAML(
+                        f"{self.source}: key {key!r} appears twice ({_mark(first)} and {_mark(key_node)}); keep one"
+                    )
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
@@ -107,6 +111,7 @@ MAX_FLOW_DEPTH = 50
 def _flow_depth(text: str) -> int:
     """Deepest nesting of ``[``/``{`` (counted naively, quotes included: an over-estimate is fine here)."""
     import re
+
     depth = deepest = 0
     for m in re.finditer(r"[\[\]{}]", text):
         depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
@@ -117,16 +122,19 @@ def _flow_depth(text: str) -> int:
 def loads_yaml(text: str, source: str = "<settings>") -> Any:
     """Parse YAML text with duplicate keys rejected and alias expansion bounded (see :func:`load_yaml`)."""
     if _flow_depth(text) > MAX_FLOW_DEPTH:
-        raise UnsafeYAML(f"{source}: brackets nested more than {MAX_FLOW_DEPTH} deep; "
-                         "a settings file is never nested that deeply")
+        raise UnsafeYAML(
+            f"{source}: brackets nested more than {MAX_FLOW_DEPTH} deep; a settings file is never nested that deeply"
+        )
     loader = _BoundedLoader(text, source)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
         if _expanded_size(node, source) > MAX_NODES:
-            raise UnsafeYAML(f"{source}: expands to more than {MAX_NODES:,} values (aliases referring to "
-                             "aliases); a settings file is never that large")
+            raise UnsafeYAML(
+                f"{source}: expands to more than {MAX_NODES:,} values (aliases referring to "
+                "aliases); a settings file is never that large"
+            )
         return loader.construct_document(node)
     except RecursionError:
         raise UnsafeYAML(f"{source}: nested too deeply to be a settings file") from None
@@ -158,7 +166,8 @@ def load_yaml(path: str | Path, what: str = "settings file", shown: str | None =
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise UnsafeYAML(f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-                         "save it as UTF-8") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise UnsafeYAML(
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8"
+        ) from None
     return loads_yaml(text, name)

@@ -1,4 +1,5 @@
 """Shared fixtures: the repository root, published figures, a disposable copy of the repository."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """rmlib.artefacts: the registry of the files passed between stages agrees with the stages, the notebooks,
 the stage code, rmlib.report's reads and the pipeline's --stages reuse check."""
+
 from __future__ import annotations
 
 import ast
@@ -11,12 +12,11 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 
 from rmlib import artefacts, stages
 from rmlib.artefacts import ARTEFACTS, REGISTRY, UnknownArtefact
 from rmlib.params import validate
-
-from conftest import ROOT
 
 PARAMS_2018 = yaml.safe_load((ROOT / "params" / "2018.yaml").read_text(encoding="utf-8"))
 ORDER = {k: i for i, k in enumerate(stages.KEYS)}
@@ -25,9 +25,15 @@ ACCESSORS = ("read", "write", "path", "publish")
 
 
 def _params(tmp_path: Path, **change):
-    return validate({**PARAMS_2018, "processed_dir": str(tmp_path / "processed"),
-                     "output_dir": str(tmp_path / "outputs" / "{year}"),
-                     "audit_dir": str(tmp_path / "audit" / "{year}"), **change})
+    return validate(
+        {
+            **PARAMS_2018,
+            "processed_dir": str(tmp_path / "processed"),
+            "output_dir": str(tmp_path / "outputs" / "{year}"),
+            "audit_dir": str(tmp_path / "audit" / "{year}"),
+            **change,
+        }
+    )
 
 
 def test_every_artefact_is_well_formed():
@@ -52,6 +58,7 @@ def test_every_stage_produces_something_and_every_later_stage_reads_something():
 
 def test_the_pipelines_stage_list_is_the_spines():
     from rmlib.pipeline import STAGES
+
     assert STAGES == tuple((s.notebook, s.title) for s in stages.STAGES)
     assert [s.key for s in stages.STAGES] == ["clean", "score", "cross_analysis", "significance", "report"]
     for s in stages.STAGES:
@@ -92,6 +99,7 @@ def test_processed_tables_are_what_clean_writes(tmp_path):
 
     from rmlib import clean
     from rmlib.dataset import TABLES
+
     tiny = pd.DataFrame({"respondent_id": ["r1"]})
     result = SimpleNamespace(tables=lambda: {t: tiny for t in TABLES}, log=tiny)
     clean.write_processed(result, tmp_path / "2018")
@@ -104,9 +112,10 @@ def test_the_audit_tables_the_report_reads_are_registered_for_it():
     """rmlib.report reads the audit area by name (build_context, workbook_extras): each must be registered
     as an audit parquet the report stage consumes, and published under the same name."""
     from rmlib import report
+
     src = (ROOT / "rmlib" / "report.py").read_text(encoding="utf-8")
     read_by_name = set(re.findall(r'_read\(audit, "(\w+)"\)', src)) | set(re.findall(r'audit / "(\w+)\.parquet"', src))
-    assert {"headline", "cells_tested", "caveats"} <= read_by_name   # the patterns still find the reads
+    assert {"headline", "cells_tested", "caveats"} <= read_by_name  # the patterns still find the reads
     for name in read_by_name | set(report.AUDIT_TABLES):
         a = REGISTRY[name]
         assert a.area == "audit" and a.fmt == "parquet" and "report" in a.consumers, name
@@ -125,8 +134,13 @@ def _accesses(tree: ast.AST) -> list[tuple[str, str]]:
     tests/test_stages.py)."""
     out = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ACCESSORS
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "artefacts"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ACCESSORS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "artefacts"
+        ):
             name = node.args[1]
             if isinstance(name, ast.Constant):
                 out.append((node.func.attr, name.value))
@@ -169,21 +183,26 @@ def test_each_registered_input_is_read_by_its_consumer(stage):
 # ----------------------------------------------------------------------------- the --stages reuse check
 def test_a_partial_run_needs_the_producers_of_its_inputs():
     from rmlib.pipeline import _inputs_made_elsewhere
-    producers = lambda wanted: {a.producer for a in _inputs_made_elsewhere(wanted)}
+
+    def producers(wanted):
+        return {a.producer for a in _inputs_made_elsewhere(wanted)}
+
     assert producers(["01_clean"]) == set()
     assert producers(["02_score"]) == {"clean"}
     assert producers(["03_cross_analysis"]) == {"clean", "score"}
     assert producers(["04_significance"]) == {"clean", "score", "cross_analysis"}
     assert producers(["04_significance", "05_report"]) == {"clean", "score", "cross_analysis"}
     assert producers(["05_report"]) == {"clean", "score", "cross_analysis", "significance"}
-    assert {a.name for a in _inputs_made_elsewhere(["03_cross_analysis"]) if a.area != "processed"} \
-        == {"trend_by_question"}
+    assert {a.name for a in _inputs_made_elsewhere(["03_cross_analysis"]) if a.area != "processed"} == {
+        "trend_by_question"
+    }
 
 
 def test_check_partial_refuses_a_missing_producer_and_a_missing_input(tmp_path):
     from rmlib import safety
     from rmlib.pipeline import PipelineError, _check_partial
     from rmlib.provenance import stage_fingerprint
+
     P = _params(tmp_path)
     target = P.path("output_dir")
     target.mkdir(parents=True)
@@ -197,8 +216,11 @@ def test_check_partial_refuses_a_missing_producer_and_a_missing_input(tmp_path):
         _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
     P.processed_year_dir.mkdir(parents=True)
     safety.write_marker(P.processed_year_dir, "processed", 2018, {"fingerprint": run_fp})
-    with pytest.raises(PipelineError, match=r"needs trend_by_question \(.*trend_by_question.parquet\), made by "
-                                            r"02_score, which is missing"):
+    with pytest.raises(
+        PipelineError,
+        match=r"needs trend_by_question \(.*trend_by_question.parquet\), made by "
+        r"02_score, which is missing",
+    ):
         _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT)
     artefacts.write(P, "trend_by_question", pd.DataFrame({"year": [2018]}))
     assert _check_partial(P, ["03_cross_analysis"], target, run_fp, ROOT) == {"02_score": {**record, "reused": True}}

@@ -4,6 +4,7 @@
 stage of notebooks 01-05 in a subprocess (no kernel), the floors, and a
 two-point significance scaling grid. About 15 s on 2 cores.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 RUN = ROOT / "benchmarks" / "run.py"
@@ -29,8 +29,9 @@ def _load_run():
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
-    proc = subprocess.run([sys.executable, str(RUN), "--smoke", "--out", str(out)], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--smoke", "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text()), proc.stdout
 
@@ -46,9 +47,17 @@ def test_every_stage_has_positive_timings(smoke):
         assert stage in stages, f"stage {stage} missing from the benchmark"
         assert stages[stage]["seconds"] > 0 and stages[stage]["peak_rss_mb"] > 0
     steps = {r["step"] for r in size["steps"]}
-    for fn in ("clean.clean_year", "crosstab.headline", "crosstab.build_tables", "stats.add_intervals",
-               "stats.compare_cells", "disclosure.apply_disclosure", "stats.power_table", "report.build_context",
-               "report.render_report"):
+    for fn in (
+        "clean.clean_year",
+        "crosstab.headline",
+        "crosstab.build_tables",
+        "stats.add_intervals",
+        "stats.compare_cells",
+        "disclosure.apply_disclosure",
+        "stats.power_table",
+        "report.build_context",
+        "report.render_report",
+    ):
         assert fn in steps
     assert all(r["seconds"] > 0 for r in size["steps"])
     assert size["core_seconds"] > 0 and size["core_max_rss_mb"] > 0
@@ -88,14 +97,27 @@ def test_the_workload_calls_the_stages_step_functions_not_a_copy():
     own (so the benchmark measures what the notebooks run)."""
     import ast
     import inspect
+
     run = _load_run()
     W = run.W
-    for fn, key in ((W.stage_clean, "clean"), (W.stage_score, "score"), (W.stage_cross, "cross_analysis"),
-                    (W.stage_significance, "significance"), (W.stage_report, "report")):
+    for fn, key in (
+        (W.stage_clean, "clean"),
+        (W.stage_score, "score"),
+        (W.stage_cross, "cross_analysis"),
+        (W.stage_significance, "significance"),
+        (W.stage_report, "report"),
+    ):
         tree = ast.parse(inspect.getsource(fn).lstrip())
-        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "rmlib.stages"
-                    for a in n.names}
+        imported = {
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "rmlib.stages"
+            for a in n.names
+        }
         assert imported == {key}, fn.__name__
-        called = {ast.unparse(n.func.value) for n in ast.walk(tree)
-                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        called = {
+            ast.unparse(n.func.value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        }
         assert not called & {"crosstab", "stats", "disclosure", "report", "scoring", "clean"}, (fn.__name__, called)

@@ -7,6 +7,7 @@ asserts what the message names - file, row (as numbered in the raw file),
 column (raw header), value - and that nothing in ``data/processed/`` or
 ``outputs/`` changed apart from ``validation_errors.csv``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,15 @@ import pytest
 import yaml
 
 from rmlib import synth
-from rmlib.clean import (EXCLUSION_REASONS, LOG_COLUMNS, PROBLEM_COLUMNS, ValidationFailed, clean_year,
-                         read_and_validate, write_processed)
+from rmlib.clean import (
+    EXCLUSION_REASONS,
+    LOG_COLUMNS,
+    PROBLEM_COLUMNS,
+    ValidationFailed,
+    clean_year,
+    read_and_validate,
+    write_processed,
+)
 from rmlib.codebook import load_codebook
 from rmlib.io import MANIFEST, write_manifest
 from rmlib.params import load_params
@@ -52,8 +60,15 @@ def read_rows(repo: Path, name: str, year: int = 2018) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
-def write_rows(repo: Path, name: str, rows: list[list[str]], encoding: str = "utf-8-sig", delimiter: str = ",",
-               record: bool = True, year: int = 2018) -> None:
+def write_rows(
+    repo: Path,
+    name: str,
+    rows: list[list[str]],
+    encoding: str = "utf-8-sig",
+    delimiter: str = ",",
+    record: bool = True,
+    year: int = 2018,
+) -> None:
     buf = io.StringIO(newline="")
     csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     (raw_dir(repo, year) / name).write_bytes(buf.getvalue().encode(encoding))
@@ -73,8 +88,10 @@ def col(rows: list[list[str]], header: str) -> int:
 
 def set_cell(row: int, header: str, value: str):
     """Edit function: the cell in raw row ``row`` (1-based, as Excel shows it) under ``header``."""
+
     def fn(rows):
         rows[row - 1][col(rows, header)] = value
+
     return fn
 
 
@@ -143,6 +160,7 @@ def independent_row_numbers(path: Path, skip_rows: int, sheet=None) -> list[int]
     """Row numbers of every row after the header, read without rmlib (csv / openpyxl directly)."""
     if path.suffix == ".xlsx":
         import openpyxl
+
         ws = openpyxl.load_workbook(path).worksheets[0]
         n = ws.max_row
     else:
@@ -151,7 +169,9 @@ def independent_row_numbers(path: Path, skip_rows: int, sheet=None) -> list[int]
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252")
-        n = len(list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if text.count(";") > text.count(",") else ",")))
+        n = len(
+            list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if text.count(";") > text.count(",") else ","))
+        )
     return list(range(skip_rows + 2, n + 1))
 
 
@@ -171,7 +191,9 @@ def assert_accounts_for_every_row(result, params) -> None:
         assert int(summary.set_index("group").at[group, "rows_in"]) == len(expected)
         kept = mine[mine.decision == "kept"]
         assert len(kept) == int((result.respondents.group == group).sum())
-        assert set(kept.respondent_id) == set(result.respondents.loc[result.respondents.group == group, "respondent_id"])
+        assert set(kept.respondent_id) == set(
+            result.respondents.loc[result.respondents.group == group, "respondent_id"]
+        )
         assert (mine.loc[mine.decision == "excluded", "reason"].isin(EXCLUSION_REASONS)).all()
         assert (mine.loc[mine.decision == "excluded", "respondent_id"] == "").all()
 
@@ -184,7 +206,9 @@ def tables_equal(a, b) -> None:
 # ----------------------------------------------------------------------------- the bundled data
 @pytest.fixture(scope="module")
 def bundled():
-    return {y: (clean_year(load_params(f"params/{y}.yaml")), load_params(f"params/{y}.yaml")) for y in (2016, 2017, 2018)}
+    return {
+        y: (clean_year(load_params(f"params/{y}.yaml")), load_params(f"params/{y}.yaml")) for y in (2016, 2017, 2018)
+    }
 
 
 @pytest.mark.parametrize("year", [2016, 2017, 2018])
@@ -220,8 +244,17 @@ def test_tidy_tables_follow_the_contract(bundled):
     assert r.ratings.loc[r.ratings.no_contact, "score"].isna().all()
     prov = r.ratings[r.ratings.group == "provider"]
     assert set(prov.department.astype(str)) == {
-        "ao_senior", "ao_service_teams", "placement", "safeguarding", "community_agents", "commissioning",
-        "finance", "procurement", "contract_management", "quality"}
+        "ao_senior",
+        "ao_service_teams",
+        "placement",
+        "safeguarding",
+        "community_agents",
+        "commissioning",
+        "finance",
+        "procurement",
+        "contract_management",
+        "quality",
+    }
     assert (r.ratings.loc[r.ratings.group == "officer", "department"].astype(str) == "").all()
     # each kept respondent has one rating row per rating column
     assert len(prov) == 97 * 80 and len(r.ratings) - len(prov) == 85 * 8
@@ -238,19 +271,22 @@ def test_department_ids_are_stable_across_years(bundled):
 def _drop_column(header):
     def fn(rows):
         j = col(rows, header)
-        return [r[:j] + r[j + 1:] if len(r) > j else r for r in rows]
+        return [r[:j] + r[j + 1 :] if len(r) > j else r for r in rows]
+
     return fn
 
 
 def _add_column(header, value=""):
     def fn(rows):
         return [rows[0]] + [rows[1] + [header]] + [r + [value] for r in rows[2:]]
+
     return fn
 
 
 def _rename_header(old, new, name=OFF):
     def fn(rows):
         rows[1] = [new if h == old else h for h in rows[1]]
+
     return fn
 
 
@@ -264,11 +300,13 @@ def _raw_bytes(repo, name, fn, record=True):
 def _skip_rows(n, group="officer"):
     def fn(cb):
         cb["files"][group]["skip_rows"] = n
+
     return fn
 
 
 def _xlsx_bytes(rows: list[list[str]], merge_title: bool = True) -> bytes:
     import openpyxl
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Responses"
@@ -299,6 +337,7 @@ def _to_xlsx(repo, name=OFF, skip_rows=1, rows_fn=None):
     def cb_fn(cb):
         cb["files"][group]["file"] = name.replace(".csv", ".xlsx")
         cb["files"][group]["skip_rows"] = skip_rows
+
     edit_codebook(repo, cb_fn)
 
 
@@ -306,128 +345,254 @@ def _to_xlsx(repo, name=OFF, skip_rows=1, rows_fn=None):
 CASES = {
     "missing_column": (
         lambda r: edit_rows(r, OFF, _drop_column("Which team do you work in?")),
-        [dict(file=F_OFF, row=2, column="Which team do you work in?", words=["missing column", "2018.yaml"])]),
+        [dict(file=F_OFF, row=2, column="Which team do you work in?", words=["missing column", "2018.yaml"])],
+    ),
     "extra_unknown_column": (
         lambda r: edit_rows(r, OFF, _add_column("Preferred contact time", "mornings")),
-        [dict(file=F_OFF, row=2, column="Preferred contact time", words=["unknown column", "kind: ignore"])]),
+        [dict(file=F_OFF, row=2, column="Preferred contact time", words=["unknown column", "kind: ignore"])],
+    ),
     "header_typo_suggests_codebook_header": (
         lambda r: edit_rows(r, OFF, _rename_header("Which team do you work in?", "Which team do you wrok in?")),
-        [dict(file=F_OFF, row=2, column="Which team do you wrok in?",
-              words=["unknown column", "did you mean 'Which team do you work in?'", "change its header"])]),
+        [
+            dict(
+                file=F_OFF,
+                row=2,
+                column="Which team do you wrok in?",
+                words=["unknown column", "did you mean 'Which team do you work in?'", "change its header"],
+            )
+        ],
+    ),
     "score_7": (
         lambda r: edit_rows(r, OFF, set_cell(5, TRUST, "7")),
-        [dict(file=F_OFF, row=5, column=TRUST, value="7", words=["not a valid answer", "valid: 1 - Poor"])]),
+        [dict(file=F_OFF, row=5, column=TRUST, value="7", words=["not a valid answer", "valid: 1 - Poor"])],
+    ),
     "label_typo_suggests": (
         lambda r: edit_rows(r, OFF, set_cell(5, TRUST, "4 - Goood")),
-        [dict(file=F_OFF, row=5, column=TRUST, value="4 - Goood", words=["did you mean '4 - Good'?"])]),
-    "empty_file": (
-        lambda r: _raw_bytes(r, OFF, lambda b: b""),
-        [dict(file=F_OFF, words=["empty"])]),
+        [dict(file=F_OFF, row=5, column=TRUST, value="4 - Goood", words=["did you mean '4 - Good'?"])],
+    ),
+    "empty_file": (lambda r: _raw_bytes(r, OFF, lambda b: b""), [dict(file=F_OFF, words=["empty"])]),
     "header_only": (
         lambda r: edit_rows(r, OFF, lambda rows: rows[:2]),
-        [dict(file=F_OFF, row=2, words=["header row but no responses"])]),
+        [dict(file=F_OFF, row=2, words=["header row but no responses"])],
+    ),
     "unknown_department_in_header": (
         lambda r: edit_rows(r, PROV, _rename_header(f"{TRUST} - Community Agents", f"{TRUST} - Community Agents Team")),
-        [dict(file=F_PROV, row=2, column=f"{TRUST} - Community Agents Team", value="Community Agents Team",
-              words=["unknown department", "did you mean 'Community Agents'?", "departments:",
-                     "add 'Community Agents Team': community_agents"])]),
+        [
+            dict(
+                file=F_PROV,
+                row=2,
+                column=f"{TRUST} - Community Agents Team",
+                value="Community Agents Team",
+                words=[
+                    "unknown department",
+                    "did you mean 'Community Agents'?",
+                    "departments:",
+                    "add 'Community Agents Team': community_agents",
+                ],
+            )
+        ],
+    ),
     "multi_select_unknown_option": (
         lambda r: edit_rows(r, OFF, set_cell(5, "Which quadrant(s) do you work in?", "North; Central")),
-        [dict(file=F_OFF, row=5, column="Which quadrant(s) do you work in?", value="North; Central",
-              words=["unknown quadrant option 'Central'", "separated by ';'"])]),
+        [
+            dict(
+                file=F_OFF,
+                row=5,
+                column="Which quadrant(s) do you work in?",
+                value="North; Central",
+                words=["unknown quadrant option 'Central'", "separated by ';'"],
+            )
+        ],
+    ),
     "single_select_given_two_options": (
         lambda r: edit_rows(r, OFF, set_cell(6, "What is your role?", "Manager; Officer")),
-        [dict(file=F_OFF, row=6, column="What is your role?", value="Manager; Officer",
-              words=["unknown role option", "allows one answer only", "options: Head of Service, Manager"])]),
+        [
+            dict(
+                file=F_OFF,
+                row=6,
+                column="What is your role?",
+                value="Manager; Officer",
+                words=["unknown role option", "allows one answer only", "options: Head of Service, Manager"],
+            )
+        ],
+    ),
     "truncated_ragged_last_row": (
         lambda r: _raw_bytes(r, OFF, lambda b: b[:-30]),
-        [dict(file=F_OFF, row=92, column="Which service area(s) do you work in?",
-              words=["has 9 fields but the header row has 18", "column I", "truncated"])]),
+        [
+            dict(
+                file=F_OFF,
+                row=92,
+                column="Which service area(s) do you work in?",
+                words=["has 9 fields but the header row has 18", "column I", "truncated"],
+            )
+        ],
+    ),
     "unterminated_quote": (
-        lambda r: _raw_bytes(r, OFF, lambda b: b + b'20189999,01/12/2018 10:00,Completed,x@example.org,10.1.1.1,North,'
-                                                 b'Officer,Procurement,Live at Home,"this comment never ends\r\nand on'),
-        [dict(file=F_OFF, row=93, words=["unterminated quoted cell", "truncated", "starts at line 93"])]),
+        lambda r: _raw_bytes(
+            r,
+            OFF,
+            lambda b: (
+                b + b"20189999,01/12/2018 10:00,Completed,x@example.org,10.1.1.1,North,"
+                b'Officer,Procurement,Live at Home,"this comment never ends\r\nand on'
+            ),
+        ),
+        [dict(file=F_OFF, row=93, words=["unterminated quoted cell", "truncated", "starts at line 93"])],
+    ),
     "binary_garbage": (
         lambda r: _raw_bytes(r, OFF, lambda b: bytes(range(256)) * 20),
-        [dict(file=F_OFF, words=["binary file, not a CSV export"])]),
+        [dict(file=F_OFF, words=["binary file, not a CSV export"])],
+    ),
     "xlsx_saved_as_csv": (
         lambda r: _raw_bytes(r, OFF, lambda b: _xlsx_bytes(read_rows(r, OFF))),
-        [dict(file=F_OFF, words=["zip archive", "rename it to .xlsx"])]),
+        [dict(file=F_OFF, words=["zip archive", "rename it to .xlsx"])],
+    ),
     "unparseable_timestamp": (
         lambda r: edit_rows(r, OFF, set_cell(5, "Date submitted", "31/02/2018 10:00")),
-        [dict(file=F_OFF, row=5, column="Date submitted", value="31/02/2018 10:00",
-              words=["not a date-time", "%d/%m/%Y %H:%M"])]),
+        [
+            dict(
+                file=F_OFF,
+                row=5,
+                column="Date submitted",
+                value="31/02/2018 10:00",
+                words=["not a date-time", "%d/%m/%Y %H:%M"],
+            )
+        ],
+    ),
     "blank_timestamp": (
         lambda r: edit_rows(r, OFF, set_cell(7, "Date submitted", "")),
-        [dict(file=F_OFF, row=7, column="Date submitted", words=["blank date-time"])]),
+        [dict(file=F_OFF, row=7, column="Date submitted", words=["blank date-time"])],
+    ),
     "duplicate_response_id": (
         lambda r: edit_rows(r, OFF, lambda rows: rows[5].__setitem__(0, rows[4][0])),
-        [dict(file=F_OFF, row=5, column="Response ID", value="20180102", words=["appears 2 times", "rows 5, 6"]),
-         dict(file=F_OFF, row=6, column="Response ID", value="20180102", words=["appears 2 times"])]),
+        [
+            dict(file=F_OFF, row=5, column="Response ID", value="20180102", words=["appears 2 times", "rows 5, 6"]),
+            dict(file=F_OFF, row=6, column="Response ID", value="20180102", words=["appears 2 times"]),
+        ],
+    ),
     "blank_response_id": (
         lambda r: edit_rows(r, OFF, set_cell(8, "Response ID", "")),
-        [dict(file=F_OFF, row=8, column="Response ID", words=["blank response id"])]),
+        [dict(file=F_OFF, row=8, column="Response ID", words=["blank response id"])],
+    ),
     "duplicate_header": (
-        lambda r: edit_rows(r, OFF, _rename_header("Which service area(s) do you work in?", "Which team do you work in?")),
-        [dict(file=F_OFF, row=2, column="Which team do you work in?", value="columns H and I",
-              words=["same header appears in columns H and I"]),
-         dict(file=F_OFF, row=2, column="Which service area(s) do you work in?", words=["missing column"])]),
+        lambda r: edit_rows(
+            r, OFF, _rename_header("Which service area(s) do you work in?", "Which team do you work in?")
+        ),
+        [
+            dict(
+                file=F_OFF,
+                row=2,
+                column="Which team do you work in?",
+                value="columns H and I",
+                words=["same header appears in columns H and I"],
+            ),
+            dict(file=F_OFF, row=2, column="Which service area(s) do you work in?", words=["missing column"]),
+        ],
+    ),
     "unknown_status": (
         lambda r: edit_rows(r, OFF, set_cell(5, "Status", "Tset")),
-        [dict(file=F_OFF, row=5, column="Status", value="Tset", words=["unknown status", "did you mean 'Test'?"])]),
+        [dict(file=F_OFF, row=5, column="Status", value="Tset", words=["unknown status", "did you mean 'Test'?"])],
+    ),
     "blank_status": (
         lambda r: edit_rows(r, OFF, set_cell(9, "Status", "")),
-        [dict(file=F_OFF, row=9, column="Status", words=["blank status"])]),
+        [dict(file=F_OFF, row=9, column="Status", words=["blank status"])],
+    ),
     "semicolon_delimited_but_codebook_says_comma": (
         lambda r: write_rows(r, OFF, read_rows(r, OFF), delimiter=";"),
-        [dict(file=F_OFF, row=2, words=["semicolon ';'", "comma ','", 'set delimiter: ";"'])]),
+        [dict(file=F_OFF, row=2, words=["semicolon ';'", "comma ','", 'set delimiter: ";"'])],
+    ),
     "skip_rows_too_few": (
         lambda r: edit_codebook(r, _skip_rows(0)),
-        [dict(file=F_OFF, row=1, words=["row 1 is not the header row", "headers are on row 2", "set skip_rows: 1"])]),
+        [dict(file=F_OFF, row=1, words=["row 1 is not the header row", "headers are on row 2", "set skip_rows: 1"])],
+    ),
     "skip_rows_too_many": (
         lambda r: edit_codebook(r, _skip_rows(2)),
-        [dict(file=F_OFF, row=3, words=["row 3 is not the header row", "headers are on row 2", "set skip_rows: 1"])]),
+        [dict(file=F_OFF, row=3, words=["row 3 is not the header row", "headers are on row 2", "set skip_rows: 1"])],
+    ),
     "wrong_year_in_codebook": (
         lambda r: edit_codebook(r, lambda cb: cb.__setitem__("year", 2019)),
-        [dict(file="params/codebooks/2018.yaml", column="year", value="2019",
-              words=["codebook is for 2019", "parameters say year 2018"])]),
+        [
+            dict(
+                file="params/codebooks/2018.yaml",
+                column="year",
+                value="2019",
+                words=["codebook is for 2019", "parameters say year 2018"],
+            )
+        ],
+    ),
     "changed_vs_manifest": (
         lambda r: edit_rows(r, OFF, set_cell(5, TRUST, "3"), record=False),
-        [dict(file=F_OFF, words=["has changed since MANIFEST.sha256", "python -m rmlib manifest data/raw/2018"])]),
+        [dict(file=F_OFF, words=["has changed since MANIFEST.sha256", "python -m rmlib manifest data/raw/2018"])],
+    ),
     "missing_manifest": (
         lambda r: (raw_dir(r) / MANIFEST).unlink(),
-        [dict(file=f"data/raw/2018/{MANIFEST}", words=["MANIFEST.sha256 is missing", "python -m rmlib manifest data/raw/2018"])]),
+        [
+            dict(
+                file=f"data/raw/2018/{MANIFEST}",
+                words=["MANIFEST.sha256 is missing", "python -m rmlib manifest data/raw/2018"],
+            )
+        ],
+    ),
     "malformed_manifest": (
         lambda r: (raw_dir(r) / MANIFEST).write_text((raw_dir(r) / MANIFEST).read_text() + "not a hash line\n"),
-        [dict(file=f"data/raw/2018/{MANIFEST}", words=["line 3", "<sha256>  <file name>", "python -m rmlib manifest"])]),
+        [dict(file=f"data/raw/2018/{MANIFEST}", words=["line 3", "<sha256>  <file name>", "python -m rmlib manifest"])],
+    ),
     "file_missing_from_folder": (
         lambda r: (raw_dir(r) / OFF).unlink(),
-        [dict(file=F_OFF, words=["file not found", "files.officer.file"]),
-         dict(file=F_OFF, words=["listed in MANIFEST.sha256 but missing from the folder"])]),
+        [
+            dict(file=F_OFF, words=["file not found", "files.officer.file"]),
+            dict(file=F_OFF, words=["listed in MANIFEST.sha256 but missing from the folder"]),
+        ],
+    ),
     "declared_utf8_but_cp1252": (
-        lambda r: (write_rows(r, OFF, read_rows(r, OFF)[:5] + [read_rows(r, OFF)[5][:9] + ["Zoë was helpful"] + read_rows(r, OFF)[5][10:]],
-                              encoding="cp1252"),
-                   edit_codebook(r, lambda cb: cb["files"]["officer"].__setitem__("encoding", "utf-8"))),
-        [dict(file=F_OFF, words=["cannot be decoded as utf-8", "encoding: auto"])]),
+        lambda r: (
+            write_rows(
+                r,
+                OFF,
+                read_rows(r, OFF)[:5] + [read_rows(r, OFF)[5][:9] + ["Zoë was helpful"] + read_rows(r, OFF)[5][10:]],
+                encoding="cp1252",
+            ),
+            edit_codebook(r, lambda cb: cb["files"]["officer"].__setitem__("encoding", "utf-8")),
+        ),
+        [dict(file=F_OFF, words=["cannot be decoded as utf-8", "encoding: auto"])],
+    ),
     "unnamed_column_with_data": (
-        lambda r: edit_rows(r, OFF, lambda rows: [rows[0], rows[1] + [""]] + [x + ["stray"] if i == 3 else x + [""]
-                                                                            for i, x in enumerate(rows[2:])]),
-        [dict(file=F_OFF, row=6, column="(column S)", value="stray", words=["no header but holds data"])]),
+        lambda r: edit_rows(
+            r,
+            OFF,
+            lambda rows: (
+                [rows[0], rows[1] + [""]] + [x + ["stray"] if i == 3 else x + [""] for i, x in enumerate(rows[2:])]
+            ),
+        ),
+        [dict(file=F_OFF, row=6, column="(column S)", value="stray", words=["no header but holds data"])],
+    ),
     "row_with_extra_field": (
         lambda r: edit_rows(r, OFF, lambda rows: rows[9].append("Yes, but")),
-        [dict(file=F_OFF, row=10, value="", words=["has 19 fields but the header row has 18"])]),
+        [dict(file=F_OFF, row=10, value="", words=["has 19 fields but the header row has 18"])],
+    ),
     "xlsx_damaged": (
         lambda r: (_to_xlsx(r), _raw_bytes(r, "officer_survey_2018.xlsx", lambda b: b[: len(b) // 2])),
-        [dict(file="data/raw/2018/officer_survey_2018.xlsx", words=["cannot be read as an XLSX workbook"])]),
+        [dict(file="data/raw/2018/officer_survey_2018.xlsx", words=["cannot be read as an XLSX workbook"])],
+    ),
     "xlsx_merged_title_but_skip_rows_0": (
         lambda r: _to_xlsx(r, skip_rows=0),
-        [dict(file="data/raw/2018/officer_survey_2018.xlsx", row=1, words=["headers are on row 2", "set skip_rows: 1"])]),
+        [
+            dict(
+                file="data/raw/2018/officer_survey_2018.xlsx", row=1, words=["headers are on row 2", "set skip_rows: 1"]
+            )
+        ],
+    ),
     "several_problems_in_one_run": (
-        lambda r: (edit_rows(r, OFF, set_cell(5, TRUST, "7")), edit_rows(r, OFF, set_cell(20, "Status", "Done")),
-                   edit_rows(r, PROV, _drop_column("Your name"))),
-        [dict(file=F_OFF, row=5, value="7", words=["not a valid answer"]),
-         dict(file=F_OFF, row=20, value="Done", words=["unknown status"]),
-         dict(file=F_PROV, row=2, column="Your name", words=["missing column"])]),
+        lambda r: (
+            edit_rows(r, OFF, set_cell(5, TRUST, "7")),
+            edit_rows(r, OFF, set_cell(20, "Status", "Done")),
+            edit_rows(r, PROV, _drop_column("Your name")),
+        ),
+        [
+            dict(file=F_OFF, row=5, value="7", words=["not a valid answer"]),
+            dict(file=F_OFF, row=20, value="Done", words=["unknown status"]),
+            dict(file=F_PROV, row=2, column="Your name", words=["missing column"]),
+        ],
+    ),
 }
 
 
@@ -448,8 +613,12 @@ def test_bad_input_suite_is_large_enough():
 def test_cli_validate_prints_every_problem_and_exits_non_zero(repo_copy):
     edit_rows(repo_copy, OFF, set_cell(5, TRUST, "4 - Goood"))
     edit_rows(repo_copy, OFF, set_cell(6, "Which quadrant(s) do you work in?", "North; Central"))
-    proc = subprocess.run([sys.executable, "-m", "rmlib", "validate", "params/2018.yaml"], capture_output=True,
-                          text=True, env={**__import__("os").environ, "RMLIB_ROOT": str(repo_copy)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "rmlib", "validate", "params/2018.yaml"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "RMLIB_ROOT": str(repo_copy)},
+    )
     assert proc.returncode == 1
     out = proc.stdout
     assert F_OFF in out and "4 - Goood" in out and "did you mean '4 - Good'?" in out
@@ -508,6 +677,7 @@ def test_xlsx_with_merged_title_row_reads_like_the_csv(repo_copy, reference18):
 def test_xlsx_date_cells_are_read_as_timestamps(repo_copy, reference18):
     _to_xlsx(repo_copy, OFF, skip_rows=1)
     import openpyxl
+
     path = raw_dir(repo_copy) / "officer_survey_2018.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb.active
@@ -524,6 +694,7 @@ def test_xlsx_date_cells_are_read_as_timestamps(repo_copy, reference18):
 def test_headers_match_whatever_the_case_spacing_and_quotes(repo_copy, reference18):
     def vary(rows):
         rows[1] = ["  " + h.upper().replace(" ", "   ").replace("'", "\u2019") + " " for h in rows[1]]
+
     edit_rows(repo_copy, OFF, vary)
     tables_equal(_clean(repo_copy), reference18)
 
@@ -531,8 +702,13 @@ def test_headers_match_whatever_the_case_spacing_and_quotes(repo_copy, reference
 def test_labels_match_whatever_the_case_and_spacing(repo_copy, reference18):
     def vary(rows):
         for r in rows[2:]:
-            r[:] = [("  " + v.upper().replace(" - ", "  \u2013  ") + " ") if v in ("4 - Good", "1 - Poor", "Completed", "North")
-                    else v for v in r]
+            r[:] = [
+                ("  " + v.upper().replace(" - ", "  \u2013  ") + " ")
+                if v in ("4 - Good", "1 - Poor", "Completed", "North")
+                else v
+                for v in r
+            ]
+
     edit_rows(repo_copy, OFF, vary)
     tables_equal(_clean(repo_copy), reference18)
 
@@ -558,11 +734,22 @@ def test_duplicate_submissions_keep_the_latest_complete_one(repo_copy, reference
     rows = read_rows(repo_copy, OFF)
     email = rows[4][col(rows, "Email address")]
     # a later *partial* resubmission (same person: email in another case) and a later complete one of another person
-    later_partial = _respondent_row(rows, 5, **{"Response ID": "20189001", "Date submitted": "29/12/2018 10:00",
-                                                "Status": "Partial", "Email address": "  " + email.upper()})
+    later_partial = _respondent_row(
+        rows,
+        5,
+        **{
+            "Response ID": "20189001",
+            "Date submitted": "29/12/2018 10:00",
+            "Status": "Partial",
+            "Email address": "  " + email.upper(),
+        },
+    )
     email6 = rows[5][col(rows, "Email address")]
-    later_complete = _respondent_row(rows, 6, **{"Response ID": "20189002", "Date submitted": "30/12/2018 10:00",
-                                                 TRUST: "1 - Poor", "Email address": email6})
+    later_complete = _respondent_row(
+        rows,
+        6,
+        **{"Response ID": "20189002", "Date submitted": "30/12/2018 10:00", TRUST: "1 - Poor", "Email address": email6},
+    )
     rows += [later_partial, later_complete]
     write_rows(repo_copy, OFF, rows)
     result = _clean(repo_copy)
@@ -585,15 +772,19 @@ def test_blank_no_contact_only_outside_fieldwork_test_and_preview_rows_are_exclu
     blank[first_rating:] = [""] * 8
     nc_only = _respondent_row(rows, 5, **{"Response ID": "20189002", "Email address": "b@example.org"})
     nc_only[first_rating:] = ["No contact"] * 7 + [""]
-    early = _respondent_row(rows, 5, **{"Response ID": "20189003", "Email address": "c@example.org",
-                                        "Date submitted": "26/11/2018 23:59"})
-    late_ok = _respondent_row(rows, 5, **{"Response ID": "20189004", "Email address": "d@example.org",
-                                          "Date submitted": "04/01/2019 23:59"})  # last day of fieldwork: kept
-    preview = _respondent_row(rows, 5, **{"Response ID": "20189005", "Email address": "e@example.org",
-                                          "Status": "Preview"})
-    partial = _respondent_row(rows, 5, **{"Response ID": "20189006", "Email address": "f@example.org",
-                                          "Status": "Partial"})
-    partial[first_rating + 3:] = [""] * 5
+    early = _respondent_row(
+        rows, 5, **{"Response ID": "20189003", "Email address": "c@example.org", "Date submitted": "26/11/2018 23:59"}
+    )
+    late_ok = _respondent_row(
+        rows, 5, **{"Response ID": "20189004", "Email address": "d@example.org", "Date submitted": "04/01/2019 23:59"}
+    )  # last day of fieldwork: kept
+    preview = _respondent_row(
+        rows, 5, **{"Response ID": "20189005", "Email address": "e@example.org", "Status": "Preview"}
+    )
+    partial = _respondent_row(
+        rows, 5, **{"Response ID": "20189006", "Email address": "f@example.org", "Status": "Partial"}
+    )
+    partial[first_rating + 3 :] = [""] * 5
     write_rows(repo_copy, OFF, rows + [blank, nc_only, early, late_ok, preview, partial])
     edit_codebook(repo_copy, lambda cb: cb["status_labels"].__setitem__("Preview", "test"))
     result = _clean(repo_copy)
@@ -622,12 +813,14 @@ def test_a_column_declared_ignore_is_dropped_and_noted(repo_copy, reference18):
 
 def test_raw_files_are_checked_again_after_cleaning(repo_copy, monkeypatch):
     from rmlib import clean
+
     real = clean.clean_group
 
     def tamper(v, *a, **k):  # someone edits the raw file while the clean stage runs
         if v.group == "officer":
             (raw_dir(repo_copy) / OFF).write_bytes((raw_dir(repo_copy) / OFF).read_bytes() + b"\r\n")
         return real(v, *a, **k)
+
     monkeypatch.setattr(clean, "clean_group", tamper)
     with pytest.raises(ValidationFailed) as exc:
         clean_year(load_params("params/2018.yaml"))
@@ -667,8 +860,14 @@ def test_personal_columns_never_reach_processed_tables(repo_copy):
             digests.add(hashlib.new(algo, v.encode()).hexdigest())
             digests.add(hashlib.new(algo, v.strip().lower().encode()).hexdigest())
     for name, table in result.tables().items():
-        assert not {c.lower() for c in table.columns} & {"email", "email address", "ip address", "your name",
-                                                          "organisation name", "response id"}
+        assert not {c.lower() for c in table.columns} & {
+            "email",
+            "email address",
+            "ip address",
+            "your name",
+            "organisation name",
+            "response id",
+        }
         cells = set(table.astype(str).to_numpy().ravel())
         assert not cells & personal, f"personal data in {name}"
         assert not cells & digests, f"a hash of personal data in {name}"
@@ -689,6 +888,7 @@ def test_respondent_ids_do_not_depend_on_emails_or_response_ids(repo_copy, refer
         for k, r in enumerate(rows[2:]):
             r[e] = hashlib.sha256(r[e].lower().encode()).hexdigest()[:12] + "@elsewhere.org"
             r[i] = str(99990000 - k)
+
     edit_rows(repo_copy, OFF, scramble)
     result = _clean(repo_copy)
     tables_equal(result, reference18)  # same pseudonyms, same everything
@@ -705,8 +905,13 @@ def test_write_processed_is_atomic_and_complete(repo_copy, reference18):
     params = load_params("params/2018.yaml")
     seed_outputs(repo_copy)
     folder = write_processed(reference18, params.processed_year_dir)
-    assert sorted(p.name for p in folder.iterdir()) == ["cleaning_log.csv", "comments.parquet", "memberships.parquet",
-                                                        "ratings.parquet", "respondents.parquet"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "cleaning_log.csv",
+        "comments.parquet",
+        "memberships.parquet",
+        "ratings.parquet",
+        "respondents.parquet",
+    ]
     back = pd.read_parquet(folder / "ratings.parquet")
     pd.testing.assert_frame_equal(back, reference18.ratings, check_categorical=False)
     log = pd.read_csv(folder / "cleaning_log.csv", keep_default_na=False)
@@ -715,8 +920,10 @@ def test_write_processed_is_atomic_and_complete(repo_copy, reference18):
 
 
 def test_validation_failed_message_lists_problems_one_per_line():
-    problems = pd.DataFrame([{"file": F_OFF, "row": 5, "column": TRUST, "value": "7", "problem": "not a valid answer"}] * 25,
-                            columns=PROBLEM_COLUMNS)
+    problems = pd.DataFrame(
+        [{"file": F_OFF, "row": 5, "column": TRUST, "value": "7", "problem": "not a valid answer"}] * 25,
+        columns=PROBLEM_COLUMNS,
+    )
     msg = str(ValidationFailed(problems))
     assert msg.startswith("25 problem(s) in the raw exports:")
     assert f"{F_OFF}, row 5, column '{TRUST}': value '7': not a valid answer" in msg
@@ -732,16 +939,27 @@ def _codebook_2019(repo: Path) -> Path:
         cb["files"][group].update(file=f"{group}_export_2019.csv", skip_rows=2)  # an extra title row
     cb["multi_select_separator"] = "|"
     cb["timestamp_format"] = "%Y-%m-%d %H:%M"
-    cb["score_labels"] = {"Poor (1)": 1, "Fair (2)": 2, "2": 2, "Fairly good (3)": 3, "Good (4)": 4,
-                          "Not applicable - no contact": "no_contact"}
+    cb["score_labels"] = {
+        "Poor (1)": 1,
+        "Fair (2)": 2,
+        "2": 2,
+        "Fairly good (3)": 3,
+        "Good (4)": 4,
+        "Not applicable - no contact": "no_contact",
+    }
     cb["status_labels"] = {"Complete": "complete", "In progress": "partial", "Test response": "test"}
     deps = {}
     for label, dep in cb["departments"].items():
         deps["Community Connectors" if dep == "community_agents" else label] = dep  # relabelled department
     cb["departments"] = deps
     cb["rating_header"] = {"provider": "Q: {question} [{department}]", "officer": "Q: {question}"}
-    renames = {"Response ID": "Response number", "Date submitted": "Submitted on", "Status": "Completion status",
-               "Email address": "Respondent e-mail", "What is your role?": "Your job role"}
+    renames = {
+        "Response ID": "Response number",
+        "Date submitted": "Submitted on",
+        "Status": "Completion status",
+        "Email address": "Respondent e-mail",
+        "What is your role?": "Your job role",
+    }
     for group in ("provider", "officer"):
         for c in cb["columns"][group]:
             c["header"] = renames.get(c["header"], c["header"])
@@ -757,11 +975,19 @@ def _codebook_2019(repo: Path) -> Path:
 def _add_2019(repo: Path) -> None:
     cb_path = _codebook_2019(repo)
     fieldwork = (dt.datetime(2019, 11, 4, 8, 0), dt.datetime(2019, 12, 20, 17, 0))
-    synth.generate_year(2019, out_dir=repo / "data" / "raw", codebook_path=cb_path, targets=synth.TARGETS[2018],
-                        fieldwork=fieldwork)
+    synth.generate_year(
+        2019, out_dir=repo / "data" / "raw", codebook_path=cb_path, targets=synth.TARGETS[2018], fieldwork=fieldwork
+    )
     p = yaml.safe_load((repo / "params" / "2018.yaml").read_text(encoding="utf-8"))
-    p.update(year=2019, compare_year=2018, codebook="params/codebooks/2019.yaml", raw_dir="data/raw/2019",
-             fieldwork_start="2019-11-04", fieldwork_end="2019-12-20", seed=20191104)
+    p.update(
+        year=2019,
+        compare_year=2018,
+        codebook="params/codebooks/2019.yaml",
+        raw_dir="data/raw/2019",
+        fieldwork_start="2019-11-04",
+        fieldwork_end="2019-12-20",
+        seed=20191104,
+    )
     (repo / "params" / "2019.yaml").write_text(yaml.safe_dump(p, sort_keys=False), encoding="utf-8")
 
 
@@ -792,13 +1018,20 @@ def test_adding_a_new_year_with_a_new_codebook(repo_copy):
     rows[5][rows[2].index("Q: How well do we trust each other?")] = "Good(4)"
     write_rows(repo_copy, "officer_export_2019.csv", rows, encoding="utf-8", year=2019)
     _, problems = read_and_validate(params)
-    has(problems, ["did you mean 'Good (4)'?"], file="data/raw/2019/officer_export_2019.csv", row=6,
-        column="Q: How well do we trust each other?", value="Good(4)")
+    has(
+        problems,
+        ["did you mean 'Good (4)'?"],
+        file="data/raw/2019/officer_export_2019.csv",
+        row=6,
+        column="Q: How well do we trust each other?",
+        value="Good(4)",
+    )
 
 
 @pytest.mark.slow
 def test_adding_a_new_year_runs_the_clean_stage_of_the_pipeline(repo_copy):
     from rmlib.pipeline import run
+
     # an empty rmlib/ folder in the copy would shadow the installed package in a kernel started there
     if (repo_copy / "rmlib").is_dir() and not any((repo_copy / "rmlib").iterdir()):
         (repo_copy / "rmlib").rmdir()
@@ -812,10 +1045,9 @@ def test_adding_a_new_year_runs_the_clean_stage_of_the_pipeline(repo_copy):
 
 
 # ----------------------------------------------------------------------------- property: valid exports round-trip
+from conftest import ROOT  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
 
 _CB = yaml.safe_load((ROOT / "params" / "codebooks" / "2018.yaml").read_text(encoding="utf-8"))
 _LABELS: dict = {}
@@ -839,8 +1071,16 @@ def _rating_columns(group):
     return out
 
 
-_VARIANTS = [lambda s: s, str.upper, str.lower, str.title, str.swapcase, lambda s: s.replace(" ", "  "),
-             lambda s: "  " + s + " ", lambda s: s.replace("'", "\u2019")]
+_VARIANTS = [
+    lambda s: s,
+    str.upper,
+    str.lower,
+    str.title,
+    str.swapcase,
+    lambda s: s.replace(" ", "  "),
+    lambda s: "  " + s + " ",
+    lambda s: s.replace("'", "\u2019"),
+]
 
 
 def _variant(draw, text):
@@ -926,16 +1166,22 @@ def _canon(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
     for c in f.columns:
         if f[c].map(lambda v: isinstance(v, float)).all():
             f[c] = f[c].map(lambda v: "nan" if v != v else v)
-    return sorted(map(tuple, f.to_numpy().tolist()), key=lambda t: tuple(str(t[frame.columns.get_loc(k)]) for k in keys))
+    return sorted(
+        map(tuple, f.to_numpy().tolist()), key=lambda t: tuple(str(t[frame.columns.get_loc(k)]) for k in keys)
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(officers=_export("officer", 6), providers=_export("provider", 3),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+@given(
+    officers=_export("officer", 6),
+    providers=_export("provider", 3),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
 def test_property_any_valid_export_round_trips_to_the_same_tidy_tables(officers, providers, encoding):
     import tempfile
 
     from rmlib.params import validate
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "raw"
         folder.mkdir()
@@ -944,9 +1190,17 @@ def test_property_any_valid_export_round_trips_to_the_same_tidy_tables(officers,
             csv.writer(buf, lineterminator="\r\n").writerows(export["rows"])
             (folder / _CB["files"][group]["file"]).write_bytes(buf.getvalue().encode(encoding))
         write_manifest(folder)
-        params = validate({"year": 2018, "compare_year": 2017, "codebook": str(ROOT / "params" / "codebooks" / "2018.yaml"),
-                           "raw_dir": str(folder), "processed_dir": str(Path(tmp) / "processed"),
-                           "fieldwork_start": "2018-11-27", "fieldwork_end": "2019-01-04"})
+        params = validate(
+            {
+                "year": 2018,
+                "compare_year": 2017,
+                "codebook": str(ROOT / "params" / "codebooks" / "2018.yaml"),
+                "raw_dir": str(folder),
+                "processed_dir": str(Path(tmp) / "processed"),
+                "fieldwork_start": "2018-11-27",
+                "fieldwork_end": "2019-01-04",
+            }
+        )
         result = clean_year(params)
     for group, export in (("officer", officers), ("provider", providers)):
         resp, mems, rats, coms = _expected_tables(group, export["people"])
@@ -957,7 +1211,8 @@ def test_property_any_valid_export_round_trips_to_the_same_tidy_tables(officers,
         assert sorted(map(tuple, m.to_numpy().tolist())) == sorted(mems)
         r = result.ratings[result.ratings.group == group].astype(object)
         assert _canon(r, ["respondent_id", "question", "department"]) == _canon(
-            pd.DataFrame(rats, columns=r.columns), ["respondent_id", "question", "department"])
+            pd.DataFrame(rats, columns=r.columns), ["respondent_id", "question", "department"]
+        )
         c = result.comments[result.comments.group == group]
         assert sorted(map(tuple, c.to_numpy().tolist())) == sorted(coms)
         log = result.log[result.log.group == group]

@@ -1,5 +1,6 @@
 """The command line as a newcomer meets it: --version, parameter files found from where the user stands,
 and one line (not a traceback) outside a checkout."""
+
 import os
 import shutil
 import subprocess
@@ -10,8 +11,9 @@ ENV = {k: v for k, v in os.environ.items() if k != "RMLIB_ROOT"}
 
 
 def cli(*args, cwd, env=None):
-    return subprocess.run([sys.executable, "-m", "rmlib", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env or ENV, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rmlib", *args], cwd=cwd, capture_output=True, text=True, env=env or ENV, timeout=300
+    )
 
 
 def test_version_is_the_package_version(root):
@@ -69,8 +71,7 @@ def test_run_needs_one_params_file_or_all(root):
 
 def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
     # 2016 is made unusable: --all must stop there, say what was and was not built, and give the reason
-    (repo_copy / "params" / "2016.yaml").write_text((repo_copy / "params" / "2016.yaml").read_text()
-                                                   + "min_cel_n: 3\n")
+    (repo_copy / "params" / "2016.yaml").write_text((repo_copy / "params" / "2016.yaml").read_text() + "min_cel_n: 3\n")
     proc = cli("run", "--all", cwd=repo_copy, env={**ENV, "RMLIB_ROOT": str(repo_copy)})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "== 2016 (1 of 3 years) ==" in proc.stderr
@@ -81,14 +82,17 @@ def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
 
 def test_params_lists_every_declared_parameter_with_type_default_and_valid_values(root):
     from rmlib.params import PARAMETERS
+
     proc = cli("params", cwd=root)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     for s in PARAMETERS:
         assert f"  {s.name}: {s.type}, default " in text, s.name
     # hand-checked entries: what a user reads for two of them
-    assert "  min_cell_n: int, default 5\n      fewer respondents: no mean shown, no test. Valid: a whole number " \
-           "from 1 to 1000." in text
+    assert (
+        "  min_cell_n: int, default 5\n      fewer respondents: no mean shown, no test. Valid: a whole number "
+        "from 1 to 1000." in text
+    )
     assert "  year: int, default (required)" in text
     helped = cli("run", "--help", cwd=root)
     assert helped.returncode == 0 and "  correction: str, default fdr_bh" in helped.stdout

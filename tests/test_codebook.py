@@ -1,4 +1,5 @@
 """rmlib.codebook: one year's wording -> variables and codes; malformed codebooks fail with every problem named."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,14 +24,17 @@ def write_cb(tmp_path, change, root_path):
 
 
 # ----------------------------------------------------------------------------- matching
-@pytest.mark.parametrize("a, b", [
-    ("How well do we trust each other?", "  how  WELL do we trust\teach other? "),
-    ("How responsive are we to each other's needs?", "How responsive are we to each other\u2019s needs?"),
-    ("4 - Good", "4 \u2013 good"),
-    ("4 - Good", "4\u00a0-\u00a0Good"),
-    ("Response ID", "\ufeffResponse ID"),
-    ('"Quoted"', "\u201cquoted\u201d"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("How well do we trust each other?", "  how  WELL do we trust\teach other? "),
+        ("How responsive are we to each other's needs?", "How responsive are we to each other\u2019s needs?"),
+        ("4 - Good", "4 \u2013 good"),
+        ("4 - Good", "4\u00a0-\u00a0Good"),
+        ("Response ID", "\ufeffResponse ID"),
+        ('"Quoted"', "\u201cquoted\u201d"),
+    ],
+)
 def test_normalise_folds_case_space_quotes_and_dashes(a, b):
     assert normalise(a) == normalise(b)
 
@@ -50,7 +54,9 @@ def test_suggest_names_the_closest_entry():
     assert suggest("no contcat", labels) == "did you mean 'No contact'?"
     assert suggest("completely unrelated text", labels) == ""
     assert suggest("", labels) == ""
-    assert "'Which team do you work in?'" in suggest("Which team do you wrok in?", ["Which team do you work in?", "Status"])
+    assert "'Which team do you work in?'" in suggest(
+        "Which team do you wrok in?", ["Which team do you work in?", "Status"]
+    )
 
 
 # ----------------------------------------------------------------------------- the bundled codebooks
@@ -61,13 +67,18 @@ def test_bundled_codebooks_load_and_map_every_department_once(root, year):
     assert sorted(cb.departments.values()) == sorted(DEPARTMENTS)
     assert len(cb.rating_columns("provider")) == 80 and len(cb.rating_columns("officer")) == 8
     assert [r.question for r in cb.rating_columns("officer")] == list(QUESTIONS)
-    assert {cb.files[g].file for g in ("provider", "officer")} == {f"provider_survey_{year}.csv", f"officer_survey_{year}.csv"}
+    assert {cb.files[g].file for g in ("provider", "officer")} == {
+        f"provider_survey_{year}.csv",
+        f"officer_survey_{year}.csv",
+    }
     assert cb.column("officer", "id").header == "Response ID"
 
 
 def test_department_labels_differ_by_year_but_ids_do_not(root):
-    labels = {y: load_codebook(root / "params" / "codebooks" / f"{y}.yaml").department_label("safeguarding")
-              for y in (2017, 2018)}
+    labels = {
+        y: load_codebook(root / "params" / "codebooks" / f"{y}.yaml").department_label("safeguarding")
+        for y in (2017, 2018)
+    }
     assert labels == {2017: "Safeguarding", 2018: "Adults Safeguarding Team"}
 
 
@@ -86,8 +97,10 @@ def test_rating_headers_and_their_parsing(cb18):
     first = cb18.rating_columns("provider")[0]
     assert first.header == "How well do care providers and ECC share information? - Adult Operations - Senior Managers"
     assert (first.question, first.department) == ("share", "ao_senior")
-    assert cb18.parse_rating_header("provider", "HOW WELL do we trust each other? -  Social Care Team") == \
-        ("trust", "Social Care Team")
+    assert cb18.parse_rating_header("provider", "HOW WELL do we trust each other? -  Social Care Team") == (
+        "trust",
+        "Social Care Team",
+    )
     assert cb18.parse_rating_header("provider", "Which team do you work in?") is None
     assert cb18.parse_rating_header("officer", "How well do we trust each other? - X") is None
 
@@ -104,35 +117,55 @@ def _set(path, value):
         for k in path[:-1]:
             node = node[k]
         node[path[-1]] = value
+
     return change
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda r: r.pop("departments"), ["missing top-level key 'departments'"]),
-    (_set(["year"], "last year"), ["'year' must be a four-digit year", "'last year'"]),
-    (_set(["score_labels", "Excellent"], 5), ["'Excellent' maps to 5", "expected 1, 2, 3, 4 or no_contact"]),
-    (_set(["score_labels", "4 - GOOD"], 3), ["'4 - GOOD' is listed twice", "different codes"]),
-    (_set(["status_labels", "Done"], "finished"), ["'Done' maps to 'finished'", "complete"]),
-    (_set(["departments", "Social Care"], "social_care"), ["unknown department id(s) ['social_care']"]),
-    (_set(["departments", "Community Agents (new)"], "community_agents"),
-     ["'Community Agents' and 'Community Agents (new)' both map to 'community_agents'"]),
-    (lambda r: r["questions"].pop("trust"), ["questions: missing ['trust']"]),
-    (_set(["rating_header", "provider"], "{question}"), ["the template needs {department}"]),
-    (_set(["files", "officer", "skip_rows"], -1), ["files.officer.skip_rows must be a whole number >= 0"]),
-    (_set(["files", "officer", "delimiter"], ":"), ["files.officer.delimiter must be one of"]),
-    (_set(["files", "officer", "encoding"], "klingon"), ["unknown encoding 'klingon'"]),
-    (_set(["files", "officer", "file"], "../2017/officer.csv"), ["must be a file name inside the year's raw folder"]),
-    (_set(["files", "staff"], {"file": "x.csv"}), ["files: unknown group 'staff'"]),
-    (lambda r: r["columns"]["officer"].append({"header": "Extra", "kind": "weird"}), ["columns.officer[", "needs 'header' and 'kind'"]),
-    (lambda r: r["columns"]["officer"].append({"header": "Grade", "kind": "attribute", "attribute": "grade"}),
-     ["('Grade'): an attribute needs 'attribute' and 'categories'"]),
-    (lambda r: r["columns"]["officer"].append({"header": "Response  id", "kind": "id"}),
-     ["needs exactly one column of kind 'id', found 2"]),
-    (lambda r: r["columns"]["officer"].append({"header": "what is your ROLE?", "kind": "ignore"}),
-     ["header 'what is your ROLE?' appears twice"]),
-    (lambda r: r["columns"]["officer"][5]["categories"].__setitem__("North; East", "North"),
-     ["option(s) ['North; East'] contain the multi-select separator ';'"]),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda r: r.pop("departments"), ["missing top-level key 'departments'"]),
+        (_set(["year"], "last year"), ["'year' must be a four-digit year", "'last year'"]),
+        (_set(["score_labels", "Excellent"], 5), ["'Excellent' maps to 5", "expected 1, 2, 3, 4 or no_contact"]),
+        (_set(["score_labels", "4 - GOOD"], 3), ["'4 - GOOD' is listed twice", "different codes"]),
+        (_set(["status_labels", "Done"], "finished"), ["'Done' maps to 'finished'", "complete"]),
+        (_set(["departments", "Social Care"], "social_care"), ["unknown department id(s) ['social_care']"]),
+        (
+            _set(["departments", "Community Agents (new)"], "community_agents"),
+            ["'Community Agents' and 'Community Agents (new)' both map to 'community_agents'"],
+        ),
+        (lambda r: r["questions"].pop("trust"), ["questions: missing ['trust']"]),
+        (_set(["rating_header", "provider"], "{question}"), ["the template needs {department}"]),
+        (_set(["files", "officer", "skip_rows"], -1), ["files.officer.skip_rows must be a whole number >= 0"]),
+        (_set(["files", "officer", "delimiter"], ":"), ["files.officer.delimiter must be one of"]),
+        (_set(["files", "officer", "encoding"], "klingon"), ["unknown encoding 'klingon'"]),
+        (
+            _set(["files", "officer", "file"], "../2017/officer.csv"),
+            ["must be a file name inside the year's raw folder"],
+        ),
+        (_set(["files", "staff"], {"file": "x.csv"}), ["files: unknown group 'staff'"]),
+        (
+            lambda r: r["columns"]["officer"].append({"header": "Extra", "kind": "weird"}),
+            ["columns.officer[", "needs 'header' and 'kind'"],
+        ),
+        (
+            lambda r: r["columns"]["officer"].append({"header": "Grade", "kind": "attribute", "attribute": "grade"}),
+            ["('Grade'): an attribute needs 'attribute' and 'categories'"],
+        ),
+        (
+            lambda r: r["columns"]["officer"].append({"header": "Response  id", "kind": "id"}),
+            ["needs exactly one column of kind 'id', found 2"],
+        ),
+        (
+            lambda r: r["columns"]["officer"].append({"header": "what is your ROLE?", "kind": "ignore"}),
+            ["header 'what is your ROLE?' appears twice"],
+        ),
+        (
+            lambda r: r["columns"]["officer"][5]["categories"].__setitem__("North; East", "North"),
+            ["option(s) ['North; East'] contain the multi-select separator ';'"],
+        ),
+    ],
+)
 def test_malformed_codebook_says_what_and_where(tmp_path, root, change, words):
     path = write_cb(tmp_path, change, root)
     with pytest.raises(CodebookError) as exc:
@@ -148,6 +181,7 @@ def test_every_codebook_problem_is_reported_at_once(tmp_path, root):
         raw["score_labels"]["Excellent"] = 5
         raw["departments"]["Social Care"] = "social_care"
         raw["files"]["officer"]["skip_rows"] = "two"
+
     msg = str(pytest.raises(CodebookError, load_codebook, write_cb(tmp_path, change, root)).value)
     assert "'Excellent' maps to 5" in msg and "social_care" in msg and "skip_rows" in msg
 
@@ -168,6 +202,7 @@ def test_ignore_kind_and_tab_delimiter_are_accepted(tmp_path, root):
         raw["columns"]["officer"].append({"header": "Language", "kind": "ignore"})
         raw["files"]["officer"]["delimiter"] = "\\t"
         raw["files"]["provider"]["delimiter"] = "auto"
+
     cb = load_codebook(write_cb(tmp_path, change, root))
     assert cb.files["officer"].delimiter == "\t" and cb.files["provider"].delimiter == "auto"
     assert "Language" in cb.expected_headers("officer")

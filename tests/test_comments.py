@@ -4,6 +4,7 @@ Expected values are written by hand in this file (planted items, expected
 themes, counts worked out below each fixture); nothing is computed by the
 code under test and compared with itself.
 """
+
 from __future__ import annotations
 
 import re
@@ -79,7 +80,11 @@ PLANTED = [
     ("See https://www.example.com/providers?id=42 for details.", "https://www.example.com/providers?id=42", "[url]"),
     ("The form is at www.careco.co.uk/forms", "www.careco.co.uk/forms", "[url]"),
     ("Our site example.co.uk/path has it", "example.co.uk/path", "[url]"),
-    ("Old link http://intranet.essex.gov.uk/asc/page.aspx is dead", "http://intranet.essex.gov.uk/asc/page.aspx", "[url]"),
+    (
+        "Old link http://intranet.essex.gov.uk/asc/page.aspx is dead",
+        "http://intranet.essex.gov.uk/asc/page.aspx",
+        "[url]",
+    ),
     # National Insurance number
     ("Her NI number is AB 12 34 56 C for the record", "AB 12 34 56 C", "[NI number]"),
     ("NI: AB123456C", "AB123456C", "[NI number]"),
@@ -151,10 +156,12 @@ def test_url_and_email_win_over_names(lists):
 
 
 def test_typed_placeholders_exact_output(lists):
-    text = ("Ring Sarah Jones on 07700 900123 or email s.jones@example.org; "
-            "post to CM1 1QH, NI AB123456C, www.example.com.")
-    assert redact(text, *lists) == ("Ring [name] on [phone] or email [email]; "
-                                   "post to [postcode], NI [NI number], [url].")
+    text = (
+        "Ring Sarah Jones on 07700 900123 or email s.jones@example.org; post to CM1 1QH, NI AB123456C, www.example.com."
+    )
+    assert redact(text, *lists) == (
+        "Ring [name] on [phone] or email [email]; post to [postcode], NI [NI number], [url]."
+    )
 
 
 def test_counts_by_kind(lists):
@@ -166,10 +173,8 @@ def test_counts_by_kind(lists):
 
 def test_cue_keeps_allow_listed_words(lists):
     assert redact("contact Sarah in Finance", *lists) == "contact [name] in Finance"
-    assert redact("Please contact Essex County Council first", *lists) == \
-        "Please contact Essex County Council first"
-    assert redact("We spoke to Social Workers in Mid Essex", *lists) == \
-        "We spoke to Social Workers in Mid Essex"
+    assert redact("Please contact Essex County Council first", *lists) == "Please contact Essex County Council first"
+    assert redact("We spoke to Social Workers in Mid Essex", *lists) == "We spoke to Social Workers in Mid Essex"
 
 
 def test_title_keeps_allow_listed_second_word(lists):
@@ -200,7 +205,7 @@ def test_sentence_initial_names_are_caught_by_the_name_lexicon(lists):
 
 
 def test_a_name_in_no_list_opening_a_sentence_is_still_a_documented_miss(lists):
-    text = "Zorblax Quennington was helpful."   # in neither the lexicon nor the deny-list
+    text = "Zorblax Quennington was helpful."  # in neither the lexicon nor the deny-list
     assert redact(text, *lists) == text
     assert redact(text, deny_names=["Zorblax Quennington"]) == "[name] was helpful."
 
@@ -265,10 +270,14 @@ def test_question_words_and_months_need_no_configuration():
 
 
 def _frame(texts, group="provider", field="comments", prefix="P"):
-    return pd.DataFrame({
-        "respondent_id": [f"{prefix}{i + 1:03d}" for i in range(len(texts))],
-        "group": group, "field": field, "text": texts,
-    })
+    return pd.DataFrame(
+        {
+            "respondent_id": [f"{prefix}{i + 1:03d}" for i in range(len(texts))],
+            "group": group,
+            "field": field,
+            "text": texts,
+        }
+    )
 
 
 def test_redact_comments_returns_copy_with_counts(lists):
@@ -302,26 +311,32 @@ def test_redact_rejects_a_single_string_as_list():
 # Comments from the 2018 report's bullets and the 2016 Appendix D, each with
 # the themes a reader would give it.
 CODED_BY_HAND = [
-    ("Getting information from ECC is difficult, often taking time or being passed between departments",
-     {"information_access"}),
-    ("Issues with contacting certain departments (eg. Safeguarding and community teams)",
-     {"information_access", "safeguarding"}),
-    ("Varied experiences in contacting ECC, depends on the department and person",
-     {"consistency", "information_access"}),
+    (
+        "Getting information from ECC is difficult, often taking time or being passed between departments",
+        {"information_access"},
+    ),
+    (
+        "Issues with contacting certain departments (eg. Safeguarding and community teams)",
+        {"information_access", "safeguarding"},
+    ),
+    (
+        "Varied experiences in contacting ECC, depends on the department and person",
+        {"consistency", "information_access"},
+    ),
     ("Consultation is improving but some way to go", {"engagement", "improving"}),
     ("Not getting responses regarding safeguards raised", {"responsiveness", "safeguarding"}),
     ("No way of appealing decisions, providers not listened to regarding conflicts", {"listening"}),
-    ("Provider Newsletter helpful to providers for future direction",
-     {"communication", "strategy_leadership"}),
+    ("Provider Newsletter helpful to providers for future direction", {"communication", "strategy_leadership"}),
     ("Package terminations poorly managed by Social Workers", {"social_workers"}),
     ("Would prefer one social worker contact so a relationship can be built", {"social_workers"}),
     ("Relationship experiences are mixed, and differ by provider", {"consistency"}),
-    ("Processes are a barrier to good working relationships, resulting in slow response times.",
-     {"responsiveness"}),
+    ("Processes are a barrier to good working relationships, resulting in slow response times.", {"responsiveness"}),
     ("General feeling that relationships have improved, but further work to do", {"improving"}),
     ("Financial pressures on both sides results in a strained relationship", {"money", "partnership"}),
-    ("Short term placements which overrun cause relationship issues as many are not paid in a timely manner.",
-     {"payments_placements", "responsiveness"}),
+    (
+        "Short term placements which overrun cause relationship issues as many are not paid in a timely manner.",
+        {"payments_placements", "responsiveness"},
+    ),
     ("Our expertise is not valued and we feel exploited", {"partnership"}),
     ("We need to clarify roles and responsibilities", {"roles"}),
     ("The tender process chose other providers over us", {"contracts", "responsiveness"}),
@@ -347,14 +362,18 @@ def test_theme_dictionary_size_and_labels(themes):
 
 
 def test_code_themes_group_restriction_and_other():
-    t = [Theme("pay", "Pay", "d", ("provider",), ("pay\\w*",)),
-         Theme("slow", "Slow", "d", ("provider", "officer"), ("slow\\w*",))]
-    df = pd.DataFrame({
-        "respondent_id": ["P1", "O1", "O2", "P2"],
-        "group": ["provider", "officer", "officer", "provider"],
-        "field": "c",
-        "text": ["Payments are slow", "Payments are slow", "Payment issues", "n/a"],
-    })
+    t = [
+        Theme("pay", "Pay", "d", ("provider",), ("pay\\w*",)),
+        Theme("slow", "Slow", "d", ("provider", "officer"), ("slow\\w*",)),
+    ]
+    df = pd.DataFrame(
+        {
+            "respondent_id": ["P1", "O1", "O2", "P2"],
+            "group": ["provider", "officer", "officer", "provider"],
+            "field": "c",
+            "text": ["Payments are slow", "Payments are slow", "Payment issues", "n/a"],
+        }
+    )
     coded = code_themes(df, t)
     assert coded.to_dict("records") == [
         {"respondent_id": "P1", "group": "provider", "field": "c", "theme": "pay"},
@@ -383,11 +402,23 @@ def test_code_themes_rejects_duplicate_comment_keys(themes):
         code_themes(df, themes)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("n/a", False), ("N/A.", False), ("None", False), ("no comment", False),
-    ("No further comments", False), ("-", False), ("   ", False), (None, False),
-    (np.nan, False), ("No", False), ("No response to my emails", True), ("Good", True),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("n/a", False),
+        ("N/A.", False),
+        ("None", False),
+        ("no comment", False),
+        ("No further comments", False),
+        ("-", False),
+        ("   ", False),
+        (None, False),
+        (np.nan, False),
+        ("No", False),
+        ("No response to my emails", True),
+        ("Good", True),
+    ],
+)
 def test_is_informative(text, expected):
     assert is_informative(text) is expected
 
@@ -401,36 +432,38 @@ TINY_THEMES = [
     Theme("pay", "Payments", "d", ("provider", "officer"), ("payments?", "invoices?")),
     Theme("slow", "Slow", "d", ("officer",), ("slow",)),
 ]
-TINY = pd.DataFrame({
-    "respondent_id": ["P1", "P1", "P2", "P3", "P4", "O1", "O1"],
-    "group": ["provider"] * 5 + ["officer"] * 2,
-    "field": ["c1", "c2", "c1", "c1", "c1", "c1", "c2"],
-    "text": ["Fees are too low and payments late",  # P1: money, pay
-             "n/a",                                  # not informative
-             "The fees never go up",                 # P2: money
-             "Lovely weather, slow drivers",         # P3: other (slow is officer-only)
-             "",                                     # P4: blank, not a commenter
-             "Payments to providers are slow",       # O1: pay, slow
-             "Invoices get lost"],                   # O1: pay
-})
+TINY = pd.DataFrame(
+    {
+        "respondent_id": ["P1", "P1", "P2", "P3", "P4", "O1", "O1"],
+        "group": ["provider"] * 5 + ["officer"] * 2,
+        "field": ["c1", "c2", "c1", "c1", "c1", "c1", "c2"],
+        "text": [
+            "Fees are too low and payments late",  # P1: money, pay
+            "n/a",  # not informative
+            "The fees never go up",  # P2: money
+            "Lovely weather, slow drivers",  # P3: other (slow is officer-only)
+            "",  # P4: blank, not a commenter
+            "Payments to providers are slow",  # O1: pay, slow
+            "Invoices get lost",
+        ],  # O1: pay
+    }
+)
 # provider base = {P1, P2, P3} = 3; officer base = {O1} = 1
 TINY_EXPECTED = [
     # group,    theme,  comments, respondents, base, pct
     ("provider", "money", 2, 2, 3, 200 / 3),
-    ("provider", "pay",   1, 1, 3, 100 / 3),
+    ("provider", "pay", 1, 1, 3, 100 / 3),
     ("provider", "other", 1, 1, 3, 100 / 3),
-    ("officer",  "pay",   2, 1, 1, 100.0),
-    ("officer",  "slow",  1, 1, 1, 100.0),
+    ("officer", "pay", 2, 1, 1, 100.0),
+    ("officer", "slow", 1, 1, 1, 100.0),
 ]
 
 
 def test_theme_counts_by_hand():
     coded = code_themes(TINY, TINY_THEMES)
     counts = theme_counts(coded, TINY)
-    assert list(counts.columns) == ["group", "theme", "label", "comments", "respondents",
-                                    "base", "pct_respondents"]
-    got = [(r.group, r.theme, r.comments, r.respondents, r.base, r.pct_respondents)
-           for r in counts.itertuples()]
+    assert list(counts.columns) == ["group", "theme", "label", "comments", "respondents", "base", "pct_respondents"]
+    got = [(r.group, r.theme, r.comments, r.respondents, r.base, r.pct_respondents) for r in counts.itertuples()]
     assert [g[:5] for g in got] == [e[:5] for e in TINY_EXPECTED]
     np.testing.assert_allclose([g[5] for g in got], [e[5] for e in TINY_EXPECTED])
 
@@ -448,9 +481,12 @@ def test_theme_counts_with_dictionary_adds_zero_rows():
 
 
 def test_theme_counts_group_without_informative_comments():
-    frame = pd.concat([TINY[TINY["group"] == "provider"],
-                       pd.DataFrame({"respondent_id": ["O9"], "group": ["officer"],
-                                     "field": ["c1"], "text": ["N/A"]})])
+    frame = pd.concat(
+        [
+            TINY[TINY["group"] == "provider"],
+            pd.DataFrame({"respondent_id": ["O9"], "group": ["officer"], "field": ["c1"], "text": ["N/A"]}),
+        ]
+    )
     coded = code_themes(frame, TINY_THEMES)
     counts = theme_counts(coded, frame, TINY_THEMES)
     officer = counts[counts["group"] == "officer"]
@@ -499,40 +535,44 @@ def test_example_quotes_refuse_raw_comments(planted_frame, themes):
 
 
 def test_example_quotes_deterministic_and_bounded(themes, lists):
-    texts = [f"Our fees are too low, comment number {w} from this provider today" for w in
-             ("one", "two", "three", "four", "five", "six")]
+    texts = [
+        f"Our fees are too low, comment number {w} from this provider today"
+        for w in ("one", "two", "three", "four", "five", "six")
+    ]
     red = redact_comments(_frame(texts), *lists)
     coded = code_themes(red, themes)
     a = example_quotes(coded, red, per_theme=2, seed=7)
     b = example_quotes(coded.sample(frac=1, random_state=3), red.iloc[::-1], per_theme=2, seed=7)
     pd.testing.assert_frame_equal(a, b)
-    assert list(a.columns) == ["group", "theme", "rank", "respondent_id", "field", "quote",
-                               "redactions"]
+    assert list(a.columns) == ["group", "theme", "rank", "respondent_id", "field", "quote", "redactions"]
     assert (a.groupby(["group", "theme"]).size() <= 2).all()
     assert a["rank"].tolist() == [1, 2] * (len(a) // 2)
-    seeds = {tuple(example_quotes(coded, red, per_theme=2, seed=s)["respondent_id"])
-             for s in range(10)}
+    seeds = {tuple(example_quotes(coded, red, per_theme=2, seed=s)["respondent_id"]) for s in range(10)}
     assert len(seeds) > 1  # the seed matters
 
 
 def test_example_quotes_prefer_unredacted_and_distinct_respondents(themes, lists):
-    df = pd.DataFrame({
-        "respondent_id": ["P1", "P1", "P2", "P3", "P4", "P5"],
-        "group": "provider",
-        "field": ["a", "b", "a", "a", "a", "a"],
-        "text": ["The fees are too low for complex needs here",
-                 "The fees went down again this year sadly",
-                 "Ring 07700 900123 about fees for this home please",
-                 "Email a.b@example.com about the fees for this home",
-                 "Mrs Patel says the fees for this home are low",
-                 "Fees are low"],  # too short (< 5 words)
-    })
+    df = pd.DataFrame(
+        {
+            "respondent_id": ["P1", "P1", "P2", "P3", "P4", "P5"],
+            "group": "provider",
+            "field": ["a", "b", "a", "a", "a", "a"],
+            "text": [
+                "The fees are too low for complex needs here",
+                "The fees went down again this year sadly",
+                "Ring 07700 900123 about fees for this home please",
+                "Email a.b@example.com about the fees for this home",
+                "Mrs Patel says the fees for this home are low",
+                "Fees are low",
+            ],  # too short (< 5 words)
+        }
+    )
     red = redact_comments(df, *lists)
     coded = code_themes(red, themes)
     for seed in range(20):
         q = example_quotes(coded, red, per_theme=4, seed=seed)
         money = q[q["theme"] == "money"]
-        assert money["respondent_id"].tolist()[0] == "P1"        # no placeholder first
+        assert money["respondent_id"].tolist()[0] == "P1"  # no placeholder first
         assert sorted(money["respondent_id"]) == ["P1", "P2", "P3", "P4"]  # P1 once; P5 too short
         assert "[phone]" in money.loc[money["respondent_id"] == "P2", "quote"].iloc[0]
 
@@ -565,20 +605,23 @@ themes:
 """
 
 
-@pytest.mark.parametrize("yaml_text, message", [
-    ("- just a list", "top-level key 'themes'"),
-    ("themes: []", "non-empty list"),
-    (GOOD_THEME.replace("    label: Money\n", ""), r"missing key\(s\) \['label'\]"),
-    (GOOD_THEME.replace("groups: both", "groups: managers"), "key 'groups'"),
-    (GOOD_THEME.replace("keywords: ['fees?']", "keywords: 'fees?'"), "key 'keywords' must be a list"),
-    (GOOD_THEME.replace("keywords: ['fees?']", "keywords: ['fees(']"), "not a valid regular expression"),
-    (GOOD_THEME.replace("keywords: ['fees?']", "keywords: ['x?']"), "matches the empty string"),
-    (GOOD_THEME.replace("id: money", "id: other"), "reserved"),
-    (GOOD_THEME.replace("id: money", "id: Money Theme"), "key 'id'"),
-    (GOOD_THEME + GOOD_THEME.replace("themes:\n", ""), "duplicate theme id 'money'"),
-    (GOOD_THEME.replace("groups: both", "groups: both\n    keyword: [x]"), "unknown key"),
-    ("themes: [unclosed", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("- just a list", "top-level key 'themes'"),
+        ("themes: []", "non-empty list"),
+        (GOOD_THEME.replace("    label: Money\n", ""), r"missing key\(s\) \['label'\]"),
+        (GOOD_THEME.replace("groups: both", "groups: managers"), "key 'groups'"),
+        (GOOD_THEME.replace("keywords: ['fees?']", "keywords: 'fees?'"), "key 'keywords' must be a list"),
+        (GOOD_THEME.replace("keywords: ['fees?']", "keywords: ['fees(']"), "not a valid regular expression"),
+        (GOOD_THEME.replace("keywords: ['fees?']", "keywords: ['x?']"), "matches the empty string"),
+        (GOOD_THEME.replace("id: money", "id: other"), "reserved"),
+        (GOOD_THEME.replace("id: money", "id: Money Theme"), "key 'id'"),
+        (GOOD_THEME + GOOD_THEME.replace("themes:\n", ""), "duplicate theme id 'money'"),
+        (GOOD_THEME.replace("groups: both", "groups: both\n    keyword: [x]"), "unknown key"),
+        ("themes: [unclosed", "not valid YAML"),
+    ],
+)
 def test_theme_dictionary_errors(tmp_path, yaml_text, message):
     p = _write(tmp_path, yaml_text)
     with pytest.raises(CommentsConfigError, match=message) as info:
@@ -596,18 +639,21 @@ def test_theme_dictionary_accepts_group_list(tmp_path):
     p = _write(tmp_path, GOOD_THEME.replace("groups: both", "groups: [officer]"))
     (t,) = load_theme_dictionary(p)
     assert t.groups == ("officer",)
-    assert parse_theme_dictionary({"themes": [{"id": "a", "label": "A", "description": "d",
-                                               "groups": "both", "keywords": ["a"]}]})[0].groups \
-        == ("provider", "officer")
+    assert parse_theme_dictionary(
+        {"themes": [{"id": "a", "label": "A", "description": "d", "groups": "both", "keywords": ["a"]}]}
+    )[0].groups == ("provider", "officer")
 
 
-@pytest.mark.parametrize("yaml_text, message", [
-    ("- a\n- b", "expected a mapping"),
-    ("deny_names: []", "missing key 'allow_words'"),
-    ("deny_names: Sarah Jones\nallow_words: []", "key 'deny_names' must be a list"),
-    ("deny_names: [1]\nallow_words: []", "only non-empty strings"),
-    ("deny_names: []\nallow_words: []\nallow: [Essex]", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("- a\n- b", "expected a mapping"),
+        ("deny_names: []", "missing key 'allow_words'"),
+        ("deny_names: Sarah Jones\nallow_words: []", "key 'deny_names' must be a list"),
+        ("deny_names: [1]\nallow_words: []", "only non-empty strings"),
+        ("deny_names: []\nallow_words: []\nallow: [Essex]", "unknown key"),
+    ],
+)
 def test_redaction_list_errors(tmp_path, yaml_text, message):
     p = _write(tmp_path, yaml_text)
     with pytest.raises(CommentsConfigError, match=message) as info:

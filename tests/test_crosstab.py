@@ -4,6 +4,7 @@ Part 1 uses two tiny hand-made years (a dozen respondents) whose expected tables
 in the comments; never from the code. Part 2 checks the 2016 review's narrative (section 10) on the
 bundled synthetic data, for the findings rmlib/synth.py was calibrated to (TARGETS effects).
 """
+
 import math
 
 import numpy as np
@@ -14,8 +15,8 @@ from rmlib import crosstab
 from rmlib.constants import QUESTIONS
 from rmlib.dataset import YearData
 
-NC = "nc"      # "no contact"
-BLANK = None   # left unanswered
+NC = "nc"  # "no contact"
+BLANK = None  # left unanswered
 Q2 = ("share", "trust")
 
 # ------------------------------------------------------------------------------------------------
@@ -44,9 +45,12 @@ Q2 = ("share", "trust")
 #   M1       North     Small  2 / 2            2 / 2
 #   M2       West      Small  3 / nc           1 / 3
 OFFICERS_2018 = {
-    "O1": (["North"], "Manager", 3, 2), "O2": (["North", "South"], "Officer", 4, 4),
-    "O3": (["South"], "Officer", 2, 1), "O4": (["South"], "Social Worker", 1, NC),
-    "O5": (["Mid"], "Head of Service", 2, 3), "O6": (["North"], "Manager", NC, NC),
+    "O1": (["North"], "Manager", 3, 2),
+    "O2": (["North", "South"], "Officer", 4, 4),
+    "O3": (["South"], "Officer", 2, 1),
+    "O4": (["South"], "Social Worker", 1, NC),
+    "O5": (["Mid"], "Head of Service", 2, 3),
+    "O6": (["North"], "Manager", NC, NC),
 }
 PROVIDERS_2018 = {
     "P1": (["North"], "Small", {"share": (4, 2), "trust": (3, NC)}),
@@ -55,8 +59,10 @@ PROVIDERS_2018 = {
     "P4": (["West"], "Large", {"share": (3, 2), "trust": (2, 4)}),
 }
 OFFICERS_2017 = {
-    "L1": (["North"], "Manager", 2, 2), "L2": (["South"], "Officer", 2, 2),
-    "L3": (["Mid"], "Head of Service", 1, 1), "L4": (["Countywide"], "Officer", 3, 1),
+    "L1": (["North"], "Manager", 2, 2),
+    "L2": (["South"], "Officer", 2, 2),
+    "L3": (["Mid"], "Head of Service", 1, 1),
+    "L4": (["Countywide"], "Officer", 3, 1),
 }
 PROVIDERS_2017 = {
     "M1": (["North"], "Small", {"share": (2, 2), "trust": (2, 2)}),
@@ -69,14 +75,23 @@ LABELS_2017 = {"finance": "Finance", "quality": "Quality Improvement"}
 def respondent_sums(ratings, by=("group", "question")):
     """Reference: per respondent and key, sum of valid scores, their count and 'no contact' answers (a groupby)."""
     valid = ratings["score"].notna()
-    frame = ratings.assign(sum=ratings["score"].where(valid, 0.0).astype(float), count=valid.astype(np.int64),
-                           no_contact=ratings["no_contact"].fillna(False).astype(np.int64))
+    frame = ratings.assign(
+        sum=ratings["score"].where(valid, 0.0).astype(float),
+        count=valid.astype(np.int64),
+        no_contact=ratings["no_contact"].fillna(False).astype(np.int64),
+    )
     return frame.groupby(["respondent_id", *by], observed=True)[["sum", "count", "no_contact"]].sum().reset_index()
 
 
 def _rating(rid, group, q, dep, ans):
-    return {"respondent_id": rid, "group": group, "question": q, "department": dep,
-            "score": np.nan if ans in (NC, BLANK) else float(ans), "no_contact": ans == NC}
+    return {
+        "respondent_id": rid,
+        "group": group,
+        "question": q,
+        "department": dep,
+        "score": np.nan if ans in (NC, BLANK) else float(ans),
+        "no_contact": ans == NC,
+    }
 
 
 def make_year(year, officers, providers, labels=None) -> YearData:
@@ -95,8 +110,14 @@ def make_year(year, officers, providers, labels=None) -> YearData:
     ratings = pd.DataFrame(rat)
     ratings["group"] = ratings["group"].astype("category")  # as in the processed parquet files
     ratings["question"] = pd.Categorical(ratings["question"], categories=list(QUESTIONS))
-    return YearData(year, pd.DataFrame(resp), pd.DataFrame(mem), ratings,
-                    pd.DataFrame(columns=["respondent_id", "group", "field", "text"]), labels)
+    return YearData(
+        year,
+        pd.DataFrame(resp),
+        pd.DataFrame(mem),
+        ratings,
+        pd.DataFrame(columns=["respondent_id", "group", "field", "text"]),
+        labels,
+    )
 
 
 @pytest.fixture
@@ -180,13 +201,13 @@ def test_multi_select_solely_one(y2018):
     t = crosstab.by_attribute(y2018.ratings, y2018.memberships, "quadrant", multi_select_rule="solely_one")
     # officers, sole quadrant only (O2 left out): North = O1 (3, 2) + O6 (nc, nc)
     assert cell(t, "officer", "North", "share") == pytest.approx(3.0)
-    assert cell(t, "officer", "North", "overall") == pytest.approx(2.5)       # (3 + 2) / 2
-    assert cell(t, "officer", "North", "overall", "n") == 1                   # O6 not counted ...
-    assert cell(t, "officer", "North", "overall", "no_contact") == 2          # ... its answers are
+    assert cell(t, "officer", "North", "overall") == pytest.approx(2.5)  # (3 + 2) / 2
+    assert cell(t, "officer", "North", "overall", "n") == 1  # O6 not counted ...
+    assert cell(t, "officer", "North", "overall", "no_contact") == 2  # ... its answers are
     # South = O3 (2, 1) + O4 (1, nc): share (2 + 1) / 2 = 1.5; trust 1 / 1 = 1.0; overall (1.5 + 1) / 2 = 1.25
     assert cell(t, "officer", "South", "share") == pytest.approx(1.5)
     assert cell(t, "officer", "South", "trust") == pytest.approx(1.0)
-    assert cell(t, "officer", "South", "overall") == pytest.approx(1.25)       # pooled: 4 / 3 = 1.333
+    assert cell(t, "officer", "South", "overall") == pytest.approx(1.25)  # pooled: 4 / 3 = 1.333
     assert cell(t, "officer", "South", "overall", "n") == 2
     # providers: North = P1 only (P2 chose two): share (4 + 2) / 2 = 3.0, trust 3.0, overall 3.0
     assert cell(t, "provider", "North", "overall") == pytest.approx(3.0)
@@ -292,7 +313,9 @@ def test_relabelled_departments_line_up_across_years(y2018, y2017):
     # 2018 finance overall (8/3 + 2.5) / 2 = 2.58333 -> +0.58333 points, 2.58333 / 2 - 1 = +29.17%
     assert cell(t, "provider", "Finance Officers", "overall", "mean_last") == pytest.approx(2.0)
     assert cell(t, "provider", "Finance Officers", "overall", "n_last") == 2
-    assert cell(t, "provider", "Finance Officers", "overall", "change_pct") == pytest.approx(((8 / 3 + 2.5) / 2 / 2 - 1) * 100)
+    assert cell(t, "provider", "Finance Officers", "overall", "change_pct") == pytest.approx(
+        ((8 / 3 + 2.5) / 2 / 2 - 1) * 100
+    )
     # 2017 quality: share 2 (M2 no contact) -> 2.0, trust (2 + 3) / 2 = 2.5, overall 2.25
     # 2018 quality overall 3.0 -> 3.0 / 2.25 - 1 = +33.33%
     assert cell(t, "provider", "Quality Improvement Officers", "overall", "mean_last") == pytest.approx(2.25)
@@ -349,7 +372,7 @@ def test_wide_keeps_rows_without_values(y2018, y2017):
 # ------------------------------------------------------------------------------------------------
 def test_trend_with_missing_year(y2018, y2017):
     y2015 = make_year(2015, OFFICERS_2017, PROVIDERS_2017, LABELS_2017)  # same answers as 2017
-    tr = crosstab.trend([y2015, y2017, y2018])                           # 2016 missing
+    tr = crosstab.trend([y2015, y2017, y2018])  # 2016 missing
     assert list(tr.columns) == crosstab.TREND_COLUMNS
     o = tr[(tr.group == "officer") & (tr.question == "overall")].set_index("year")
     assert o.index.tolist() == [2015, 2017, 2018]
@@ -357,7 +380,7 @@ def test_trend_with_missing_year(y2018, y2017):
     assert o["mean"].tolist() == pytest.approx([1.75, 1.75, 2.45])
     assert math.isnan(o.loc[2015, "year_prev"]) and o.loc[2017, "year_prev"] == 2015
     assert o.loc[2017, "change_pts"] == pytest.approx(0.0)
-    assert o.loc[2018, "change_pct"] == pytest.approx(40.0)                # 2.45 / 1.75 - 1
+    assert o.loc[2018, "change_pct"] == pytest.approx(40.0)  # 2.45 / 1.75 - 1
     assert o["n"].tolist() == [4, 4, 5]
     filled = crosstab.trend([y2015, y2017, y2018], fill_gaps=True)
     f = filled[(filled.group == "officer") & (filled.question == "overall")].set_index("year")
@@ -390,8 +413,11 @@ def test_caveats_on_fixture(y2018, y2017):
     sw = rows("officer_by_role", "not_asked", "Social Worker")
     assert len(sw) == 1 and "not asked before 2018" in sw["text"].iloc[0]
     # one respondent this year: Head of Service (O5), Manager (O1; O6 answered no contact only), Social Worker (O4)
-    assert set(rows("officer_by_role", "single_respondent")["category"]) == {"Head of Service", "Manager",
-                                                                             "Social Worker"}
+    assert set(rows("officer_by_role", "single_respondent")["category"]) == {
+        "Head of Service",
+        "Manager",
+        "Social Worker",
+    }
     # one respondent last year: Manager (L1), Head of Service (L3)
     assert set(rows("officer_by_role", "single_respondent_last_year")["category"]) == {"Manager", "Head of Service"}
     # the multi-select note: 1 of 6 officers (O2) and 1 of 4 providers (P2) chose two quadrants
@@ -427,11 +453,24 @@ def test_no_data_last_year_versus_not_asked(y2018, y2017):
         @staticmethod
         def attribute_columns(group):
             from types import SimpleNamespace
-            return [SimpleNamespace(attribute="role", categories={k: k for k in (
-                "Head of Service", "Manager", "Officer", "Social Worker")})] if group == "officer" else []
 
-    cav = crosstab.caveats({"officer_by_role": crosstab.build_table(spec("officer_by_role"), y2018, y2017)},
-                           y2018, y2017, codebooks={2017: Codebook()})
+            return (
+                [
+                    SimpleNamespace(
+                        attribute="role",
+                        categories={k: k for k in ("Head of Service", "Manager", "Officer", "Social Worker")},
+                    )
+                ]
+                if group == "officer"
+                else []
+            )
+
+    cav = crosstab.caveats(
+        {"officer_by_role": crosstab.build_table(spec("officer_by_role"), y2018, y2017)},
+        y2018,
+        y2017,
+        codebooks={2017: Codebook()},
+    )
     sw = cav[cav.category == "Social Worker"]
     assert "no_data_last_year" in set(sw["kind"]) and "not_asked" not in set(sw["kind"])
 
@@ -444,7 +483,9 @@ def test_resampling_sums_equal_a_plain_groupby(y2018, as_text):
     # reference: respondent_sums (a plain pandas groupby on the key columns), for the whole groups and
     # for the rated departments, relabelled; with a missing department and an unknown respondent row added
     r = y2018.ratings
-    extra = pd.DataFrame([_rating("P9", "provider", "share", None, 3), _rating(None, "provider", "share", "finance", 2)])
+    extra = pd.DataFrame(
+        [_rating("P9", "provider", "share", None, 3), _rating(None, "provider", "share", "finance", 2)]
+    )
     r = pd.concat([r, extra.astype({"group": r["group"].dtype, "question": r["question"].dtype})], ignore_index=True)
     if as_text:
         r = r.astype({"group": str, "question": str})
@@ -454,9 +495,16 @@ def test_resampling_sums_equal_a_plain_groupby(y2018, as_text):
     dep["category"] = dep["department"].map(LABELS_2018)
     want = pd.concat([tot.assign(attribute="all", category="All"), dep.assign(attribute="rated_department")])
     keys = ["respondent_id", "group", "question", "attribute", "category"]
-    norm = lambda f: (f[keys + ["sum", "count", "no_contact"]].astype({k: str for k in keys})  # noqa: E731
-                      .astype({"sum": float, "count": int, "no_contact": int})
-                      .sort_values(keys).reset_index(drop=True))
+
+    def norm(f):
+        return (
+            f[keys + ["sum", "count", "no_contact"]]
+            .astype({k: str for k in keys})
+            .astype({"sum": float, "count": int, "no_contact": int})
+            .sort_values(keys)
+            .reset_index(drop=True)
+        )
+
     pd.testing.assert_frame_equal(norm(got), norm(want))
     assert all(isinstance(got[k].dtype, pd.CategoricalDtype) for k in keys)
     assert "" not in set(got["category"].cat.categories)
@@ -474,10 +522,12 @@ def test_resampling_sums_match_every_table(y2018, y2017, rule):
     # the tables and the respondent-level arrays of rmlib.stats apply the one multi-select rule alike:
     # the consistency check recomputes every cell's n and mean from the respondents and raises on a difference
     from rmlib import stats
+
     cells = pd.concat(crosstab.build_tables(y2018, y2017, multi_select_rule=rule).values(), ignore_index=True)
     resp = crosstab.resampling_sums(y2018.ratings, labels=LABELS_2018)
-    out = stats.add_intervals(cells, resp, y2018.memberships, n_boot=999, min_cell_n=2, check="raise",
-                              multi_select_rule=rule)
+    out = stats.add_intervals(
+        cells, resp, y2018.memberships, n_boot=999, min_cell_n=2, check="raise", multi_select_rule=rule
+    )
     assert len(out) == len(cells)
     other = "any" if rule == "solely_one" else "solely_one"
     with pytest.raises(ValueError, match="disagree"):
@@ -522,8 +572,12 @@ TITLES_2018 = [
     (("provider", "officer"), "Average Score by Quadrant** \u2013 Providers vs Officers"),
     (("provider", "officer"), "Average Overall Scores 2018 vs 2017 results"),
 ]
-NON_CELL = {"2018 Survey Headline Data Officers", "2018 Survey Headline Data Providers", "Total ECC Staff Responses",
-            "Total Provider Responses"}
+NON_CELL = {
+    "2018 Survey Headline Data Officers",
+    "2018 Survey Headline Data Providers",
+    "Total ECC Staff Responses",
+    "Total Provider Responses",
+}
 
 
 @pytest.mark.parametrize("groups, title", TITLES_2018, ids=[t for _, t in TITLES_2018])
@@ -539,26 +593,27 @@ def test_every_2018_title_has_a_table(groups, title):
 
 # the 2016 review's section 10 analyses: (group(s), attribute) of each breakdown it reports
 ANALYSES_2016 = [
-    (("provider",), "all"),               # Fig 7, 10.6 questions
-    (("officer",), "all"),                # Fig 8, 10.7 b, f
-    (("provider", "officer"), "all"),     # Fig 8, 10.8
+    (("provider",), "all"),  # Fig 7, 10.6 questions
+    (("officer",), "all"),  # Fig 8, 10.7 b, f
+    (("provider", "officer"), "all"),  # Fig 8, 10.8
     (("provider",), "rated_department"),  # 10.6 Safeguarding / Finance
-    (("provider",), "quadrant"),          # 10.6 North / West / Mid / South / Countywide
-    (("provider",), "service_type"),      # 10.6 Homecare vs Residential
-    (("provider",), "size"),              # 10.6 small providers
-    (("provider",), "provider_role"),     # 10.6 directors / owners / care managers
-    (("provider",), "ecc_share"),         # 10.6 0-25% / 25-50%
-    (("officer",), "role"),               # 10.7 a, c, d
-    (("officer",), "department"),         # 10.7 e
-    (("officer",), "quadrant"),           # 10.9
+    (("provider",), "quadrant"),  # 10.6 North / West / Mid / South / Countywide
+    (("provider",), "service_type"),  # 10.6 Homecare vs Residential
+    (("provider",), "size"),  # 10.6 small providers
+    (("provider",), "provider_role"),  # 10.6 directors / owners / care managers
+    (("provider",), "ecc_share"),  # 10.6 0-25% / 25-50%
+    (("officer",), "role"),  # 10.7 a, c, d
+    (("officer",), "department"),  # 10.7 e
+    (("officer",), "quadrant"),  # 10.9
     (("provider", "officer"), "quadrant"),  # 10.9
 ]
 
 
 @pytest.mark.parametrize("groups, attribute", ANALYSES_2016)
 def test_every_2016_analysis_has_a_table(groups, attribute):
-    assert any(set(s.groups) == set(groups) and s.attribute == attribute and s.review_2016
-               for s in crosstab.REPORT_TABLES), (groups, attribute)
+    assert any(
+        set(s.groups) == set(groups) and s.attribute == attribute and s.review_2016 for s in crosstab.REPORT_TABLES
+    ), (groups, attribute)
 
 
 def test_other_2016_outputs_listed():
@@ -573,6 +628,7 @@ def test_other_2016_outputs_listed():
 def data2016():
     from rmlib.clean import clean_year
     from rmlib.params import load_params
+
     r = clean_year(load_params("params/2016.yaml"))
     return YearData(2016, r.respondents, r.memberships, r.ratings, r.comments)
 
@@ -624,8 +680,10 @@ def test_2016_no_contact_questions_and_departments(data2016):
     per_q = nc["mean_per_question"]
     assert set(per_q[per_q == per_q.max()].index) == {"Procurement - Category Officers", "Community Agents"}
     assert set(per_q[per_q == per_q.min()].index) == {
-        "Adult Operations - Service Teams (including social workers)", "Service Placement Team",
-        "Adults Safeguarding Team"}
+        "Adult Operations - Service Teams (including social workers)",
+        "Service Placement Team",
+        "Adults Safeguarding Team",
+    }
     # the same counts sit in the no_contact column of the rated-department cell table
     t = crosstab.by_attribute(data2016.ratings, None, "rated_department")
     tq = t[t.question == "trust"].set_index("category")["no_contact"]

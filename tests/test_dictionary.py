@@ -1,4 +1,5 @@
 """The data dictionary: every published column has a meaning; an undocumented one is refused by name."""
+
 import pandas as pd
 import pytest
 

@@ -16,6 +16,7 @@ outputs the issue describes) recovers the 2017 Service Placement Team
 officers' means exactly; "after" recovers nothing. The thresholds are 5 and
 10, plus any in ``RMLIB_TEST_MIN_CELL_N`` (comma-separated, e.g. ``11``).
 """
+
 from __future__ import annotations
 
 import os
@@ -88,8 +89,10 @@ def attack(published: pd.DataFrame, min_cell_n: int) -> list[str]:
             h = hidden.loc[part.index]
             inf = informative.loc[part.index]
             if int(h.sum()) == 1:
-                found.append(f"{year}: partition {g}/{a}/{q} has exactly one hidden cell "
-                             f"({part.loc[h[h].index, 'category'].item()})")
+                found.append(
+                    f"{year}: partition {g}/{a}/{q} has exactly one hidden cell "
+                    f"({part.loc[h[h].index, 'category'].item()})"
+                )
             if int(h.sum()) == 0 and inf.any():
                 rest = _num(pd.Series([tot[n_col]])).iloc[0] - _num(part.loc[inf, n_col]).sum()
                 if 0 < rest < min_cell_n and a != "rated_department":
@@ -137,10 +140,12 @@ def test_before_the_attack_recovers_the_2017_service_placement_officers(raw_cell
     t = raw[(raw["table"] == "officer_by_department") & (raw["question"] == "share")].set_index("category")
     tot = raw[(raw["table"] == "officer_by_question") & (raw["question"] == "share")].iloc[0]
     spt = [c for c in t.index if "Placement" in str(c)][0]
-    assert t.loc[spt, "n_last"] < 5                                  # the small 2017 cell
+    assert t.loc[spt, "n_last"] < 5  # the small 2017 cell
     others = t.drop(index=spt)
-    recovered = (tot["mean_last"] * tot["n_last"] - (others["mean_last"] * others["n_last"]).sum()) / t.loc[spt, "n_last"]
-    assert recovered == pytest.approx(t.loc[spt, "mean_last"], abs=1e-9)     # the leak the issue reports
+    recovered = (tot["mean_last"] * tot["n_last"] - (others["mean_last"] * others["n_last"]).sum()) / t.loc[
+        spt, "n_last"
+    ]
+    assert recovered == pytest.approx(t.loc[spt, "mean_last"], abs=1e-9)  # the leak the issue reports
     before = raw.copy()
     before.loc[before["n"] < 5, "mean"] = np.nan
     assert attack(before.assign(n=before["n"].astype(str), n_last=before["n_last"].astype(str)), 5)
@@ -173,7 +178,6 @@ def test_hidden_values_really_are_undetermined(raw_cells, k):
         shown = part[_num(part["mean"]).notna()]
         tot = totals.loc[(g, "All", q)]
         rest_n = tot["n"] - _num(shown["n"]).sum()
-        guess = (tot["mean"] * tot["n"] - (_num(shown["mean"]) * _num(shown["n"])).sum()) / rest_n
         # the remainder pools the small cell with at least one other hidden cell or left-out respondents
         assert rest_n > truth.loc[key, "n"], key
 
@@ -183,9 +187,15 @@ def test_power_table_never_gives_a_hidden_base(raw_cells):
 
     prot = apply_disclosure(raw_cells, min_cell_n=5)
     bd = prot[prot["attribute"] != "all"][["table", *KEYS, "n", "suppressed"]]
-    total = prot[prot["attribute"] == "all"].drop_duplicates(["group", "question"]).set_index(["group", "question"])["n"]
-    power = bd.assign(n_rest=[total[(g, q)] - n for g, q, n in zip(bd["group"], bd["question"], bd["n"])],
-                      sd=0.8, mdd=0.5, n_needed=200).drop(columns="suppressed")
+    total = (
+        prot[prot["attribute"] == "all"].drop_duplicates(["group", "question"]).set_index(["group", "question"])["n"]
+    )
+    power = bd.assign(
+        n_rest=[total[(g, q)] - n for g, q, n in zip(bd["group"], bd["question"], bd["n"])],
+        sd=0.8,
+        mdd=0.5,
+        n_needed=200,
+    ).drop(columns="suppressed")
     out = publishable_power(power, prot, 5).frame
     hidden = bd["suppressed"].to_numpy()
     assert (out.loc[hidden, "n_rest"] == "").all() and out.loc[hidden, "mdd"].isna().all()

@@ -1,4 +1,5 @@
 """environment.yml mirrors pyproject.toml; requirements.lock pins every direct dependency."""
+
 import re
 import tomllib
 

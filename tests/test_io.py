@@ -1,4 +1,5 @@
 """rmlib.io: reading exports as the survey tool wrote them, sha256 manifests, atomic writes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,15 +11,31 @@ import stat
 import pandas as pd
 import pytest
 
-from rmlib.io import (MANIFEST, ExportReadError, atomic_path, atomic_write_bytes, atomic_write_text, column_letter,
-                      decode, manifest_command, read_export, read_manifest, sha256_file, staged_dir, verify_manifest,
-                      write_csv, write_manifest, write_parquet)
+from rmlib.io import (
+    MANIFEST,
+    ExportReadError,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    column_letter,
+    decode,
+    manifest_command,
+    read_export,
+    read_manifest,
+    sha256_file,
+    staged_dir,
+    verify_manifest,
+    write_csv,
+    write_manifest,
+    write_parquet,
+)
 
 HEAD = ["Response ID", "Date submitted", "Status", "How well do we trust each other?"]
 
 
 def csv_bytes(rows, sep=",", eol="\r\n", encoding="utf-8"):
     import csv
+
     buf = io.StringIO(newline="")
     csv.writer(buf, delimiter=sep, lineterminator=eol).writerows(rows)
     return buf.getvalue().encode(encoding)
@@ -34,7 +51,9 @@ ROWS = [["Title row"], HEAD, ["1", "28/11/2018 10:00", "Completed", "3"], ["2", 
 
 
 # ----------------------------------------------------------------------------- small helpers
-@pytest.mark.parametrize("i, letter", [(0, "A"), (17, "R"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")])
+@pytest.mark.parametrize(
+    "i, letter", [(0, "A"), (17, "R"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")]
+)
 def test_column_letter_is_the_spreadsheet_letter(i, letter):
     assert column_letter(i) == letter
 
@@ -136,14 +155,17 @@ def test_skip_rows_beyond_the_file_and_blank_header_row(tmp_path):
         read_export(export(tmp_path, csv_bytes([["Title"], [], *ROWS[1:]])), skip_rows=1)
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "the file is empty (0 bytes)"),
-    (b"\r\n \r\n", "the file is empty"),
-    (b"\xef\xbb\xbf", "the file is empty"),
-    (b"abc\x00\x01\x02" * 50, "binary file, not a CSV export"),
-    (bytes([7, 8, 11, 12, 14, 15, 16, 17]) * 20, "control characters"),
-    (b"PK\x03\x04" + b"\x14" * 50, "zip archive"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (b"\r\n \r\n", "the file is empty"),
+        (b"\xef\xbb\xbf", "the file is empty"),
+        (b"abc\x00\x01\x02" * 50, "binary file, not a CSV export"),
+        (bytes([7, 8, 11, 12, 14, 15, 16, 17]) * 20, "control characters"),
+        (b"PK\x03\x04" + b"\x14" * 50, "zip archive"),
+    ],
+)
 def test_unreadable_files(tmp_path, data, words):
     with pytest.raises(ExportReadError) as exc:
         read_export(export(tmp_path, data), skip_rows=1)
@@ -192,6 +214,7 @@ def test_missing_file(tmp_path):
 # ----------------------------------------------------------------------------- XLSX exports
 def xlsx(tmp_path, rows, merge=True, sheets=("Responses",), name="export.xlsx"):
     import openpyxl
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = sheets[0]
@@ -209,10 +232,13 @@ def xlsx(tmp_path, rows, merge=True, sheets=("Responses",), name="export.xlsx"):
 
 
 def test_xlsx_merged_title_numbers_and_dates(tmp_path):
-    rows = [["Essex Insight export"], HEAD,
-            [101, dt.datetime(2018, 11, 28, 10, 0), "Completed", 3],
-            [102, "29/11/2018 11:00", "Partial", None],
-            [103, dt.datetime(2018, 11, 30, 9, 5), "Completed", 2.5]]
+    rows = [
+        ["Essex Insight export"],
+        HEAD,
+        [101, dt.datetime(2018, 11, 28, 10, 0), "Completed", 3],
+        [102, "29/11/2018 11:00", "Partial", None],
+        [103, dt.datetime(2018, 11, 30, 9, 5), "Completed", 2.5],
+    ]
     raw = read_export(xlsx(tmp_path, rows), skip_rows=1, expected=HEAD)
     assert raw.headers == HEAD and raw.encoding == "xlsx"
     assert raw.data["raw_row"].tolist() == [3, 4, 5]
@@ -255,7 +281,10 @@ def test_manifest_round_trip_in_sha256sum_format(tmp_path):
     path = write_manifest(tmp_path)
     text = path.read_text()
     assert text == f"{hashlib.sha256(b'a').hexdigest()}  a.csv\n{hashlib.sha256(b'b').hexdigest()}  b.csv\n"
-    assert read_manifest(tmp_path) == {"a.csv": hashlib.sha256(b"a").hexdigest(), "b.csv": hashlib.sha256(b"b").hexdigest()}
+    assert read_manifest(tmp_path) == {
+        "a.csv": hashlib.sha256(b"a").hexdigest(),
+        "b.csv": hashlib.sha256(b"b").hexdigest(),
+    }
     assert verify_manifest(tmp_path, ["a.csv", "b.csv"]) == []
 
 

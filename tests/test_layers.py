@@ -6,29 +6,63 @@ modules of its own layer or of a lower one, at the top of the file or inside a
 function (a lazy import is still a dependency). A new module must be placed in
 the table, so the rule cannot be bypassed by adding a file.
 """
+
 from __future__ import annotations
 
 import ast
 
 import pytest
-
 from conftest import ROOT
 
 #: lowest first; a module may import its own layer and those before it
 LAYERS: dict[str, tuple[str, ...]] = {
-    "core": ("rmlib.paths", "rmlib.yamlsafe", "rmlib.params", "rmlib.constants", "rmlib._coding",
-             "rmlib.labels", "rmlib.wording", "rmlib.transaction", "rmlib.safety"),
+    "core": (
+        "rmlib.paths",
+        "rmlib.yamlsafe",
+        "rmlib.params",
+        "rmlib.constants",
+        "rmlib._coding",
+        "rmlib.labels",
+        "rmlib.wording",
+        "rmlib.transaction",
+        "rmlib.safety",
+    ),
     # personal data is masked as exports are read: the redaction half of comments/ sits in ingest
-    "ingest": ("rmlib.comments._base", "rmlib.comments.patterns", "rmlib.comments.normalise",
-               "rmlib.comments.lexicon", "rmlib.comments.redact",
-               "rmlib.layouts", "rmlib.codebook", "rmlib.io", "rmlib.reshape", "rmlib.clean", "rmlib.dataset", "rmlib.draft",
-               "rmlib.synth"),
+    "ingest": (
+        "rmlib.comments._base",
+        "rmlib.comments.patterns",
+        "rmlib.comments.normalise",
+        "rmlib.comments.lexicon",
+        "rmlib.comments.redact",
+        "rmlib.layouts",
+        "rmlib.codebook",
+        "rmlib.io",
+        "rmlib.reshape",
+        "rmlib.clean",
+        "rmlib.dataset",
+        "rmlib.draft",
+        "rmlib.synth",
+    ),
     "analysis": ("rmlib.scoring", "rmlib.crosstab", "rmlib.stats"),
     "disclosure": ("rmlib.disclosure",),
-    "presentation": ("rmlib.comments", "rmlib.plots", "rmlib.narrative", "rmlib.dictionary", "rmlib.publish",
-                     "rmlib.provenance", "rmlib.report"),
-    "run": ("rmlib.checks", "rmlib.reproducible", "rmlib.artefacts", "rmlib.stages", "rmlib.pipeline",
-            "rmlib.__main__", "rmlib"),
+    "presentation": (
+        "rmlib.comments",
+        "rmlib.plots",
+        "rmlib.narrative",
+        "rmlib.dictionary",
+        "rmlib.publish",
+        "rmlib.provenance",
+        "rmlib.report",
+    ),
+    "run": (
+        "rmlib.checks",
+        "rmlib.reproducible",
+        "rmlib.artefacts",
+        "rmlib.stages",
+        "rmlib.pipeline",
+        "rmlib.__main__",
+        "rmlib",
+    ),
 }
 ORDER = list(LAYERS)
 
@@ -70,8 +104,11 @@ def imports_of(path, source: str | None = None) -> set[str]:
             # "from . import x" / "from rmlib import x": x may be a module
             for alias in node.names:
                 sub = f"{target}.{alias.name}"
-                found.add(sub if (ROOT / (sub.replace(".", "/") + ".py")).exists()
-                          or (ROOT / sub.replace(".", "/")).is_dir() else target)
+                found.add(
+                    sub
+                    if (ROOT / (sub.replace(".", "/") + ".py")).exists() or (ROOT / sub.replace(".", "/")).is_dir()
+                    else target
+                )
     return found - {module}
 
 
@@ -87,16 +124,22 @@ def test_every_module_has_a_layer():
 def test_imports_point_down(path):
     module = _module_name(path)
     mine = ORDER.index(layer_of(module))
-    up = sorted(f"{dep} ({layer_of(dep)})" for dep in imports_of(path)
-                if layer_of(dep) is not None and ORDER.index(layer_of(dep)) > mine)
+    up = sorted(
+        f"{dep} ({layer_of(dep)})"
+        for dep in imports_of(path)
+        if layer_of(dep) is not None and ORDER.index(layer_of(dep)) > mine
+    )
     assert not up, f"{module} ({ORDER[mine]}) imports from a higher layer: {', '.join(up)}"
 
 
 def test_the_checker_sees_an_upward_import():
     # the test above can fail: a core module importing the report, at the top or inside a function
     paths = ROOT / "rmlib" / "paths.py"
-    for source in ("from .report import render_report\n", "def f():\n    from rmlib import report\n",
-                   "import rmlib.report\n"):
+    for source in (
+        "from .report import render_report\n",
+        "def f():\n    from rmlib import report\n",
+        "import rmlib.report\n",
+    ):
         assert "rmlib.report" in imports_of(paths, source), source
     assert ORDER.index(layer_of("rmlib.report")) > ORDER.index(layer_of("rmlib.paths"))
     # and places a module of a package by the package's entry
@@ -110,5 +153,6 @@ def test_docs_list_the_same_layers():
         for name in names:
             short = name.removeprefix("rmlib.") if name != "rmlib" else "rmlib"
             leaf = short.rpartition(".")[2]
-            assert any(f"`{x}`" in text for x in (short, short + "/", leaf)), \
+            assert any(f"`{x}`" in text for x in (short, short + "/", leaf)), (
                 f"docs/architecture.md does not place `{short}` (layer {layer})"
+            )

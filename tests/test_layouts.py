@@ -3,6 +3,7 @@
 The reference is the bundled 2018 export cleaned with the untouched 2018 codebook (itself checked against the
 published figures in tests/test_synth.py); each layout is written by rmlib.synth to tmp_path, never to data/raw/.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 from rmlib import synth
-from rmlib.clean import ValidationFailed, clean_year, read_and_validate
+from rmlib.clean import clean_year, read_and_validate
 from rmlib.codebook import CodebookError, load_codebook
 from rmlib.draft import DraftError, draft_codebook, run_draft
 from rmlib.io import read_sav
@@ -62,6 +63,7 @@ def test_layout_exports_really_have_the_tools_shape(tmp_path):
     assert "Survey Preview" in files[1].read_text(encoding="utf-8-sig")
     _, files = synth.write_layout_year(2018, "msforms", tmp_path / "ms")
     import openpyxl
+
     ws = openpyxl.load_workbook(files[1]).active
     header = [c.value for c in ws[1]]
     col = header.index("Which quadrant(s) do you work in?") + 1
@@ -69,6 +71,7 @@ def test_layout_exports_really_have_the_tools_shape(tmp_path):
     assert any(v and v.count(";") >= 2 and v.endswith(";") for v in multi)  # Forms' trailing separator
     _, files = synth.write_layout_year(2018, "spss", tmp_path / "sav")
     import pyreadstat
+
     frame, meta = pyreadstat.read_sav(str(files[1]))  # codes, not labels
     assert set(frame[meta.column_names[-1]].dropna().unique()) <= {0.0, 1.0, 2.0, 3.0, 4.0}
     assert meta.variable_value_labels[meta.column_names[-1]][4.0] == "4 - Good"
@@ -77,11 +80,19 @@ def test_layout_exports_really_have_the_tools_shape(tmp_path):
 # ----------------------------------------------------------------------------- small hand-worked cases
 def test_compose_headers_forward_fills_question_text_over_its_block():
     lay = parse_layout("surveymonkey")[0]
-    block = [["Respondent ID", "Which area(s)?", "", "", "Your comments", "How well do we trust each other?", ""],
-             ["", "North", "South", "Mid", "Open-Ended Response", "Finance Officers", "Contract Managers"]]
+    block = [
+        ["Respondent ID", "Which area(s)?", "", "", "Your comments", "How well do we trust each other?", ""],
+        ["", "North", "South", "Mid", "Open-Ended Response", "Finance Officers", "Contract Managers"],
+    ]
     assert compose_headers(block, lay) == [
-        "Respondent ID", "Which area(s)? - North", "Which area(s)? - South", "Which area(s)? - Mid", "Your comments",
-        "How well do we trust each other? - Finance Officers", "How well do we trust each other? - Contract Managers"]
+        "Respondent ID",
+        "Which area(s)? - North",
+        "Which area(s)? - South",
+        "Which area(s)? - Mid",
+        "Your comments",
+        "How well do we trust each other? - Finance Officers",
+        "How well do we trust each other? - Contract Managers",
+    ]
 
 
 def test_qualtrics_header_is_its_second_row_without_selected_choice():
@@ -97,13 +108,16 @@ def test_option_of_needs_the_whole_question():
     assert option_of("Which areas? - Mid", "Which area(s)?", lay) is None
 
 
-@pytest.mark.parametrize("value, words", [
-    ("surveymonkee", "unknown preset 'surveymonkee'"),
-    ({"preset": "qualtrics", "header_rowz": 3}, "unknown setting(s) ['header_rowz']"),
-    ({"header_rows": 2, "question_row": 3}, "question_row is 3 but there are only 2"),
-    ({"multi_select": "cells"}, "'joined' or 'columns'"),
-    ({"header_rows": 0}, "header_rows must be a whole number >= 1"),
-])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("surveymonkee", "unknown preset 'surveymonkee'"),
+        ({"preset": "qualtrics", "header_rowz": 3}, "unknown setting(s) ['header_rowz']"),
+        ({"header_rows": 2, "question_row": 3}, "question_row is 3 but there are only 2"),
+        ({"multi_select": "cells"}, "'joined' or 'columns'"),
+        ({"header_rows": 0}, "header_rows must be a whole number >= 1"),
+    ],
+)
 def test_bad_layout_settings_are_named(value, words):
     _, problems = parse_layout(value)
     assert any(words in p for p in problems), problems
@@ -130,6 +144,7 @@ def test_unknown_code_and_unknown_option_column_value_are_reported(tmp_path):
     text = p.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     import csv
     import io
+
     rows = list(csv.reader(io.StringIO("".join(text))))
     col = rows[1].index("What is your role?")
     rows[4][col] = "9"
@@ -137,6 +152,7 @@ def test_unknown_code_and_unknown_option_column_value_are_reported(tmp_path):
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     p.write_bytes(buf.getvalue().encode("utf-8-sig"))
     from rmlib.io import write_manifest
+
     write_manifest(tmp_path / "2018")
     params = dataclasses.replace(load_params("params/2018.yaml"), codebook=str(cb_path), raw_dir=str(tmp_path / "2018"))
     _, problems = read_and_validate(params)
@@ -146,10 +162,15 @@ def test_unknown_code_and_unknown_option_column_value_are_reported(tmp_path):
 
 def test_sav_reader_gives_labels_and_case_numbers(tmp_path):
     import pyreadstat
+
     frame = pd.DataFrame({"V1": [1.0, 2.0, float("nan")], "V2": ["a", "", "c"]})
     path = tmp_path / "x.sav"
-    pyreadstat.write_sav(frame, str(path), column_labels=["How well do we trust each other?", "Comment"],
-                         variable_value_labels={"V1": {1.0: "1 - Poor", 2.0: "2"}})
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels=["How well do we trust each other?", "Comment"],
+        variable_value_labels={"V1": {1.0: "1 - Poor", 2.0: "2"}},
+    )
     raw = read_sav(path)
     assert raw.headers == ["How well do we trust each other?", "Comment"]
     assert raw.data["How well do we trust each other?"].tolist() == ["1 - Poor", "2", ""]
@@ -159,6 +180,7 @@ def test_sav_reader_gives_labels_and_case_numbers(tmp_path):
 
 def test_damaged_sav_is_a_one_line_error(tmp_path):
     from rmlib.io import ExportReadError
+
     path = tmp_path / "x.sav"
     path.write_bytes(b"$FL2 this is not really spss" * 10)
     with pytest.raises(ExportReadError, match="cannot be read as an SPSS .sav file"):
@@ -170,8 +192,17 @@ FIELDWORK_2019 = (dt.datetime(2019, 11, 26, 8), dt.datetime(2020, 1, 3, 17))
 
 
 def _params_2019(cb_path, raw_dir):
-    return validate({"year": 2019, "compare_year": None, "codebook": str(cb_path), "raw_dir": str(raw_dir),
-                     "fieldwork_start": "2019-11-26", "fieldwork_end": "2020-01-03"}, source="test")
+    return validate(
+        {
+            "year": 2019,
+            "compare_year": None,
+            "codebook": str(cb_path),
+            "raw_dir": str(raw_dir),
+            "fieldwork_start": "2019-11-26",
+            "fieldwork_end": "2020-01-03",
+        },
+        source="test",
+    )
 
 
 @pytest.mark.parametrize("tool", ["surveymonkey", "smartsurvey"])
@@ -224,6 +255,7 @@ def test_draft_marks_fuzzy_matches_and_lists_what_it_cannot_match(tmp_path):
     synth.write_layout_year(2019, "default", tmp_path, fieldwork=FIELDWORK_2019)
     import csv
     import io
+
     path = tmp_path / "2019" / "officer_survey_2019.csv"
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     h = rows[1]  # a title row, then the header row
@@ -233,7 +265,10 @@ def test_draft_marks_fuzzy_matches_and_lists_what_it_cannot_match(tmp_path):
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     path.write_bytes(buf.getvalue().encode("utf-8"))
     draft = draft_codebook(tmp_path / "2019", "params/codebooks/2018.yaml")
-    assert '- header: "Which team are you in?"   # CHECK: close to last year\'s \'Which team do you work in?\'' in draft.yaml
+    assert (
+        "- header: \"Which team are you in?\"   # CHECK: close to last year's 'Which team do you work in?'"
+        in draft.yaml
+    )
     assert any("Favourite colour" in u for u in draft.unmatched)
     assert '{header: "Favourite colour", kind: ignore}   # NOT MATCHED' in draft.yaml
 
@@ -245,13 +280,28 @@ def test_draft_refuses_to_overwrite_and_cli_says_so(tmp_path, capsys):
     with pytest.raises(DraftError, match="exists; not overwritten .*--force"):
         run_draft(tmp_path / "2019", "params/codebooks/2018.yaml", out=out)
     assert out.read_text() == "keep me"
-    proc = subprocess.run([sys.executable, "-m", "rmlib", "draft-codebook", str(tmp_path / "2019"), "--from",
-                           "params/codebooks/2018.yaml", "--out", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rmlib",
+            "draft-codebook",
+            str(tmp_path / "2019"),
+            "--from",
+            "params/codebooks/2018.yaml",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "error:" in proc.stderr and "--force" in proc.stderr
     assert "Traceback" not in proc.stderr
     from rmlib.__main__ import main
-    rc = main(["draft-codebook", str(tmp_path / "2019"), "--from", "params/codebooks/2018.yaml", "--out", str(out),
-               "--force"])
+
+    rc = main(
+        ["draft-codebook", str(tmp_path / "2019"), "--from", "params/codebooks/2018.yaml", "--out", str(out), "--force"]
+    )
     assert rc == 0 and "validate: no problems found" in capsys.readouterr().out
     assert "year: 2019" in out.read_text()
 

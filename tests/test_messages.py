@@ -4,6 +4,7 @@ Each unknown header once, suggestions only when close, optional columns said to 
 label names the codebook entry to add, and a key column ignored or missing warns that duplicates go unnoticed.
 Fixtures: the 2018 respondents written by rmlib.synth into tmp_path, broken one way per test.
 """
+
 from __future__ import annotations
 
 import csv
@@ -95,7 +96,7 @@ def test_missing_status_is_said_to_be_optional(year):
     folder, cb = year
     rows = rows_of(folder, OFF)
     j = rows[1].index("Status")
-    write_rows(folder, OFF, [r[:j] + r[j + 1:] if len(r) > j else r for r in rows])
+    write_rows(folder, OFF, [r[:j] + r[j + 1 :] if len(r) > j else r for r in rows])
     _, problems = validate(folder, cb)
     assert len(problems) == 1
     text = problems.iloc[0]["problem"]
@@ -107,7 +108,7 @@ def test_missing_key_column_says_duplicates_cannot_be_found(year):
     folder, cb = year
     rows = rows_of(folder, OFF)
     j = rows[1].index("Email address")
-    write_rows(folder, OFF, [r[:j] + r[j + 1:] if len(r) > j else r for r in rows])
+    write_rows(folder, OFF, [r[:j] + r[j + 1 :] if len(r) > j else r for r in rows])
     _, problems = validate(folder, cb)
     assert "duplicate submissions can no longer be found" in problems.iloc[0]["problem"]
 
@@ -116,15 +117,18 @@ def test_missing_rating_column_is_not_optional(year):
     folder, cb = year
     rows = rows_of(folder, OFF)
     j = rows[1].index(TRUST)
-    write_rows(folder, OFF, [r[:j] + r[j + 1:] if len(r) > j else r for r in rows])
+    write_rows(folder, OFF, [r[:j] + r[j + 1 :] if len(r) > j else r for r in rows])
     _, problems = validate(folder, cb)
     assert len(problems) == 1 and "a rating column the analysis needs" in problems.iloc[0]["problem"]
 
 
-@pytest.mark.parametrize("value, entry", [
-    ("4 - Goood", "add '4 - Goood': 4 under score_labels: in codebook_default.yaml"),
-    ("Excellent", "add 'Excellent': <1-4 or no_contact> under score_labels: in codebook_default.yaml"),
-])
+@pytest.mark.parametrize(
+    "value, entry",
+    [
+        ("4 - Goood", "add '4 - Goood': 4 under score_labels: in codebook_default.yaml"),
+        ("Excellent", "add 'Excellent': <1-4 or no_contact> under score_labels: in codebook_default.yaml"),
+    ],
+)
 def test_unknown_answer_label_names_the_codebook_entry_to_add(year, value, entry):
     folder, cb = year
     rows = rows_of(folder, OFF)
@@ -142,8 +146,9 @@ def test_unknown_option_and_status_name_the_entry_to_add(year):
     write_rows(folder, OFF, rows)
     _, problems = validate(folder, cb)
     texts = dict(zip(problems["row"], problems["problem"]))
-    assert ("add 'Nrth East': '<category>' under categories: of 'Which quadrant(s) do you work in?' "
-            "(columns.officer)") in texts[5]
+    assert (
+        "add 'Nrth East': '<category>' under categories: of 'Which quadrant(s) do you work in?' (columns.officer)"
+    ) in texts[5]
     assert "add 'Complete': complete under status_labels:" in texts[6]
 
 
@@ -154,6 +159,7 @@ def test_email_marked_ignore_warns_that_duplicates_go_unnoticed(year):
         for c in raw["columns"]["officer"]:
             if c["header"] == "Email address":
                 c["kind"] = "ignore"
+
     edit_cb(cb, ignore_email)
     validated, problems = validate(folder, cb)
     assert problems.empty
@@ -169,14 +175,18 @@ def test_cli_validate_prints_the_warning(year, tmp_path):
         for c in raw["columns"]["provider"]:
             if c["header"] == "Email address":
                 c["kind"] = "ignore"
+
     edit_cb(cb, ignore_email)
     params = yaml.safe_load(open("params/2018.yaml", encoding="utf-8"))
     params.update(codebook=str(cb), raw_dir=str(folder / "2018"))
     pfile = tmp_path / "p.yaml"
     pfile.write_text(yaml.safe_dump(params), encoding="utf-8")
     # the exports live outside the repository: named with --allow-root, as a user would
-    proc = subprocess.run([sys.executable, "-m", "rmlib", "validate", str(pfile), "--allow-root", str(tmp_path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rmlib", "validate", str(pfile), "--allow-root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0 and "no problems found" in proc.stdout, proc.stdout + proc.stderr
     assert "warning:" in proc.stderr and "duplicate submissions can no longer be found" in proc.stderr
 
@@ -208,11 +218,17 @@ def test_rating_headers_built_another_way_are_one_problem_naming_the_template(ye
     assert "set rating_header.provider: '{question} - {department}'" in p["problem"] and "80 columns" in p["problem"]
 
 
-@pytest.mark.parametrize("tool, words", [
-    ("surveymonkey", "row 2 holds sub-labels ('Response', 'Open-Ended Response', ...), not answers"),
-    ("qualtrics", "rows 1-3 are header rows (short names, question texts, ImportId): this is a Qualtrics export; "
-                  "set layout: qualtrics and skip_rows: 0"),
-])
+@pytest.mark.parametrize(
+    "tool, words",
+    [
+        ("surveymonkey", "row 2 holds sub-labels ('Response', 'Open-Ended Response', ...), not answers"),
+        (
+            "qualtrics",
+            "rows 1-3 are header rows (short names, question texts, ImportId): this is a Qualtrics export; "
+            "set layout: qualtrics and skip_rows: 0",
+        ),
+    ],
+)
 def test_another_tools_export_without_its_layout_is_one_problem_naming_it(tool, words, tmp_path):
     cb_path, _ = synth.write_layout_year(2018, tool, tmp_path)
     edit_cb(cb_path, lambda raw: raw.pop("layout"))

@@ -1,4 +1,5 @@
 """The notebooks: parameters cells in sync with rmlib.params, thin, and checked by nbval."""
+
 import ast
 import os
 import subprocess
@@ -7,12 +8,11 @@ import sys
 import papermill as pm
 import pytest
 import yaml
+from conftest import ROOT, copy_repo
 
 from rmlib.params import PARAM_NAMES, SYNC_COMMAND
 from rmlib.pipeline import STAGES
 from rmlib.stages import notebooks as derived
-
-from conftest import ROOT, copy_repo
 
 NOTEBOOKS = [ROOT / "notebooks" / f"{name}.ipynb" for name, _ in STAGES]
 
@@ -23,13 +23,16 @@ def test_parameters_cell_matches_rmlib_params(nb):
     assert list(info) == list(PARAM_NAMES), f"{nb.name}: parameters cell must declare exactly rmlib.params.PARAM_NAMES"
     defaults = yaml.safe_load((ROOT / "params" / "2018.yaml").read_text())
     for name, spec in info.items():
-        assert ast.literal_eval(spec["default"]) == defaults[name], f"{nb.name}: default of {name} differs from params/2018.yaml"
+        assert ast.literal_eval(spec["default"]) == defaults[name], (
+            f"{nb.name}: default of {name} differs from params/2018.yaml"
+        )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_cell_is_the_generated_one(nb):
     """Each notebook's parameters cell is exactly what rmlib.params.parameters_cell renders (no hand edits)."""
     import nbformat
+
     cells = [c for c in nbformat.read(nb, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{nb.name}: one cell tagged 'parameters'"
     assert cells[0].source == derived.expected_cell(ROOT), f"{nb.name}: parameters cell out of date; run {SYNC_COMMAND}"
@@ -42,6 +45,7 @@ def test_generated_files_are_in_sync():
 
 def test_sync_rewrites_a_hand_edited_cell_and_keeps_the_rest(tmp_path):
     import nbformat
+
     dest = copy_repo(tmp_path / "repo")
     (dest / "docs").mkdir()
     (dest / "docs" / "parameters.md").write_text((ROOT / "docs" / "parameters.md").read_text(encoding="utf-8"))
@@ -63,12 +67,15 @@ def test_sync_rewrites_a_hand_edited_cell_and_keeps_the_rest(tmp_path):
 def test_notebooks_are_thin(nb):
     """Logic lives in rmlib: no function or class definitions, no long code cells."""
     import nbformat
+
     book = nbformat.read(nb, as_version=4)
     for cell in book.cells:
         if cell.cell_type != "code":
             continue
         tree = ast.parse(cell.source)
-        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in ast.walk(tree)), f"{nb.name}: move definitions to rmlib"
+        assert not any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in ast.walk(tree)), (
+            f"{nb.name}: move definitions to rmlib"
+        )
         assert len(cell.source.splitlines()) <= 25, f"{nb.name}: a code cell of {len(cell.source.splitlines())} lines"
 
 
@@ -79,12 +86,29 @@ def test_nbval_notebooks_run_and_match_stored_outputs(tmp_path):
     dest = copy_repo(tmp_path / "repo")
     env = {**os.environ, "RMLIB_ROOT": str(dest)}
     # earlier years' processed data: the baselines the notebooks compare with
-    subprocess.run([sys.executable, "-c", "from rmlib.params import load_params; from rmlib import clean;"
-                    "[clean.write_processed(clean.clean_year(load_params(f'params/{y}.yaml')), "
-                    "load_params(f'params/{y}.yaml').processed_year_dir) for y in (2016, 2017)]"],
-                   env=env, check=True, cwd=tmp_path)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-           *[str(dest / "notebooks" / nb.name) for nb in NOTEBOOKS]]
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from rmlib.params import load_params; from rmlib import clean;"
+            "[clean.write_processed(clean.clean_year(load_params(f'params/{y}.yaml')), "
+            "load_params(f'params/{y}.yaml').processed_year_dir) for y in (2016, 2017)]",
+        ],
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        "--nbval-current-env",
+        *[str(dest / "notebooks" / nb.name) for nb in NOTEBOOKS],
+    ]
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout

@@ -1,4 +1,5 @@
 """End to end: the 2018 run on the bundled data reproduces the published figures; failures are atomic."""
+
 import json
 import re
 import subprocess
@@ -24,8 +25,16 @@ def test_headlines_reproduce_published_figures(pipeline_run, published):
         assert abs(g["overall_last_year"] - published["years"][2017][key]["overall"]) < 0.005
         # % change = (this / last - 1) x 100 on the unrounded means; the published figures round to 8% / 8%
         assert g["change_pct"] == pytest.approx((g["overall"] / g["overall_last_year"] - 1) * 100)
-        assert set(g["questions"]) == {"share", "trust", "inclusion", "integration", "conflicts", "roles",
-                                       "direction", "responsive"}
+        assert set(g["questions"]) == {
+            "share",
+            "trust",
+            "inclusion",
+            "integration",
+            "conflicts",
+            "roles",
+            "direction",
+            "responsive",
+        }
         for q in g["questions"].values():
             lo, hi = q["ci95"]
             assert q["n"] > 0 and lo < q["mean"] < hi
@@ -43,19 +52,27 @@ def test_outputs_layout_and_provenance(pipeline_run):
         assert 'output_dir = "outputs/{year}"' in sources and "staging" not in nb, "notebooks show the final folders"
         html = (audit / "notebooks" / "html" / f"{name}.html").read_text()
         assert "from_notebook" in html, "the auditors' export keeps the code"
-        assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), f"{name}.html loads a remote resource"
+        assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), (
+            f"{name}.html loads a remote resource"
+        )
     assert (out / "tables" / "tables.xlsx").is_file()
     assert (out / "tables" / "officer_by_quadrant.csv").is_file()
     prov = json.loads((out / "provenance.json").read_text())
     assert len(prov["inputs_sha256"]) >= 3 and all(len(v) == 64 for v in prov["inputs_sha256"].values())
     assert prov["params"]["year"] == 2018 and prov["packages"]["pandas"]
-    assert [s["stage"] for s in prov["stages"]] == ["01_clean", "02_score", "03_cross_analysis", "04_significance", "05_report"]
+    assert [s["stage"] for s in prov["stages"]] == [
+        "01_clean",
+        "02_score",
+        "03_cross_analysis",
+        "04_significance",
+        "05_report",
+    ]
     for s in prov["stages"]:  # per stage, the fingerprint it used: inputs, parameters, code, its notebook
         fp = s["fingerprint"]
         assert fp["inputs_sha256"] == prov["fingerprint"]["inputs_sha256"] and len(fp["notebook_sha256"]) == 64
         assert "data/raw/2017/officer_survey_2017.csv" in fp["inputs_sha256"], "the baselines' raw data count too"
     for area in ("outputs", "audit", "data/processed"):
-        assert not list((pipeline_run / area).glob(".*"))  , f"staging folder left behind in {area}"
+        assert not list((pipeline_run / area).glob(".*")), f"staging folder left behind in {area}"
     for folder, kind in ((out, "outputs"), (audit, "audit"), (pipeline_run / "data/processed/2018", "processed")):
         assert safety.read_marker(folder)["kind"] == kind
     assert not list(pipeline_run.glob("kernel-*")), "kernel files in the repository root"
@@ -81,12 +98,13 @@ def _tree(root):
     """sha256 of every file under outputs/, audit/ and data/processed/ (provenance without its timings; kernel
     logs left out: they record the machine - a flush that timed out under load - not the analysis)."""
     import hashlib
+
     out = {}
     for area in ("outputs", "audit", "data/processed"):
         for f in sorted((root / area).rglob("*")):
             if not f.is_file():
                 continue
-            if f.suffix == ".log":   # kernel diagnostics say how the machine behaved (e.g. a slow flush), not results
+            if f.suffix == ".log":  # kernel diagnostics say how the machine behaved (e.g. a slow flush), not results
                 continue
             data = f.read_bytes()
             if f.name == "provenance.json":
@@ -142,7 +160,9 @@ def test_failing_stage_keeps_report_and_the_failed_notebook(pipeline_run, monkey
     original = nb.read_text()
     try:
         assert "head = score.headline(this, last)" in original
-        nb.write_text(original.replace("head = score.headline(this, last)", "head = score.headline(this, undefined_name)"))
+        nb.write_text(
+            original.replace("head = score.headline(this, last)", "head = score.headline(this, undefined_name)")
+        )
         with pytest.raises(PipelineError, match="stage 02_score failed .*NameError"):
             run("params/2018.yaml", stages=("02_score",), say=lambda s: None)
     finally:

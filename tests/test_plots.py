@@ -1,4 +1,5 @@
 """Tests for rmlib.plots: figure structure, disclosure, markers, alt text, PNG export."""
+
 from __future__ import annotations
 
 import base64
@@ -25,19 +26,35 @@ MAX_PNG_BYTES = 150_000
 # Fixtures (fixed seeds; shaped like the cell table of docs/contracts.md)
 # ---------------------------------------------------------------------------
 
+
 def _cell(rng, *, table, group, attribute, category, question, n, mean=None):
     mean = float(rng.uniform(2.0, 3.6)) if mean is None else mean
     half = 1.2 / np.sqrt(n)
     mean_last = float(np.clip(mean + rng.normal(0, 0.2), 1, 4))
     return {
-        "table": table, "group": group, "attribute": attribute, "category": category,
-        "question": question, "mean": mean, "n": n, "ratings": n, "no_contact": 0,
-        "mean_last": mean_last, "n_last": max(n + int(rng.integers(-3, 4)), 5),
-        "change_pts": mean - mean_last, "change_pct": (mean / mean_last - 1) * 100,
-        "ci_low": max(1.0, mean - half), "ci_high": min(4.0, mean + half), "ci_method": "bca",
-        "rest_diff": float(rng.normal(0, 0.3)), "rest_significant": False,
-        "last_year_significant": False, "groups_significant": False,
-        "suppressed": False, "suppression": "", "caution": 5 <= n < 10,
+        "table": table,
+        "group": group,
+        "attribute": attribute,
+        "category": category,
+        "question": question,
+        "mean": mean,
+        "n": n,
+        "ratings": n,
+        "no_contact": 0,
+        "mean_last": mean_last,
+        "n_last": max(n + int(rng.integers(-3, 4)), 5),
+        "change_pts": mean - mean_last,
+        "change_pct": (mean / mean_last - 1) * 100,
+        "ci_low": max(1.0, mean - half),
+        "ci_high": min(4.0, mean + half),
+        "ci_method": "bca",
+        "rest_diff": float(rng.normal(0, 0.3)),
+        "rest_significant": False,
+        "last_year_significant": False,
+        "groups_significant": False,
+        "suppressed": False,
+        "suppression": "",
+        "caution": 5 <= n < 10,
     }
 
 
@@ -47,8 +64,17 @@ def make_whole_groups() -> pd.DataFrame:
     rows = []
     for group, n in (("provider", 48), ("officer", 31)):
         for q in QUESTIONS:
-            rows.append(_cell(rng, table=f"{group}_all", group=group, attribute="all",
-                              category="All", question=q, n=n - int(rng.integers(0, 4))))
+            rows.append(
+                _cell(
+                    rng,
+                    table=f"{group}_all",
+                    group=group,
+                    attribute="all",
+                    category="All",
+                    question=q,
+                    n=n - int(rng.integers(0, 4)),
+                )
+            )
     df = pd.DataFrame(rows)
     # Known extremes for the providers.
     df.loc[(df.group == "provider") & (df.question == "roles"), ["mean", "ci_low", "ci_high"]] = [3.71, 3.5, 3.9]
@@ -70,9 +96,17 @@ def make_quadrant_table() -> pd.DataFrame:
     cats = {"All": 40, "North": 14, "Mid": 8, "South": 12, "West": 3}
     for cat, n in cats.items():
         for q in (*QUESTIONS, "overall"):
-            rows.append(_cell(rng, table="officer_by_quadrant", group="officer",
-                              attribute="all" if cat == "All" else "quadrant",
-                              category=cat, question=q, n=n))
+            rows.append(
+                _cell(
+                    rng,
+                    table="officer_by_quadrant",
+                    group="officer",
+                    attribute="all" if cat == "All" else "quadrant",
+                    category=cat,
+                    question=q,
+                    n=n,
+                )
+            )
     df = pd.DataFrame(rows)
     west = df.category == "West"
     df.loc[west, ["mean", "ci_low", "ci_high", "rest_diff"]] = [3.937, np.nan, np.nan, np.nan]
@@ -96,9 +130,19 @@ def make_trend_frame() -> pd.DataFrame:
             for year in (2016, 2017, 2018):
                 n = int(rng.integers(20, 60))
                 m = float(np.clip(base + 0.1 * (year - 2016) + rng.normal(0, 0.08), 1, 4))
-                rows.append({"year": year, "group": group, "question": q, "mean": m, "n": n,
-                             "ci_low": m - 0.25, "ci_high": m + 0.25, "suppressed": False,
-                             "caution": False})
+                rows.append(
+                    {
+                        "year": year,
+                        "group": group,
+                        "question": q,
+                        "mean": m,
+                        "n": n,
+                        "ci_low": m - 0.25,
+                        "ci_high": m + 0.25,
+                        "suppressed": False,
+                        "caution": False,
+                    }
+                )
     df = pd.DataFrame(rows)
     gap = (df.group == "officer") & (df.question == "roles") & (df.year == 2017)
     df.loc[gap, ["mean", "ci_low", "ci_high", "n", "suppressed"]] = [np.nan, np.nan, np.nan, 3, True]
@@ -124,6 +168,7 @@ def trend_frame() -> pd.DataFrame:
 # Helpers
 # ---------------------------------------------------------------------------
 
+
 def all_texts(fig: Figure) -> list[str]:
     """Every piece of text drawn in the figure (texts, tick labels, titles, legends)."""
     fig.canvas.draw()  # make tick labels final
@@ -145,6 +190,7 @@ def save_preview(fig: Figure, name: str) -> int:
 # ---------------------------------------------------------------------------
 # question_means
 # ---------------------------------------------------------------------------
+
 
 def test_question_means_structure(whole_groups):
     fig = plots.question_means(whole_groups, hue="group")
@@ -178,8 +224,7 @@ def test_suppressed_value_is_never_plotted(whole_groups):
     """Even when upstream left a number in a suppressed row."""
     fig = plots.question_means(whole_groups[whole_groups.group == "officer"], hue="group")
     ax = fig.axes[0]
-    xs = np.concatenate([c.lines[0].get_xdata() for c in ax.containers
-                         if isinstance(c, ErrorbarContainer)])
+    xs = np.concatenate([c.lines[0].get_xdata() for c in ax.containers if isinstance(c, ErrorbarContainer)])
     assert not np.any(np.isclose(xs, 3.987))
     assert len(xs) == 7
 
@@ -194,6 +239,7 @@ def test_duplicate_rows_raise(whole_groups, quadrant_table):
 # ---------------------------------------------------------------------------
 # subgroup_heatmap
 # ---------------------------------------------------------------------------
+
 
 def test_heatmap_structure_and_disclosure(quadrant_table):
     fig = plots.subgroup_heatmap(quadrant_table)
@@ -231,6 +277,7 @@ def test_heatmap_needs_one_table(quadrant_table):
 # change_bars
 # ---------------------------------------------------------------------------
 
+
 def test_change_bars(whole_groups):
     prov = whole_groups[whole_groups.group == "provider"].copy()
     prov.loc[prov.question == "responsive", ["mean_last", "n_last", "change_pts", "change_pct"]] = np.nan
@@ -240,8 +287,11 @@ def test_change_bars(whole_groups):
     assert [lab.split("\n")[0] for lab in labels] == [QUESTION_LABEL[q] for q in QUESTIONS]
     n_first = prov.set_index("question").loc["share", ["n", "n_last"]].astype(int)
     assert labels[0].endswith(f"(n={n_first['n']} / {n_first['n_last']})")
-    bars = [p for p in ax.patches if isinstance(p, matplotlib.patches.Rectangle)
-            and p.get_height() > 0 and p.get_width() != 0]
+    bars = [
+        p
+        for p in ax.patches
+        if isinstance(p, matplotlib.patches.Rectangle) and p.get_height() > 0 and p.get_width() != 0
+    ]
     assert len(bars) == 7
     texts = all_texts(fig)
     assert any("not asked last year" in t for t in texts)
@@ -272,6 +322,7 @@ def test_change_bars_hue_suppressed(whole_groups):
 # trend_lines
 # ---------------------------------------------------------------------------
 
+
 def test_trend_lines_facets(trend_frame):
     fig = plots.trend_lines(trend_frame, x="year", hue="question")
     axes = [a for a in fig.axes if a.get_visible()]
@@ -301,6 +352,7 @@ def test_trend_lines_by_group(trend_frame):
 # providers_vs_officers
 # ---------------------------------------------------------------------------
 
+
 def test_providers_vs_officers(whole_groups):
     fig = plots.providers_vs_officers(whole_groups)
     ax = fig.axes[0]
@@ -319,6 +371,7 @@ def test_providers_vs_officers(whole_groups):
 # alt text
 # ---------------------------------------------------------------------------
 
+
 def test_alt_text_question_means(whole_groups):
     text = plots.alt_text("question_means", whole_groups)
     assert "highest Roles & responsibilities 3.71" in text
@@ -333,8 +386,9 @@ def test_alt_text_other_kinds(whole_groups, quadrant_table, trend_frame):
     assert "9 cells not shown (fewer than 5 respondents)" in heat and "3.94" not in heat
     assert "1 cell hidden so that a smaller group's answers cannot be worked out" in heat
     # the label quotes the threshold it is given (the run's), passed like any other keyword
-    assert "9 cells not shown (fewer than 10 respondents)" in plots.alt_text(plots.subgroup_heatmap,
-                                                                              quadrant_table, min_cell_n=10)
+    assert "9 cells not shown (fewer than 10 respondents)" in plots.alt_text(
+        plots.subgroup_heatmap, quadrant_table, min_cell_n=10
+    )
     prov = whole_groups[whole_groups.group == "provider"]
     ch = plots.alt_text("change_bars", prov, value="change_pts")
     assert "Largest rise: " in ch and "2 significant changes" in ch
@@ -351,6 +405,7 @@ def test_alt_text_other_kinds(whole_groups, quadrant_table, trend_frame):
 # export, determinism, no global side effects
 # ---------------------------------------------------------------------------
 
+
 def test_data_uri_png_and_deterministic(whole_groups):
     uri = plots.figure_to_data_uri(plots.question_means(whole_groups))
     assert uri.startswith("data:image/png;base64,")
@@ -364,11 +419,21 @@ def test_data_uri_png_and_deterministic(whole_groups):
 def test_large_heatmap_png_stays_small():
     """Ten long-named departments: the palette fallback keeps the PNG under the bound."""
     from rmlib.constants import DEPARTMENTS
+
     rng = np.random.default_rng(3)
-    rows = [_cell(rng, table="provider_by_rated_department", group="provider",
-                  attribute="rated_department", category=label, question=q, n=n)
-            for label, n in zip(DEPARTMENTS.values(), rng.integers(2, 40, size=10))
-            for q in QUESTIONS]
+    rows = [
+        _cell(
+            rng,
+            table="provider_by_rated_department",
+            group="provider",
+            attribute="rated_department",
+            category=label,
+            question=q,
+            n=n,
+        )
+        for label, n in zip(DEPARTMENTS.values(), rng.integers(2, 40, size=10))
+        for q in QUESTIONS
+    ]
     df = pd.DataFrame(rows)
     df.loc[df.n < 5, "suppressed"] = True
     fig = plots.subgroup_heatmap(df)
@@ -380,6 +445,7 @@ def test_large_heatmap_png_stays_small():
 
 def test_no_global_side_effects(whole_groups):
     import matplotlib.pyplot as plt
+
     before = dict(matplotlib.rcParams)
     n_open = len(plt.get_fignums())
     plots.question_means(whole_groups)
@@ -396,13 +462,13 @@ def test_previews(whole_groups, quadrant_table, trend_frame):
     figures = {
         "question_means": plots.question_means(whole_groups),
         "question_means_by_category": plots.question_means(
-            quadrant_table[quadrant_table.question == "trust"], y="category", hue=None),
+            quadrant_table[quadrant_table.question == "trust"], y="category", hue=None
+        ),
         "subgroup_heatmap": plots.subgroup_heatmap(quadrant_table),
         "change_bars": plots.change_bars(prov),
         "change_bars_groups": plots.change_bars(whole_groups, value="change_pts", hue="group"),
         "trend_lines": plots.trend_lines(trend_frame),
-        "trend_lines_groups": plots.trend_lines(trend_frame[trend_frame.question == "trust"],
-                                                hue="group"),
+        "trend_lines_groups": plots.trend_lines(trend_frame[trend_frame.question == "trust"], hue="group"),
         "providers_vs_officers": plots.providers_vs_officers(whole_groups),
     }
     for name, fig in figures.items():
@@ -427,11 +493,15 @@ def test_every_figure_quotes_the_threshold_it_is_given(whole_groups, quadrant_ta
         "change_bars": plots.change_bars(whole_groups, value="change_pts", hue="group", min_cell_n=10),
         "trend_lines": plots.trend_lines(trend_frame, min_cell_n=10),
     }
-    expected = {"question_means": "Officers: fewer than 10", "providers_vs_officers": "Officers: fewer than 10",
-                "subgroup_heatmap": "<10", "change_bars": "Officers: fewer than 10",
-                "trend_lines": "Gaps: fewer than 10 respondents that year, not shown."}
+    expected = {
+        "question_means": "Officers: fewer than 10",
+        "providers_vs_officers": "Officers: fewer than 10",
+        "subgroup_heatmap": "<10",
+        "change_bars": "Officers: fewer than 10",
+        "trend_lines": "Gaps: fewer than 10 respondents that year, not shown.",
+    }
     for kind, fig in figs.items():
-        texts = [" ".join(t.split()) for t in all_texts(fig)]   # notes are wrapped
+        texts = [" ".join(t.split()) for t in all_texts(fig)]  # notes are wrapped
         assert any(expected[kind] in t for t in texts), kind
         assert not any("fewer than 5" in t or "<5" in t for t in texts), kind
     # a base between the default and the run's threshold is never printed as a number

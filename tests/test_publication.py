@@ -8,6 +8,7 @@ phone numbers, mobiles without the leading 0, accented and spelled-out
 e-mails, NI numbers without the suffix letter, names in capitals and "my name
 is john smith".
 """
+
 from __future__ import annotations
 
 import re
@@ -110,7 +111,7 @@ def test_each_planted_item_is_redacted(text, item):
     lists = cm.load_redaction_lists("params/redaction.yaml")
     out = cm.redact(text, *lists)
     assert _norm(item) not in _norm(out), out
-    assert out == cm.normalise_text(out)          # nothing to normalise after redaction
+    assert out == cm.normalise_text(out)  # nothing to normalise after redaction
     if re.search(r"\d{3}", item):
         digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", item))
         assert digits not in re.sub(r"\D", "", out)
@@ -120,8 +121,14 @@ def test_each_planted_item_is_redacted(text, item):
 def planted_run(tmp_path_factory):
     """The planted comments through redaction, theme coding, quotes (all of them) and the gate."""
     P = load_params("params/2018.yaml")
-    raw = pd.DataFrame({"respondent_id": [f"P{i:03d}" for i in range(len(PLANTED))], "group": "provider",
-                        "field": "general", "text": [t for t, _ in PLANTED]})
+    raw = pd.DataFrame(
+        {
+            "respondent_id": [f"P{i:03d}" for i in range(len(PLANTED))],
+            "group": "provider",
+            "field": "general",
+            "text": [t for t, _ in PLANTED],
+        }
+    )
     lists = cm.load_redaction_lists(P.path("redaction"))
     themes = cm.load_theme_dictionary(P.path("themes"))
     red = cm.redact_comments(raw, *lists)
@@ -132,8 +139,9 @@ def planted_run(tmp_path_factory):
     analysis = report.analyse_comments(raw, P)
     for name in ("summary", "counts", "quotes"):
         report.publish_table(f"comments_{name}", analysis[name], P, out / "x")
-    publish.write_xlsx({"quotes": disclosure.clear(quotes.drop(columns="respondent_id"), "quotes", 5)},
-                       out / "tables" / "tables.xlsx")
+    publish.write_xlsx(
+        {"quotes": disclosure.clear(quotes.drop(columns="respondent_id"), "quotes", 5)}, out / "tables" / "tables.xlsx"
+    )
     return out, quotes
 
 
@@ -144,20 +152,29 @@ def test_every_planted_comment_is_quoted(planted_run):
 
 def test_no_planted_item_reaches_a_published_file(planted_run):
     out, _ = planted_run
-    publish.scan_published(out, 5)                      # the end-of-run scan passes
+    publish.scan_published(out, 5)  # the end-of-run scan passes
     from openpyxl import load_workbook
 
     texts = [p.read_text(encoding="utf-8") for p in out.rglob("*.csv")]
-    texts += [" ".join(str(c.value) for row in ws.iter_rows() for c in row)
-              for ws in load_workbook(out / "tables" / "tables.xlsx").worksheets]
+    texts += [
+        " ".join(str(c.value) for row in ws.iter_rows() for c in row)
+        for ws in load_workbook(out / "tables" / "tables.xlsx").worksheets
+    ]
     blob = _norm("\n".join(texts))
     leaked = [item for _, item in PLANTED if _norm(item) in blob]
     assert leaked == []
 
 
 # ----------------------------------------------------------------------------- injection (OWASP)
-INJECTIONS = ["=cmd|' /C calc'!A0", "+SUM(A1:A2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-              "\t=1+1", "\r=1+1", "=HYPERLINK(\"http://x.example\",\"click\")"]
+INJECTIONS = [
+    "=cmd|' /C calc'!A0",
+    "+SUM(A1:A2)",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    '=HYPERLINK("http://x.example","click")',
+]
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
@@ -174,9 +191,18 @@ def test_numbers_and_plain_text_are_left_alone(value):
 def test_a_formula_label_is_text_in_csv_and_workbook(tmp_path):
     from openpyxl import load_workbook
 
-    cells = pd.DataFrame({"table": "officer_by_role", "group": "officer", "attribute": ["all", "role", "role"],
-                          "category": ["All", "=cmd|' /C calc'!A0", "@evil"], "question": "trust",
-                          "mean": [2.5, 2.4, 2.6], "n": [40, 20, 20], "ratings": [40, 20, 20]})
+    cells = pd.DataFrame(
+        {
+            "table": "officer_by_role",
+            "group": "officer",
+            "attribute": ["all", "role", "role"],
+            "category": ["All", "=cmd|' /C calc'!A0", "@evil"],
+            "question": "trust",
+            "mean": [2.5, 2.4, 2.6],
+            "n": [40, 20, 20],
+            "ratings": [40, 20, 20],
+        }
+    )
     prot = disclosure.apply_disclosure(cells, min_cell_n=5)
     c = disclosure.publishable_cells(prot, 5)
     publish.write_csv(c, tmp_path / "t.csv")
@@ -191,9 +217,16 @@ def test_a_formula_label_is_text_in_csv_and_workbook(tmp_path):
 
 def test_comments_starting_with_formula_characters_are_neutralised(tmp_path):
     P = load_params("params/2018.yaml")
-    quotes = pd.DataFrame({"group": "provider", "theme": "other", "rank": 1, "field": "general",
-                           "quote": ["=1+1 is what they charge", "+ more staff", "- slow replies", "@team great"],
-                           "redactions": 0})
+    quotes = pd.DataFrame(
+        {
+            "group": "provider",
+            "theme": "other",
+            "rank": 1,
+            "field": "general",
+            "quote": ["=1+1 is what they charge", "+ more staff", "- slow replies", "@team great"],
+            "redactions": 0,
+        }
+    )
     report.publish_table("comments_quotes", quotes, P, tmp_path)
     back = pd.read_csv(tmp_path / "tables" / "comments_quotes.csv")
     assert all(q.startswith("'") for q in back["quote"])
@@ -202,8 +235,17 @@ def test_comments_starting_with_formula_characters_are_neutralised(tmp_path):
 
 # ----------------------------------------------------------------------------- the gate and the scan
 def test_the_gate_refuses_a_frame_that_did_not_pass_disclosure_control(tmp_path):
-    frame = pd.DataFrame({"table": "t", "group": "officer", "attribute": "role", "category": "A",
-                          "question": "trust", "mean": [2.0], "n": [3]})
+    frame = pd.DataFrame(
+        {
+            "table": "t",
+            "group": "officer",
+            "attribute": "role",
+            "category": "A",
+            "question": "trust",
+            "mean": [2.0],
+            "n": [3],
+        }
+    )
     with pytest.raises(publish.PublishError, match="disclosure control"):
         publish.write_csv(frame, tmp_path / "t.csv")
     with pytest.raises(ValueError, match="cell table"):
@@ -216,32 +258,54 @@ def test_the_gate_refuses_a_frame_that_did_not_pass_disclosure_control(tmp_path)
 
 
 def test_publishable_cells_refuses_a_small_unsuppressed_cell():
-    two_small = disclosure.apply_disclosure(pd.DataFrame({
-        "group": "officer", "attribute": ["all", "role", "role", "role", "role"],
-        "category": ["All", "A", "B", "C", "D"], "question": "trust", "mean": [2.5, 2.0, 2.4, 2.7, 2.6],
-        "n": [30, 3, 4, 7, 16]}), min_cell_n=5)
+    two_small = disclosure.apply_disclosure(
+        pd.DataFrame(
+            {
+                "group": "officer",
+                "attribute": ["all", "role", "role", "role", "role"],
+                "category": ["All", "A", "B", "C", "D"],
+                "question": "trust",
+                "mean": [2.5, 2.0, 2.4, 2.7, 2.6],
+                "n": [30, 3, 4, 7, 16],
+            }
+        ),
+        min_cell_n=5,
+    )
     with pytest.raises(ValueError, match="fewer than 10"):
-        disclosure.publishable_cells(two_small, 10)   # protected at 5 (C = 7 shown), published at 10: refused
-    prot = disclosure.apply_disclosure(pd.DataFrame({
-        "group": "officer", "attribute": ["all", "role", "role", "role"], "category": ["All", "A", "B", "C"],
-        "question": "trust", "mean": [2.5, 2.0, 2.4, 2.7], "n": [30, 3, 12, 15]}), min_cell_n=5)
+        disclosure.publishable_cells(two_small, 10)  # protected at 5 (C = 7 shown), published at 10: refused
+    prot = disclosure.apply_disclosure(
+        pd.DataFrame(
+            {
+                "group": "officer",
+                "attribute": ["all", "role", "role", "role"],
+                "category": ["All", "A", "B", "C"],
+                "question": "trust",
+                "mean": [2.5, 2.0, 2.4, 2.7],
+                "n": [30, 3, 12, 15],
+            }
+        ),
+        min_cell_n=5,
+    )
     shown = disclosure.publishable_cells(prot, 5).frame
     assert shown["n"].tolist() == ["30", "fewer than 5", "hidden", "15"]
     assert shown["status"].tolist() == ["", "fewer than 5", "hidden", ""]
 
 
-@pytest.mark.parametrize("name, content, words", [
-    ("tables/x.csv", "group,quote\nprovider,call 07700 900123\n", ["personal data", "phone"]),
-    ("tables/x.csv", "group,n\nofficer,4\n", ["fewer than 5", "'n'"]),
-    ("tables/x.csv", "group,label\nofficer,=1+1\n", ["active cell"]),
-    ("report.html", "<p>see <a href='notebooks/html/03_cross_analysis.html'>x</a></p>", ["audit area"]),
-    ("report.html", "<p>South (n = 4) scored 1.00</p>", ["fewer than 5", "n = 4"]),
-    ("report.html", "<script>alert(1)</script>", ["<script>"]),
-    ("report.html", "<img src='https://x.example/a.png'>", ["remote"]),
-    ("provenance.json", '{"output_dir": "/home/someone/outputs/2018"}', ["machine path"]),
-    ("data/cells.parquet", "x", ["not a publishable file type"]),
-    ("headlines.json", '{"caveat": "Only 1 respondent in \'Head of Service\'"}', ["fewer than 5"]),
-])
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("tables/x.csv", "group,quote\nprovider,call 07700 900123\n", ["personal data", "phone"]),
+        ("tables/x.csv", "group,n\nofficer,4\n", ["fewer than 5", "'n'"]),
+        ("tables/x.csv", "group,label\nofficer,=1+1\n", ["active cell"]),
+        ("report.html", "<p>see <a href='notebooks/html/03_cross_analysis.html'>x</a></p>", ["audit area"]),
+        ("report.html", "<p>South (n = 4) scored 1.00</p>", ["fewer than 5", "n = 4"]),
+        ("report.html", "<script>alert(1)</script>", ["<script>"]),
+        ("report.html", "<img src='https://x.example/a.png'>", ["remote"]),
+        ("provenance.json", '{"output_dir": "/home/someone/outputs/2018"}', ["machine path"]),
+        ("data/cells.parquet", "x", ["not a publishable file type"]),
+        ("headlines.json", '{"caveat": "Only 1 respondent in \'Head of Service\'"}', ["fewer than 5"]),
+    ],
+)
 def test_the_scan_fails_the_run_on_what_may_not_be_published(tmp_path, name, content, words):
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -253,9 +317,16 @@ def test_the_scan_fails_the_run_on_what_may_not_be_published(tmp_path, name, con
 
 
 def test_the_scan_finds_a_suppressed_value(tmp_path):
-    cells = pd.DataFrame({"group": "officer", "attribute": ["all", "role", "role", "role"],
-                          "category": ["All", "A", "B", "C"], "question": "trust",
-                          "mean": [2.5, 2.0, 2.4, 2.7], "n": [30, 3, 12, 15]})
+    cells = pd.DataFrame(
+        {
+            "group": "officer",
+            "attribute": ["all", "role", "role", "role"],
+            "category": ["All", "A", "B", "C"],
+            "question": "trust",
+            "mean": [2.5, 2.0, 2.4, 2.7],
+            "n": [30, 3, 12, 15],
+        }
+    )
     prot = disclosure.apply_disclosure(cells, min_cell_n=5)
     (tmp_path / "t.csv").write_text("group,attribute,category,question,mean,n\nofficer,role,B,trust,2.4,hidden\n")
     with pytest.raises(publish.PublishError, match="suppressed cell"):
@@ -292,35 +363,54 @@ def test_validation_listing_masks_personal_data(repo_copy):
 
 @pytest.mark.parametrize("k", [5, 10])
 def test_caveats_and_headlines_carry_no_small_count(k):
-    cav = pd.DataFrame({"table": "officer_by_role", "kind": ["single_respondent", "multi_select", "not_asked",
-                                                            "single_respondent_last_year"],
-                        "text": ["Only 1 respondent in 'Head of Service' in 2018: the scores are one person's",
-                                 "Scores are from officers who chose only one quadrant: the 3 of 85 who chose "
-                                 "more than one are not reflected.", "'X' was not asked before 2018.",
-                                 "'Y' had only 1 respondent in 2017"]})
+    cav = pd.DataFrame(
+        {
+            "table": "officer_by_role",
+            "kind": ["single_respondent", "multi_select", "not_asked", "single_respondent_last_year"],
+            "text": [
+                "Only 1 respondent in 'Head of Service' in 2018: the scores are one person's",
+                "Scores are from officers who chose only one quadrant: the 3 of 85 who chose "
+                "more than one are not reflected.",
+                "'X' was not asked before 2018.",
+                "'Y' had only 1 respondent in 2017",
+            ],
+        }
+    )
     out = disclosure.publishable_caveats(cav, k).frame
     assert out["kind"].tolist() == ["multi_select", "not_asked"]
     assert f"fewer than {k} of the 85" in out["text"].iloc[0] and " 3 of " not in out["text"].iloc[0]
-    doc = {"groups": {"officer": {"questions": {"trust": {"mean": None, "n": 3, "suppressed": "x"},
-                                                "share": {"mean": 2.5, "n": 40}}}}}
+    doc = {
+        "groups": {
+            "officer": {
+                "questions": {"trust": {"mean": None, "n": 3, "suppressed": "x"}, "share": {"mean": 2.5, "n": 40}}
+            }
+        }
+    }
     pub = disclosure.publishable_headlines(doc, k)["groups"]["officer"]["questions"]
     assert pub["trust"]["n"] == f"fewer than {k}" and pub["share"]["n"] == 40
-    assert doc["groups"]["officer"]["questions"]["trust"]["n"] == 3      # input untouched
+    assert doc["groups"]["officer"]["questions"]["trust"]["n"] == 3  # input untouched
 
 
 def test_merges_relabel_before_tables_and_are_validated():
     from rmlib.params import ParamsError, validate
 
-    m = pd.DataFrame({"respondent_id": ["O1", "O2", "O3", "O3", "O4"], "attribute": ["role"] * 4 + ["quadrant"],
-                      "category": ["Head of Service", "Manager", "Manager", "Head of Service", "Manager"]})
+    m = pd.DataFrame(
+        {
+            "respondent_id": ["O1", "O2", "O3", "O3", "O4"],
+            "attribute": ["role"] * 4 + ["quadrant"],
+            "category": ["Head of Service", "Manager", "Manager", "Head of Service", "Manager"],
+        }
+    )
     out = disclosure.merge_categories(m, {"role": {"Head of Service or Manager": ["Head of Service", "Manager"]}})
-    assert out[out.attribute == "role"]["category"].tolist() == ["Head of Service or Manager"] * 3   # O3 once
-    assert out[out.attribute == "quadrant"]["category"].tolist() == ["Manager"]       # other attributes untouched
+    assert out[out.attribute == "role"]["category"].tolist() == ["Head of Service or Manager"] * 3  # O3 once
+    assert out[out.attribute == "quadrant"]["category"].tolist() == ["Manager"]  # other attributes untouched
     base = {"year": 2018, "compare_year": 2017, "codebook": "c", "raw_dir": "r"}
     for bad in ({"role": ["a", "b"]}, {"role": {"X": ["a"]}}, {"role": {"X": ["a", "b"], "Y": ["b", "c"]}}, "role"):
         with pytest.raises(ParamsError, match="merges"):
             validate({**base, "merges": bad})
     assert validate({**base, "merges": None}).merges is None
     notes = disclosure.merge_note({"role": {"Head of Service or Manager": ["Head of Service", "Manager"]}})
-    assert notes == ["Role: 'Head of Service' and 'Manager' are reported together as 'Head of Service or Manager' "
-                     "so that no group is too small to show."]
+    assert notes == [
+        "Role: 'Head of Service' and 'Manager' are reported together as 'Head of Service or Manager' "
+        "so that no group is too small to show."
+    ]

@@ -4,6 +4,7 @@ The planted personal data are those rmlib.synth writes into the example comments
 name, a phone number, an email, a postcode, a URL); the tests first check that they really are in
 the raw exports, so the absence checks can fail.
 """
+
 import json
 import os
 import re
@@ -16,8 +17,17 @@ from rmlib.synth import _PII_BITS
 
 pytestmark = pytest.mark.slow
 
-PLANTED = ["Sarah Jones", "07700 900461", "j.smith@example.org", "CM1 1QH", "Mr Patel", "Patel",
-           "www.example-care.co.uk", "David Brown", "01245 430000"]
+PLANTED = [
+    "Sarah Jones",
+    "07700 900461",
+    "j.smith@example.org",
+    "CM1 1QH",
+    "Mr Patel",
+    "Patel",
+    "www.example-care.co.uk",
+    "David Brown",
+    "01245 430000",
+]
 
 
 def _chromium() -> str | None:
@@ -44,6 +54,7 @@ def test_comments_tables_are_redacted_and_carry_no_ids(pipeline_run):
     quotes = (pipeline_run / "outputs" / "2018" / "tables" / "comments_quotes.csv").read_text()
     assert "respondent_id" not in quotes.splitlines()[0]
     import pandas as pd
+
     summary = pd.read_csv(pipeline_run / "outputs" / "2018" / "tables" / "comments_summary.csv")
     assert summary["redactions"].sum() >= 4, "the planted items should have been counted as redactions"
 
@@ -53,9 +64,10 @@ def test_report_is_self_contained_and_small(pipeline_run):
     html = path.read_text()
     assert path.stat().st_size < 5_000_000
     srcs = re.findall(r'(?:src|href)="([^"]*)"', html)
-    local = ("figures/", "tables/tables.xlsx")   # files published beside the report, linked, never loaded
-    assert srcs and all(s.startswith(("data:image/png;base64,", "#", *local)) for s in srcs), \
-        [s[:40] for s in srcs if not s.startswith(("data:", "#", *local))]
+    local = ("figures/", "tables/tables.xlsx")  # files published beside the report, linked, never loaded
+    assert srcs and all(s.startswith(("data:image/png;base64,", "#", *local)) for s in srcs), [
+        s[:40] for s in srcs if not s.startswith(("data:", "#", *local))
+    ]
     assert not re.findall(r'src="(?!data:)', html), "the report loads nothing from outside itself"
     files = [s for s in srcs if s.startswith(local)]
     assert "tables/tables.xlsx" in files and len([f for f in files if f.endswith(".svg")]) >= 10
@@ -63,8 +75,23 @@ def test_report_is_self_contained_and_small(pipeline_run):
     imgs = re.findall(r"<img [^>]*>", html)
     assert len(imgs) >= 10
     assert all(re.search(r'alt="[^"]{40,}"', i) for i in imgs), "every figure needs a real alt text"
-    for section in ("main-points", "recommendations", "appendix", "headlines", "introduction", "officers", "providers", "comparison", "comments", "trend",
-                    "maturity", "power", "caveats", "methodology", "provenance"):
+    for section in (
+        "main-points",
+        "recommendations",
+        "appendix",
+        "headlines",
+        "introduction",
+        "officers",
+        "providers",
+        "comparison",
+        "comments",
+        "trend",
+        "maturity",
+        "power",
+        "caveats",
+        "methodology",
+        "provenance",
+    ):
         assert f'id="{section}"' in html and f'href="#{section}"' in html, section
 
 
@@ -87,9 +114,9 @@ def test_published_folder_passes_the_scan_and_the_differencing_attack(pipeline_r
     """Only publishable files in outputs/2018; the attacker of test_differencing, given every published
     cell table, recovers nothing; intermediate data and listings are in the audit area."""
     import pandas as pd
+    from test_differencing import attack
 
     from rmlib import publish
-    from test_differencing import attack
 
     out = pipeline_run / "outputs" / "2018"
     audit = pipeline_run / "audit" / "2018"
@@ -98,17 +125,19 @@ def test_published_folder_passes_the_scan_and_the_differencing_attack(pipeline_r
     assert not (out / "notebooks").exists() and (audit / "notebooks" / "05_report.ipynb").is_file()
     assert not (out / "data").exists() and (audit / "data" / "cells.parquet").is_file()
     assert not (out / "tables" / "cleaning_log.csv").exists()
-    tables = [pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()]
+    tables = [
+        pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()
+    ]
     pub = pd.concat(tables, ignore_index=True).replace("", float("nan"))
     assert attack(pub, 5) == []
     html = (out / "report.html").read_text()
     links = re.findall(r'(?:href|src)\s*=\s*["\']([^"\']*)', html)
     assert not [x for x in links if re.search(r"notebooks/|\.ipynb|audit/|\.parquet", x)]
-    assert "notebooks/html" not in html and ".ipynb" not in html   # not even named
+    assert "notebooks/html" not in html and ".ipynb" not in html  # not even named
     power = pd.read_csv(out / "tables" / "power.csv", dtype=str, keep_default_na=False)
     assert not pd.to_numeric(power["n"], errors="coerce").lt(5).any()
     assert "Only 1 respondent" not in (out / "tables" / "caveats.csv").read_text()
-    assert "Head of Service or Manager" in html       # the merge is applied and stated
+    assert "Head of Service or Manager" in html  # the merge is applied and stated
 
 
 @pytest.mark.browser
@@ -122,17 +151,35 @@ def test_report_renders_offline_in_headless_chromium(pipeline_run, tmp_path):
     # a test copy with a probe script appended: it records every resource the page loaded and every image
     # that failed to decode (the report itself has no script); the network is off (all hosts unresolvable)
     probe = tmp_path / "probe.html"
-    probe.write_text(report.read_text().replace("</body>", """<script>
+    probe.write_text(
+        report.read_text().replace(
+            "</body>",
+            """<script>
 window.addEventListener('load', () => {
   const res = performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'));
   const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).length;
   document.body.setAttribute('data-probe', JSON.stringify({res, broken, images: document.images.length}));
-});</script></body>"""))
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([chromium, *flags, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
-                         capture_output=True, text=True, timeout=180)
+});</script></body>""",
+        )
+    )
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = dom.stdout
     for needle in ("2.55", "2.65", "85 responses", "97 responses", "fewer than 5", "Holm"):
@@ -143,8 +190,19 @@ window.addEventListener('load', () => {
     assert probe_data["res"] == [], f"the report requested resources: {probe_data['res']}"
     assert probe_data["broken"] == 0 and probe_data["images"] >= 10, probe_data
     shot = tmp_path / "shot.png"
-    subprocess.run([chromium, *flags[:-1], f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1200,1600",
-                    f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium,
+            *flags[:-1],
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            "--window-size=1200,1600",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert shot.stat().st_size > 50_000, "the screenshot looks blank"
 
 
@@ -157,16 +215,16 @@ def test_main_points_first_every_finding_shown_and_no_internal_ids(pipeline_run)
     out = pipeline_run / "outputs" / "2018"
     html = (out / "report.html").read_text()
     assert html.index('id="main-points"') < html.index('id="recommendations"') < html.index('id="headlines"')
-    main = html[html.index('id="main-points"'):html.index('id="recommendations"')]
-    bullets = re.findall(r"<li>(.*?)</li>", main[:main.index("</ul>")], re.S)
+    main = html[html.index('id="main-points"') : html.index('id="recommendations"')]
+    bullets = re.findall(r"<li>(.*?)</li>", main[: main.index("</ul>")], re.S)
     assert 5 <= len(bullets) <= 8, bullets
-    assert "▲" in main and "no significant change" in main            # the what-changed table with its marks
-    assert "<details" not in html                                       # nothing collapsed, so nothing lost in print
+    assert "▲" in main and "no significant change" in main  # the what-changed table with its marks
+    assert "<details" not in html  # nothing collapsed, so nothing lost in print
     findings = pd.read_csv(out / "tables" / "findings.csv")
     text = _html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'data:image/[^"]+', "", html)))
     missing = [t for t in findings["text"] if _html.unescape(t) not in text]
     assert not missing, missing[:3]
-    a, b = html.index('<h2 id="provenance"'), html.index('<h2 id="appendix"')   # provenance is for auditors
+    a, b = html.index('<h2 id="provenance"'), html.index('<h2 id="appendix"')  # provenance is for auditors
     reader = _html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r'data:image/[^"]+', "", html[:a] + html[b:])))
     assert not re.search(r"[-−]0%", reader) and not re.search(r"\b20\d\d-\d\d-\d\d\b", reader)
     assert not re.search(r"\b(?:provider|officer|compare)_by_\w+", reader)
@@ -205,11 +263,24 @@ def test_print_main_points_on_page_one_and_main_body_within_25_pages(pipeline_ru
         pytest.skip("chromium or pdftotext not installed")
     report = pipeline_run / "outputs" / "2018" / "report.html"
     pdf = tmp_path / "report.pdf"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
-                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri()],
-                   capture_output=True, timeout=180, check=True)
-    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                           check=True).stdout.split("\f")
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'p'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
     assert "Main points" in pages[0] and "What changed since 2017" in pages[0] and "Overall score" in pages[0]
     first_appendix = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Appendix A"))
     assert first_appendix <= 25, f"the main body runs to {first_appendix} pages"
@@ -234,9 +305,22 @@ document.getElementById('f').addEventListener('load', function () {
   document.body.setAttribute('data-phone', JSON.stringify({scroll: d.scrollWidth, client: d.clientWidth,
                                                            narrowest: Math.min(...imgs), figures: imgs.length}));
 });</script></body></html>""")
-    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-                          f"--user-data-dir={tmp_path / 'p'}", "--virtual-time-budget=10000", "--dump-dom",
-                          (tmp_path / "phone.html").as_uri()], capture_output=True, text=True, timeout=180)
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            f"--user-data-dir={tmp_path / 'p'}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            (tmp_path / "phone.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     m = re.search(r"data-phone=\"([^\"]*)\"", dom.stdout)
     assert m, "the page did not finish loading"
     got = json.loads(m.group(1).replace("&quot;", '"'))
@@ -267,10 +351,10 @@ def test_a_run_at_the_ons_threshold_publishes_and_gives_nothing_back(tmp_path, m
     """min_cell_n = 10 (ONS practice) as a user sets it in params: the run passes its own publication scan
     (no base under 10 anywhere, methods text included) and the differencing attacker recovers nothing."""
     import pandas as pd
-
     from conftest import copy_repo
-    from rmlib.pipeline import run
     from test_differencing import attack
+
+    from rmlib.pipeline import run
 
     dest = copy_repo(tmp_path / "repo")
     monkeypatch.setenv("RMLIB_ROOT", str(dest))
@@ -281,6 +365,8 @@ def test_a_run_at_the_ons_threshold_publishes_and_gives_nothing_back(tmp_path, m
     out, audit = dest / "outputs" / "2018", dest / "audit" / "2018"
     cells = pd.read_parquet(audit / "data" / "cells_tested.parquet")
     assert cells["suppressed"].sum() > 0
-    tables = [pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()]
+    tables = [
+        pd.read_csv(out / "tables" / f"{t}.csv", dtype=str, keep_default_na=False) for t in cells["table"].unique()
+    ]
     assert attack(pd.concat(tables, ignore_index=True).replace("", float("nan")), 10) == []
     assert "fewer than 10" in (out / "report.html").read_text()

@@ -9,6 +9,7 @@ outputs differ (the executed notebook, provenance) while every fingerprint
 check passes. ``RMLIB_FULL_KILL_LOOP=1`` adds the same loop over full runs on
 small synthetic exports (about 12 minutes on a 2-core machine).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, copy_repo
 
 pytestmark = pytest.mark.slow
@@ -68,31 +68,44 @@ def small_repo(tmp_path_factory):
     from workload import scaled_targets
 
     from rmlib import synth
+
     dest = copy_repo(tmp_path_factory.mktemp("killloop") / "repo")
     for year in (2017, 2018):  # 2016 stays as bundled (its generator calibrates every question exactly)
-        synth.generate_year(year, dest / "data" / "raw", targets=scaled_targets(year, 0.25),
-                            codebook_path=dest / "params" / "codebooks" / f"{year}.yaml")
+        synth.generate_year(
+            year,
+            dest / "data" / "raw",
+            targets=scaled_targets(year, 0.25),
+            codebook_path=dest / "params" / "codebooks" / f"{year}.yaml",
+        )
     for year in (2016, 2017):  # baselines at the small size too
         p = yaml.safe_load((dest / "params" / f"{year}.yaml").read_text())
         p["n_resamples"] = 999
         (dest / "params" / f"{year}.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
     base = yaml.safe_load((dest / "params" / "2018.yaml").read_text())
     for name, seed in (("a", 1), ("b", 2)):
-        (dest / "params" / f"{name}.yaml").write_text(yaml.safe_dump({**base, "n_resamples": 999, "seed": seed},
-                                                                     sort_keys=False))
+        (dest / "params" / f"{name}.yaml").write_text(
+            yaml.safe_dump({**base, "n_resamples": 999, "seed": seed}, sort_keys=False)
+        )
     tmp = Path(tempfile.mkdtemp(prefix="rk"))  # short: unix socket paths are limited to ~100 bytes
     env = {**os.environ, "RMLIB_ROOT": str(dest), "TMPDIR": str(tmp)}
     return dest, env, tmp
 
 
 def _start(repo: Path, env: dict, *args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rmlib", *args], cwd=repo, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rmlib", *args],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _run(repo: Path, env: dict, *args, timeout=600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rmlib", *args], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rmlib", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _wait_for(proc: subprocess.Popen, text: str, timeout: float = 120) -> str:
@@ -145,7 +158,9 @@ def test_second_run_fails_at_once_and_sigterm_cleans_up(last_good):
         t = time.perf_counter()
         b = _run(repo, env, "run", "params/2018.yaml", timeout=60)
         assert time.perf_counter() - t < 10
-        assert b.returncode == 1 and f"another run for 2018 is in progress (pid {a.pid}, the 2018 run)" in b.stderr, b.stderr
+        assert b.returncode == 1 and f"another run for 2018 is in progress (pid {a.pid}, the 2018 run)" in b.stderr, (
+            b.stderr
+        )
         _wait_for(a, "[2/2]")
         time.sleep(1.0)
         a.send_signal(signal.SIGTERM)
@@ -180,8 +195,9 @@ def _kill_loop(repo, env, tmp, digests, duration, start_run, state, kills=10):
         now = tree(repo)
         for area in ("outputs/2018", "audit/2018", "data/processed/2018"):
             got = _part(now, area + "/")
-            assert got in (_part(digests["a"], area + "/"), _part(digests["b"], area + "/")), \
+            assert got in (_part(digests["a"], area + "/"), _part(digests["b"], area + "/")), (
                 f"{area} is neither the old nor the new run's, whole (killed at {moment:.1f}s)"
+            )
         assert now in (digests["a"], digests["b"]), f"the folders mix two runs (killed at {moment:.1f}s)"
         assert _leftovers(repo, tmp) == [], f"leftovers after a kill at {moment:.1f}s and a restart"
         if now == digests[new]:
@@ -235,5 +251,6 @@ def test_sigkill_full_runs_at_ten_random_moments(small_repo):
         digests[name] = tree(repo)
     duration = (time.perf_counter() - t0) / 2
     assert _part(digests["a"], "outputs") != _part(digests["b"], "outputs"), "the two configurations must differ"
-    _kill_loop(repo, env, tmp, digests, duration, lambda name: _start(repo, env, "run", f"params/{name}.yaml"),
-               state="a")
+    _kill_loop(
+        repo, env, tmp, digests, duration, lambda name: _start(repo, env, "run", f"params/{name}.yaml"), state="a"
+    )

@@ -2,6 +2,7 @@
 
 Every expected value below is written out as arithmetic in a comment, never produced by the code.
 """
+
 import math
 
 import numpy as np
@@ -19,8 +20,16 @@ def _ratings(rows):
     """(respondent, group, question, department, answer) -> the processed ``ratings`` table."""
     out = []
     for rid, group, q, dep, ans in rows:
-        out.append({"respondent_id": rid, "group": group, "question": q, "department": dep,
-                    "score": np.nan if ans in (NC, BLANK) else float(ans), "no_contact": ans == NC})
+        out.append(
+            {
+                "respondent_id": rid,
+                "group": group,
+                "question": q,
+                "department": dep,
+                "score": np.nan if ans in (NC, BLANK) else float(ans),
+                "no_contact": ans == NC,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -28,21 +37,32 @@ def _ratings(rows):
 #   P1: share finance 4, quality 2 | trust finance 3, quality no contact
 #   P2: share finance 1, quality blank | trust finance no contact, quality no contact
 #   P3: no contact everywhere (a "no-contact-only" respondent)
-RATINGS = _ratings([
-    ("P1", "provider", "share", "finance", 4), ("P1", "provider", "share", "quality", 2),
-    ("P1", "provider", "trust", "finance", 3), ("P1", "provider", "trust", "quality", NC),
-    ("P2", "provider", "share", "finance", 1), ("P2", "provider", "share", "quality", BLANK),
-    ("P2", "provider", "trust", "finance", NC), ("P2", "provider", "trust", "quality", NC),
-    ("P3", "provider", "share", "finance", NC), ("P3", "provider", "share", "quality", NC),
-    ("P3", "provider", "trust", "finance", NC), ("P3", "provider", "trust", "quality", NC),
-])
+RATINGS = _ratings(
+    [
+        ("P1", "provider", "share", "finance", 4),
+        ("P1", "provider", "share", "quality", 2),
+        ("P1", "provider", "trust", "finance", 3),
+        ("P1", "provider", "trust", "quality", NC),
+        ("P2", "provider", "share", "finance", 1),
+        ("P2", "provider", "share", "quality", BLANK),
+        ("P2", "provider", "trust", "finance", NC),
+        ("P2", "provider", "trust", "quality", NC),
+        ("P3", "provider", "share", "finance", NC),
+        ("P3", "provider", "share", "quality", NC),
+        ("P3", "provider", "trust", "finance", NC),
+        ("P3", "provider", "trust", "quality", NC),
+    ]
+)
 
 
 def test_respondent_sums_by_hand():
     # the respondent sums the intervals and tests use (rmlib.crosstab.resampling_sums), whole-group rows
     s = crosstab.resampling_sums(RATINGS)
-    s = s[s["attribute"] == "all"].astype({"respondent_id": str, "question": str}).set_index(["respondent_id",
-                                                                                             "question"])
+    s = (
+        s[s["attribute"] == "all"]
+        .astype({"respondent_id": str, "question": str})
+        .set_index(["respondent_id", "question"])
+    )
     # P1 share: 4 + 2 = 6 over 2 ratings; P1 trust: 3 over 1 rating, 1 no contact
     assert s.loc[("P1", "share"), ["sum", "count", "no_contact"]].tolist() == [6, 2, 0]
     assert s.loc[("P1", "trust"), ["sum", "count", "no_contact"]].tolist() == [3, 1, 1]
@@ -115,16 +135,30 @@ def _members(rows):
 
 
 def test_multi_select_rule_by_hand():
-    m = _members([("a", "quadrant", "North"), ("b", "quadrant", "North"), ("b", "quadrant", "South"),
-                  ("c", "quadrant", "Mid"), ("c", "quadrant", "Mid"),          # a repeated choice is one choice
-                  ("d", "quadrant", None), ("d", "quadrant", "West"),          # a missing choice is a choice
-                  ("b", "role", "Manager"), ("e", "role", None)])
+    m = _members(
+        [
+            ("a", "quadrant", "North"),
+            ("b", "quadrant", "North"),
+            ("b", "quadrant", "South"),
+            ("c", "quadrant", "Mid"),
+            ("c", "quadrant", "Mid"),  # a repeated choice is one choice
+            ("d", "quadrant", None),
+            ("d", "quadrant", "West"),  # a missing choice is a choice
+            ("b", "role", "Manager"),
+            ("e", "role", None),
+        ]
+    )
     sole = scoring.select_members(m, "quadrant")
     # a and c chose one quadrant; b two; d West and a missing one
     assert sole.values.tolist() == [["a", "quadrant", "North"], ["c", "quadrant", "Mid"]]
     both = scoring.select_members(m, "quadrant", multi_select_rule="any")
-    assert both.values.tolist() == [["a", "quadrant", "North"], ["b", "quadrant", "North"],
-                                    ["b", "quadrant", "South"], ["c", "quadrant", "Mid"], ["d", "quadrant", "West"]]
+    assert both.values.tolist() == [
+        ["a", "quadrant", "North"],
+        ["b", "quadrant", "North"],
+        ["b", "quadrant", "South"],
+        ["c", "quadrant", "Mid"],
+        ["d", "quadrant", "West"],
+    ]
     # every attribute at once: b's only role is kept although b chose two quadrants; e's missing role is no row
     every = scoring.select_members(m)
     assert every.values.tolist() == [["a", "quadrant", "North"], ["b", "role", "Manager"], ["c", "quadrant", "Mid"]]
@@ -133,6 +167,7 @@ def test_multi_select_rule_by_hand():
 
 def test_multi_select_rule_values_come_from_params():
     from rmlib.params import MULTI_SELECT_RULES, SPECS
+
     assert scoring.MULTI_SELECT_RULES is MULTI_SELECT_RULES
     assert SPECS["multi_select_rule"].default == MULTI_SELECT_RULES[0] == "solely_one"
     with pytest.raises(ValueError, match="multi_select_rule must be one of"):
@@ -150,8 +185,9 @@ def test_change_definitions():
 
 
 def test_add_change_joins_last_year_on_keys():
-    this = pd.DataFrame({"group": ["officer", "officer"], "question": ["share", "trust"],
-                         "mean": [2.4, 2.5], "n": [5, 4]})
+    this = pd.DataFrame(
+        {"group": ["officer", "officer"], "question": ["share", "trust"], "mean": [2.4, 2.5], "n": [5, 4]}
+    )
     last = pd.DataFrame({"group": ["officer"], "question": ["share"], "mean": [2.0], "n": [4]})
     out = scoring.add_change(this, last, ["group", "question"]).set_index("question")
     # share: 2.4 - 2.0 = 0.4 points; 2.4 / 2.0 - 1 = +20%
@@ -167,9 +203,21 @@ def test_add_change_joins_last_year_on_keys():
     assert none[["mean_last", "n_last", "change_pts", "change_pct"]].isna().all().all()
 
 
-@pytest.mark.parametrize("mean, level", [
-    (1.0, 1), (1.4999, 1), (1.5, 2), (2.0, 2), (2.4999, 2), (2.5, 3), (3.0, 3), (3.4999, 3), (3.5, 4), (4.0, 4),
-])
+@pytest.mark.parametrize(
+    "mean, level",
+    [
+        (1.0, 1),
+        (1.4999, 1),
+        (1.5, 2),
+        (2.0, 2),
+        (2.4999, 2),
+        (2.5, 3),
+        (3.0, 3),
+        (3.4999, 3),
+        (3.5, 4),
+        (4.0, 4),
+    ],
+)
 def test_maturity_level_band_edges(mean, level):
     # nearest level: bounds half-way between the score points, a mean on a bound goes up
     assert scoring.maturity_level(mean) == level
@@ -190,10 +238,15 @@ def test_maturity_level_float_noise_and_nan_and_alternative():
 
 
 def test_maturity_table_elements_and_levels():
-    cells = pd.DataFrame({"group": "provider", "category": "All",
-                          "question": ["share", "trust", "inclusion", "integration", "conflicts", "roles", "overall"],
-                          "mean": [1.91, 2.32, 1.49, 2.5, 3.5, 2.38, 2.23],
-                          "mean_last": [1.4, np.nan, 1.6, 2.4, 3.2, 2.0, 2.0]})
+    cells = pd.DataFrame(
+        {
+            "group": "provider",
+            "category": "All",
+            "question": ["share", "trust", "inclusion", "integration", "conflicts", "roles", "overall"],
+            "mean": [1.91, 2.32, 1.49, 2.5, 3.5, 2.38, 2.23],
+            "mean_last": [1.4, np.nan, 1.6, 2.4, 3.2, 2.0, 2.0],
+        }
+    )
     t = scoring.maturity_table(cells)
     # only the five elements (questions 1-5): roles and overall dropped
     assert t["question"].tolist() == ["share", "trust", "inclusion", "integration", "conflicts"]

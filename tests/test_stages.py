@@ -1,15 +1,15 @@
 """rmlib.stages: the spine as code. Each stage run in this process (no kernel) on the bundled data writes
 exactly the artefacts the registry says it produces, and reproduces the figures the survey published."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 
 from rmlib import artefacts, stages
 from rmlib.params import load_params, validate
-
-from conftest import ROOT
 
 PARAMS_2018 = yaml.safe_load((ROOT / "params" / "2018.yaml").read_text(encoding="utf-8"))
 
@@ -27,9 +27,13 @@ def spine(tmp_path_factory):
     """Stages clean, score and cross-analysis of 2018 in this process, into a work folder; 2016 and 2017
     cleaned first (the trend's and the comparison's processed years)."""
     from rmlib import clean
+
     work = tmp_path_factory.mktemp("spine")
-    moved = dict(processed_dir=str(work / "processed"), output_dir=str(work / "outputs" / "{year}"),
-                 audit_dir=str(work / "audit" / "{year}"))
+    moved = dict(
+        processed_dir=str(work / "processed"),
+        output_dir=str(work / "outputs" / "{year}"),
+        audit_dir=str(work / "audit" / "{year}"),
+    )
     for y in (2016, 2017):
         base = validate({**load_params(ROOT / "params" / f"{y}.yaml").to_dict(), **moved})
         clean.write_processed(clean.clean_year(base), base.processed_year_dir)
@@ -39,8 +43,12 @@ def spine(tmp_path_factory):
 
 def test_stage_list_and_modules():
     assert [(s.key, s.notebook) for s in stages.STAGES] == [
-        ("clean", "01_clean"), ("score", "02_score"), ("cross_analysis", "03_cross_analysis"),
-        ("significance", "04_significance"), ("report", "05_report")]
+        ("clean", "01_clean"),
+        ("score", "02_score"),
+        ("cross_analysis", "03_cross_analysis"),
+        ("significance", "04_significance"),
+        ("report", "05_report"),
+    ]
     for s in stages.STAGES:
         assert callable(stages.module(s.key).run)
     with pytest.raises(KeyError, match="unknown stage 'scoring'"):
@@ -78,6 +86,7 @@ def test_score_reproduces_the_published_headline(spine, published):
 
 def test_cross_analysis_cells_are_every_report_table(spine):
     from rmlib import crosstab
+
     P, _ = spine
     cells = artefacts.read(P, "cells")
     assert set(cells.table) == {t.id for t in crosstab.REPORT_TABLES}
@@ -88,6 +97,7 @@ def test_significance_and_report_stages_write_their_artefacts(spine):
     """The last two stages in this process (the minimum 999 resamples): their registered artefacts, a
     report that passes the publication scan, and every cell table exported."""
     import dataclasses
+
     P, _ = spine
     P = dataclasses.replace(P, n_resamples=999)
     for key in ("significance", "report"):

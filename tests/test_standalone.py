@@ -1,4 +1,5 @@
 """The repository stands alone: no tracked file points to documents outside it."""
+
 import re
 import subprocess
 

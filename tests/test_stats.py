@@ -5,6 +5,7 @@ statsmodels, a hand calculation, or a naive brute-force loop written here -
 never against its own captured output. Where the reference numbers are
 stored, ``tests/results/README.md`` says where they came from.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,12 +46,16 @@ def gen_design(rng, n, design):
     q = len(QUESTIONS)
     mu = 2.4 + 0.5 * rng.standard_normal(n)
     if design == "officer":
-        y = np.clip(np.rint(mu[:, None] + np.linspace(-.3, .3, q) + 0.7 * rng.standard_normal((n, q))), 1, 4)
+        y = np.clip(np.rint(mu[:, None] + np.linspace(-0.3, 0.3, q) + 0.7 * rng.standard_normal((n, q))), 1, 4)
         c = (rng.random((n, q)) > 0.05).astype(float)
         return y * c, c
     k = rng.integers(1, 11, n)
-    lat = (mu[:, None, None] + np.linspace(-.3, .3, q)[None, :, None] + np.linspace(-.4, .4, 10)[None, None, :]
-           + 0.7 * rng.standard_normal((n, q, 10)))
+    lat = (
+        mu[:, None, None]
+        + np.linspace(-0.3, 0.3, q)[None, :, None]
+        + np.linspace(-0.4, 0.4, 10)[None, None, :]
+        + 0.7 * rng.standard_normal((n, q, 10))
+    )
     y = np.clip(np.rint(lat), 1, 4)
     valid = (np.arange(10)[None, None, :] < k[:, None, None]) & (rng.random((n, q, 10)) > 0.1)
     return (y * valid).sum(2), valid.sum(2).astype(float)
@@ -93,11 +98,11 @@ def test_cell_interval_providers_matches_statsmodels_cluster_ols(seed, n):
     # the default uses the same standard error with Satterthwaite df
     low2, high2, _ = S.cell_interval(sums, counts, pseudo=False)
     a2 = counts.astype(float) ** 2
-    df = (n - 1) / n * a2.sum() ** 2 / (a2 ** 2).sum()
+    df = (n - 1) / n * a2.sum() ** 2 / (a2**2).sum()
     half = st.t.ppf(0.975, df) * res.bse[0]
     assert low2 == pytest.approx(res.params[0] - half, abs=1e-10)
     assert high2 == pytest.approx(res.params[0] + half, abs=1e-10)
-    assert df < n - 1          # unequal cluster sizes -> fewer df -> wider
+    assert df < n - 1  # unequal cluster sizes -> fewer df -> wider
     assert high2 - low2 > high - low
 
 
@@ -145,7 +150,7 @@ def test_overall_interval_small_n_is_t_on_respondent_overall_means():
     sums = rng.integers(1, 5, (12, 8)).astype(float)
     counts = np.ones((12, 8))
     low, high, method = S.overall_interval(sums, counts, pseudo=False)
-    x = sums.mean(axis=1)              # each officer's own overall score
+    x = sums.mean(axis=1)  # each officer's own overall score
     ref = st.t.interval(0.95, 11, loc=x.mean(), scale=st.sem(x))
     assert method == "cluster_t"
     assert (low, high) == pytest.approx(ref, abs=1e-10)
@@ -155,7 +160,7 @@ def test_overall_interval_bootstrap_matches_naive_loop():
     rng = np.random.default_rng(6)
     sums, counts = gen_design(rng, 30, "provider")
     counts[0, 3] = 0
-    sums[0, 3] = 0                       # a respondent skipping a question
+    sums[0, 3] = 0  # a respondent skipping a question
     B, seed = 500, 42
     low, high, method = S.overall_interval(sums, counts, n_boot=B, seed=seed, min_boot_n=2, pseudo=False)
     assert method == "bootstrap_percentile"
@@ -226,6 +231,7 @@ def _brute_force_p(sa, ca, sb, cb):
 
     def stat(rows):
         return sum(s[i] for i in rows) / sum(c[i] for i in rows)
+
     obs = abs(stat(range(na)) - stat(range(na, n)))
     hits = total = 0
     for combo in itertools.combinations(range(n), na):
@@ -267,8 +273,9 @@ def test_permutation_matches_scipy_exact(seed, na, nb):
     def stat(x, y, axis=-1):
         return np.abs(np.mean(x, axis=axis) - np.mean(y, axis=axis))
 
-    ref = st.permutation_test((a, b), stat, permutation_type="independent", alternative="greater",
-                              n_resamples=np.inf, vectorized=True)
+    ref = st.permutation_test(
+        (a, b), stat, permutation_type="independent", alternative="greater", n_resamples=np.inf, vectorized=True
+    )
     r = S.permutation_test(a, np.ones(na), b, np.ones(nb), studentise=False)
     assert r.method == "exact"
     assert r.p == pytest.approx(ref.pvalue, abs=1e-10)
@@ -279,19 +286,24 @@ def test_permutation_monte_carlo_close_to_exact_and_plus_one_formula():
     a = rng.integers(1, 5, 9).astype(float)
     b = (rng.integers(1, 5, 10) + (rng.random(10) < 0.4)).clip(1, 4).astype(float)
     exact = S.permutation_test(a, np.ones(9), b, np.ones(10), exact_threshold=10**6, studentise=False)
-    mc = S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=4999, seed=1, exact_threshold=10, studentise=False)
+    mc = S.permutation_test(
+        a, np.ones(9), b, np.ones(10), n_resamples=4999, seed=1, exact_threshold=10, studentise=False
+    )
     assert exact.method == "exact" and exact.n_perm == math.comb(19, 9)
     assert mc.method == "monte carlo" and mc.n_perm == 4999
     se = math.sqrt(exact.p * (1 - exact.p) / 4999)
     assert abs(mc.p - exact.p) < 4 * se + 1 / 5000
     # the most extreme possible split (about 1 in 4e11): no resample reaches it,
     # so p = (1 + 0) / (B + 1)
-    r = S.permutation_test(np.full(10, 4.0), np.ones(10), np.full(60, 1.0), np.ones(60), studentise=False,
-                           n_resamples=999, seed=3)
+    r = S.permutation_test(
+        np.full(10, 4.0), np.ones(10), np.full(60, 1.0), np.ones(60), studentise=False, n_resamples=999, seed=3
+    )
     assert r.p == pytest.approx(1 / 1000, abs=1e-15)
     # repeatable with the same seed
-    assert S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10).p == \
+    assert (
         S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10).p
+        == S.permutation_test(a, np.ones(9), b, np.ones(10), n_resamples=999, seed=5, exact_threshold=10).p
+    )
 
 
 def test_random_subsets_are_uniform():
@@ -321,7 +333,7 @@ def test_permutation_overall_2d_matches_brute_force():
     sums, counts = gen_design(rng, 9, "provider")
     counts[2, :4] = 0
     sums[2, :4] = 0
-    counts[:, 7] = 0       # nobody answered the last question
+    counts[:, 7] = 0  # nobody answered the last question
     sums[:, 7] = 0
     counts[1, 6] = 0
     sums[1, 6] = 0
@@ -369,7 +381,7 @@ def test_diff_interval_providers_from_statsmodels_se():
     ra = sm.OLS(ya, np.ones_like(ya)).fit(cov_type="cluster", cov_kwds={"groups": ia}, use_t=True)
     rb = sm.OLS(yb, np.ones_like(yb)).fit(cov_type="cluster", cov_kwds={"groups": ib}, use_t=True)
     va, vb = ra.bse[0] ** 2, rb.bse[0] ** 2
-    df = (va + vb) ** 2 / (va ** 2 / 7 + vb ** 2 / 13)
+    df = (va + vb) ** 2 / (va**2 / 7 + vb**2 / 13)
     half = st.t.ppf(0.975, df) * math.sqrt(va + vb)
     d, low, high, _ = S.diff_interval(sa, ca, sb, cb, df_method="clusters")
     assert d == pytest.approx(ra.params[0] - rb.params[0], abs=1e-12)
@@ -389,7 +401,7 @@ def test_compare_two_alongside_tests_match_scipy_and_statsmodels(seed):
     sa, ca = to_sums(ia, ya, 9)
     sb, cb = to_sums(ib, yb, 13)
     r = S.compare_two(sa, ca, sb, cb, n_resamples=999, seed=1)
-    xa, xb = sa / ca, sb / cb                  # respondent-level means
+    xa, xb = sa / ca, sb / cb  # respondent-level means
     assert r["welch_p"] == pytest.approx(st.ttest_ind(xa, xb, equal_var=False).pvalue, abs=1e-10)
     bm = rank_compare_2indep(xa, xb)
     assert r["bm_p"] == pytest.approx(bm.pvalue, abs=1e-10)
@@ -418,7 +430,7 @@ def test_compare_two_overall_uses_respondent_overall_means():
 def test_compare_two_degenerate_cases_return_nan_without_warnings():
     one = S.compare_two([3.0], [1], [2.0, 3.0, 4.0], [1, 1, 1])
     assert np.isnan(one["welch_p"]) and np.isnan(one["bm_p"]) and np.isnan(one["diff_low"])
-    assert one["prob_sup"] == pytest.approx(0.5)   # 3 vs {2,3,4}: (1 + 0.5) / 3
+    assert one["prob_sup"] == pytest.approx(0.5)  # 3 vs {2,3,4}: (1 + 0.5) / 3
     same = S.compare_two([2.0, 2.0, 2.0], [1, 1, 1], [2.0, 2.0], [1, 1])
     assert np.isnan(same["welch_p"]) and np.isnan(same["bm_p"]) and same["p"] == 1.0
     assert same["prob_sup"] == 0.5
@@ -438,7 +450,7 @@ def test_adjust_pvalues_matches_multipletests_with_nans(method):
     for _ in range(20):
         p = rng.random(15) ** 3
         p[rng.random(15) < 0.2] = np.nan
-        p[3] = p[5] = 0.02                       # ties
+        p[3] = p[5] = 0.02  # ties
         out = S.adjust_pvalues(p, method)
         ok = ~np.isnan(p)
         assert np.array_equal(np.isnan(out), ~ok)
@@ -478,17 +490,26 @@ def make_year(seed, n_off=24, n_prov=20, prefix=""):
             rid = f"{prefix}{group[0].upper()}{i:03d}"
             mu = 2.4 + 0.5 * rng.standard_normal()
             k = 1 if group == "officer" else int(rng.integers(1, 5))
-            for qi, q in enumerate(QUESTIONS):
+            for q in QUESTIONS:
                 sc = np.clip(np.rint(mu + 0.7 * rng.standard_normal(k)), 1, 4)
                 valid = rng.random(k) > 0.1
                 rows.append((rid, group, q, float(sc[valid].sum()), int(valid.sum())))
                 for d in range(k):
                     if group == "provider":
-                        rl.append((rid, group, q, "rated_department", f"d{d}",
-                                   float(sc[d]) if valid[d] else 0.0, int(valid[d])))
+                        rl.append(
+                            (
+                                rid,
+                                group,
+                                q,
+                                "rated_department",
+                                f"d{d}",
+                                float(sc[d]) if valid[d] else 0.0,
+                                int(valid[d]),
+                            )
+                        )
             mem.append((rid, "quadrant", ["North", "South", "East"][i % 3]))
             if i == 3:
-                mem.append((rid, "quadrant", "South"))      # a multi-select answer (North + South)
+                mem.append((rid, "quadrant", "South"))  # a multi-select answer (North + South)
     resp = pd.DataFrame(rows, columns=["respondent_id", "group", "question", "sum", "count"])
     memberships = pd.DataFrame(mem, columns=["respondent_id", "attribute", "category"])
     rl = pd.DataFrame(rl, columns=["respondent_id", "group", "question", "attribute", "category", "sum", "count"])
@@ -503,8 +524,17 @@ def crosstab(resp, memberships, rl, groups=("officer", "provider")):
         g = df.groupby("question")[["sum", "count"]].sum()
         qm = (g["sum"] / g["count"].where(g["count"] > 0)).reindex(list(QUESTIONS))
         for q in QUESTIONS:
-            out.append((table, group, attribute, category, q, qm[q],
-                        df.loc[(df["question"] == q) & (df["count"] > 0), "respondent_id"].nunique()))
+            out.append(
+                (
+                    table,
+                    group,
+                    attribute,
+                    category,
+                    q,
+                    qm[q],
+                    df.loc[(df["question"] == q) & (df["count"] > 0), "respondent_id"].nunique(),
+                )
+            )
         tot = df.groupby("respondent_id")["count"].sum()
         out.append((table, group, attribute, category, "overall", qm.mean(), int((tot > 0).sum())))
 
@@ -538,7 +568,7 @@ def test_add_intervals_matches_direct_calls(year_data):
     assert {"ci_low", "ci_high", "ci_method"} <= set(out.columns)
     # officers in the North, trust: the t interval on their scores with two pseudo-respondents at
     # mean +- 1 (sum of squares + 2, df n + 1), written out with scipy
-    north = set(mem.loc[mem["category"] == "North", "respondent_id"]) - {"O003"}   # O003 chose two
+    north = set(mem.loc[mem["category"] == "North", "respondent_id"]) - {"O003"}  # O003 chose two
     s, c = _subset(resp[resp["group"] == "officer"], north, "trust")
     row = out[(out["table"] == "officer_by_quadrant") & (out["category"] == "North") & (out["question"] == "trust")]
     n = len(s)
@@ -618,17 +648,18 @@ def test_compare_cells_exact_p_equals_permutation_test():
 
 def test_compare_cells_holm_per_family_and_significance(year_data):
     resp, mem, rl, cells = year_data
-    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["rest", "groups"], n_resamples=499,
-                          correction="holm")
+    out = S.compare_cells(
+        cells, pd.concat([resp, rl]), mem, kinds=["rest", "groups"], n_resamples=499, correction="holm"
+    )
     # Holm family of "rest": one group and one attribute (here: one table); each distinct comparison once
-    for (g, a), df in out.groupby(["group", "attribute"]):
+    for _, df in out.groupby(["group", "attribute"]):
         d = df.drop_duplicates(["category", "question"])
         d = d[d["rest_p"].notna()]
         if d.empty:
             continue
         exp = multipletests(d["rest_p"].to_numpy(), method="holm")[1]
         assert np.allclose(d["rest_p_adj"].to_numpy(), exp, rtol=0, atol=1e-12)
-    for t, df in out.groupby("table"):
+    for _, df in out.groupby("table"):
         sig = df["rest_significant"]
         tested = df["rest_p_adj"].notna()
         assert sig[~tested].isna().all()
@@ -665,8 +696,16 @@ def test_compare_cells_groups_in_one_table_counted_once():
 def test_compare_cells_last_year_and_min_cell_n(year_data):
     resp, mem, rl, cells = year_data
     resp_l, mem_l, rl_l = make_year(9, n_off=10, n_prov=30, prefix="L")
-    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["last_year"], resp_last=pd.concat([resp_l, rl_l]),
-                          memberships_last=mem_l, n_resamples=499, seed=2)
+    out = S.compare_cells(
+        cells,
+        pd.concat([resp, rl]),
+        mem,
+        kinds=["last_year"],
+        resp_last=pd.concat([resp_l, rl_l]),
+        memberships_last=mem_l,
+        n_resamples=499,
+        seed=2,
+    )
     row = out[(out["table"] == "provider_by_quadrant") & (out["attribute"] == "all") & (out["question"] == "trust")]
     sa, ca = _subset(resp[resp["group"] == "provider"], set(resp["respondent_id"]), "trust")
     sb, cb = _subset(resp_l[resp_l["group"] == "provider"], set(resp_l["respondent_id"]), "trust")
@@ -695,15 +734,22 @@ def test_compare_cells_reproducible_and_order_free(year_data):
 
 
 def test_rating_level_sums():
-    r = pd.DataFrame({"respondent_id": ["P1", "P1", "P1", "P2", "O1"],
-                      "group": ["provider"] * 4 + ["officer"], "question": "trust",
-                      "department": ["finance", "quality", "finance", "finance", ""],
-                      "score": [3.0, np.nan, 2.0, 4.0, 3.0]})
+    r = pd.DataFrame(
+        {
+            "respondent_id": ["P1", "P1", "P1", "P2", "O1"],
+            "group": ["provider"] * 4 + ["officer"],
+            "question": "trust",
+            "department": ["finance", "quality", "finance", "finance", ""],
+            "score": [3.0, np.nan, 2.0, 4.0, 3.0],
+        }
+    )
     out = S.rating_level_sums(r, labels={"finance": "Finance Officers"})
     got = out.set_index(["respondent_id", "category"])[["sum", "count"]].to_dict("index")
-    assert got == {("P1", "Finance Officers"): {"sum": 5.0, "count": 2},
-                   ("P1", "quality"): {"sum": 0.0, "count": 0},
-                   ("P2", "Finance Officers"): {"sum": 4.0, "count": 1}}
+    assert got == {
+        ("P1", "Finance Officers"): {"sum": 5.0, "count": 2},
+        ("P1", "quality"): {"sum": 0.0, "count": 0},
+        ("P2", "Finance Officers"): {"sum": 4.0, "count": 1},
+    }
     assert (out["attribute"] == "rated_department").all()
 
 
@@ -723,7 +769,7 @@ def test_min_detectable_difference(na, nb, sd):
     mdd = S.min_detectable_difference(na, nb, sd)
     ref = TTestIndPower().solve_power(effect_size=None, nobs1=na, ratio=nb / na, alpha=0.05, power=0.8)
     assert mdd == pytest.approx(ref * sd, rel=1e-10)
-    assert _power_by_hand(na, nb, mdd / sd) == pytest.approx(0.8, abs=1e-5)   # root-finder tolerance
+    assert _power_by_hand(na, nb, mdd / sd) == pytest.approx(0.8, abs=1e-5)  # root-finder tolerance
     # normal-approximation hand check: (z_.975 + z_.8) * sd * sqrt(1/na + 1/nb), a little smaller
     approx = (st.norm.ppf(0.975) + st.norm.ppf(0.8)) * sd * math.sqrt(1 / na + 1 / nb)
     assert approx < mdd < approx * 1.15
@@ -747,33 +793,59 @@ def test_responses_needed():
 def test_power_table(year_data):
     resp, mem, rl, cells = year_data
     pt = S.power_table(cells, pd.concat([resp, rl]), mem)
-    assert list(pt.columns) == ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd",
-                                "alpha", "mdd", "n_needed"]
-    assert (pt["attribute"] == "quadrant").all()          # no whole-group or rating-level rows
+    assert list(pt.columns) == [
+        "table",
+        "group",
+        "attribute",
+        "category",
+        "question",
+        "n",
+        "n_rest",
+        "sd",
+        "alpha",
+        "mdd",
+        "n_needed",
+    ]
+    assert (pt["attribute"] == "quadrant").all()  # no whole-group or rating-level rows
     row = pt[(pt["group"] == "officer") & (pt["category"] == "North") & (pt["question"] == "trust")].iloc[0]
     off = resp[(resp["group"] == "officer") & (resp["question"] == "trust") & (resp["count"] > 0)]
-    sd = off["sum"].std(ddof=1)                           # officers: one rating each
+    sd = off["sum"].std(ddof=1)  # officers: one rating each
     assert row["sd"] == pytest.approx(sd, abs=1e-12)
-    assert row["n"] + row["n_rest"] == len(off)          # the rest includes the multi-selector O003
+    assert row["n"] + row["n_rest"] == len(off)  # the rest includes the multi-selector O003
     assert row["mdd"] == pytest.approx(S.min_detectable_difference(row["n"], row["n_rest"], sd), abs=1e-12)
     assert row["n_needed"] == S.responses_needed(0.25, sd=sd)
-    cell_n = cells[(cells["table"] == "officer_by_quadrant") & (cells["category"] == "North")
-                   & (cells["question"] == "trust")]["n"].item()
+    cell_n = cells[
+        (cells["table"] == "officer_by_quadrant") & (cells["category"] == "North") & (cells["question"] == "trust")
+    ]["n"].item()
     assert row["n"] == cell_n
 
 
 # --------------------------------------------------------------------------
 # describe_finding
 # --------------------------------------------------------------------------
-BASE = {"group": "officer", "attribute": "quadrant", "category": "North", "question": "trust",
-        "mean": 2.93, "n": 12, "rest_diff": 0.51, "rest_diff_low": 0.12, "rest_diff_high": 0.88,
-        "rest_p_adj": 0.01, "rest_significant": True, "rest_mean_other": 2.42, "rest_n_other": 70}
+BASE = {
+    "group": "officer",
+    "attribute": "quadrant",
+    "category": "North",
+    "question": "trust",
+    "mean": 2.93,
+    "n": 12,
+    "rest_diff": 0.51,
+    "rest_diff_low": 0.12,
+    "rest_diff_high": 0.88,
+    "rest_p_adj": 0.01,
+    "rest_significant": True,
+    "rest_mean_other": 2.42,
+    "rest_n_other": 70,
+}
 
 
 def test_describe_finding_significant():
     s = S.describe_finding(BASE)
-    assert s == ("Officers whose quadrant is North scored higher than other officers on trust "
-                 "(2.9 vs 2.4, n = 12 vs 70; difference 0.5, 95% CI 0.1 to 0.9; significant after correction).")
+    assert s == (
+        "Officers whose quadrant is North scored higher than other officers on trust "
+        "(2.9 vs 2.4, n = 12 vs 70; difference 0.5, 95% CI 0.1 to 0.9; significant after correction)."
+    )
     low = dict(BASE, rest_diff=-0.51, rest_diff_low=-0.88, rest_diff_high=-0.12, mean=1.91)
     assert "scored lower than other officers" in S.describe_finding(low)
 
@@ -790,13 +862,29 @@ def test_describe_finding_not_significant_and_small():
 
 
 def test_describe_finding_other_kinds():
-    row = {"group": "provider", "attribute": "all", "category": "All", "question": "overall", "mean": 2.65,
-           "n": 97, "last_year_diff": 0.19, "last_year_diff_low": 0.05, "last_year_diff_high": 0.33,
-           "last_year_significant": True, "last_year_mean_other": 2.46, "last_year_n_other": 111,
-           "groups_diff": 0.1, "groups_diff_low": -0.05, "groups_diff_high": 0.25,
-           "groups_significant": False, "groups_mean_other": 2.55, "groups_n_other": 85}
+    row = {
+        "group": "provider",
+        "attribute": "all",
+        "category": "All",
+        "question": "overall",
+        "mean": 2.65,
+        "n": 97,
+        "last_year_diff": 0.19,
+        "last_year_diff_low": 0.05,
+        "last_year_diff_high": 0.33,
+        "last_year_significant": True,
+        "last_year_mean_other": 2.46,
+        "last_year_n_other": 111,
+        "groups_diff": 0.1,
+        "groups_diff_low": -0.05,
+        "groups_diff_high": 0.25,
+        "groups_significant": False,
+        "groups_mean_other": 2.55,
+        "groups_n_other": 85,
+    }
     assert S.describe_finding(row, "last_year").startswith(
-        "Providers scored higher than last year on the overall score (2.6 vs 2.5, n = 97 vs 111")
+        "Providers scored higher than last year on the overall score (2.6 vs 2.5, n = 97 vs 111"
+    )
     g = S.describe_finding(row, "groups", decimals=2)
     assert g.startswith("No clear difference between providers and officers on the overall score (2.65 vs 2.55")
     with pytest.raises(ValueError):
@@ -854,6 +942,7 @@ def test_overall_interval_coverage_from_n5():
 def test_probability_of_superiority_equals_brute_force_pair_count():
     """The rank formula (O(n log n)) against counting every pair, with ties, to 1e-12."""
     from rmlib.stats import _prob_superiority
+
     rng = np.random.default_rng(7)
     for _ in range(100):
         x = rng.integers(1, 5, rng.integers(1, 25)).astype(float) / rng.integers(1, 3)
@@ -893,8 +982,9 @@ def test_permutation_small_side_of_many_matches_brute_force(seed, overall):
     assert r.p == pytest.approx(expected, abs=1e-15)
 
 
-@pytest.mark.parametrize("design,q,shift", [("officer", 0, 0.0), ("officer", None, 0.08),
-                                            ("provider", 0, 0.08), ("provider", None, 0.0)])
+@pytest.mark.parametrize(
+    "design,q,shift", [("officer", 0, 0.0), ("officer", None, 0.08), ("provider", 0, 0.08), ("provider", None, 0.0)]
+)
 def test_large_sample_methods_agree_with_resampling_at_the_threshold(design, q, shift):
     # At LARGE_SAMPLE_N respondents per side the cluster-robust Welch t p-value
     # is the permutation p-value to within Monte Carlo error, and the t interval
@@ -910,8 +1000,7 @@ def test_large_sample_methods_agree_with_resampling_at_the_threshold(design, q, 
     B = (sb[:, q], cb[:, q]) if q is not None else (sb, cb)
     perm = S.permutation_test(*A, *B, n_resamples=4999, seed=1)
     # the large-sample rule refers the very statistic of the studentised permutation test to the t
-    d, low, high, method, p_t = S._diff_t(*S._active(*S._as_2d(*A)), *S._active(*S._as_2d(*B)), 0.95,
-                                          pseudo=True)
+    d, low, high, method, p_t = S._diff_t(*S._active(*S._as_2d(*A)), *S._active(*S._as_2d(*B)), 0.95, pseudo=True)
     assert method == "welch_cluster_t"
     assert abs(perm.p - p_t) <= 0.02
     # a p-value and its own interval agree on "significant at 5%"
@@ -957,11 +1046,20 @@ def test_large_samples_without_variance_are_tested():
     # d / sqrt(2 * (1000/999) * 0.5 / 1000**2) = 1 / 0.0010005 on 2 x 999 df: p ~ 0.
     n = S.LARGE_SAMPLE_N
     ids = [f"O{i:04d}" for i in range(2 * n)]
-    resp = pd.DataFrame({"respondent_id": ids, "group": "officer", "question": "share",
-                         "sum": [4.0] * n + [3.0] * n, "count": 1})
+    resp = pd.DataFrame(
+        {"respondent_id": ids, "group": "officer", "question": "share", "sum": [4.0] * n + [3.0] * n, "count": 1}
+    )
     mem = pd.DataFrame({"respondent_id": ids, "attribute": "quadrant", "category": ["North"] * n + ["South"] * n})
-    cells = pd.DataFrame({"table": "t", "group": "officer", "attribute": "quadrant", "category": ["North", "South"],
-                          "question": "share", "n": [n, n]})
+    cells = pd.DataFrame(
+        {
+            "table": "t",
+            "group": "officer",
+            "attribute": "quadrant",
+            "category": ["North", "South"],
+            "question": "share",
+            "n": [n, n],
+        }
+    )
     out = S.compare_cells(cells, resp, mem, kinds=["rest"], n_resamples=199)
     assert out["rest_p_method"].tolist() == ["welch_cluster_t"] * 2
     v = 2 * (n / (n - 1)) * 0.5 / n**2
@@ -978,14 +1076,14 @@ def test_year_index_edge_cases_agree_with_plain_pandas():
     resp, mem, rl = make_year(4)
     mem = pd.concat([mem, pd.DataFrame([("O001", "quadrant", None)], columns=mem.columns)], ignore_index=True)
     cells = crosstab(resp, mem, rl)
-    odd = pd.concat([resp, pd.DataFrame([(None, "officer", "share", 4.0, 1)], columns=resp.columns)],
-                    ignore_index=True)
+    odd = pd.concat([resp, pd.DataFrame([(None, "officer", "share", 4.0, 1)], columns=resp.columns)], ignore_index=True)
     odd["question"] = pd.Categorical(odd["question"], categories=[*QUESTIONS, "unused"])
     # check="raise": every cell's n and mean must equal the plain-pandas table's
-    out = S.add_intervals(cells, pd.concat([odd, rl], ignore_index=True), mem, n_boot=199, min_cell_n=2,
-                          check="raise")
+    out = S.add_intervals(cells, pd.concat([odd, rl], ignore_index=True), mem, n_boot=199, min_cell_n=2, check="raise")
+
     # O001 (South + a missing answer) is out of South; with the missing answer gone it is back in
-    south = lambda c: c.loc[(c["group"] == "officer") & (c["category"] == "South")  # noqa: E731
-                            & (c["question"] == "overall"), "n"].item()
+    def south(c):
+        return c.loc[(c["group"] == "officer") & (c["category"] == "South") & (c["question"] == "overall"), "n"].item()
+
     assert south(crosstab(resp, mem.dropna(), rl)) == south(cells) + 1
     assert len(out) == len(cells) and out["ci_low"].notna().any()

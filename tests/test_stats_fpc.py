@@ -1,4 +1,5 @@
 """Finite-population correction of cell intervals: hand-worked cases and a sampling simulation."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,30 +10,42 @@ from rmlib.stats import FPC_MIN_FRACTION, finite_population_correction
 
 
 def _cells(**kw):
-    base = {"group": ["officer"], "attribute": ["all"], "category": ["All"], "question": ["trust"],
-            "mean": [2.5], "n": [50], "ci_low": [2.0], "ci_high": [3.0], "ci_method": ["pseudo_t"]}
+    base = {
+        "group": ["officer"],
+        "attribute": ["all"],
+        "category": ["All"],
+        "question": ["trust"],
+        "mean": [2.5],
+        "n": [50],
+        "ci_low": [2.0],
+        "ci_high": [3.0],
+        "ci_method": ["pseudo_t"],
+    }
     base.update({k: [v] for k, v in kw.items()})
     return pd.DataFrame(base)
 
 
 def test_half_width_shrinks_by_sqrt_one_minus_fraction():
     out = finite_population_correction(_cells(), {("officer", "all", "All"): 200})
-    f = np.sqrt(1 - 50 / 200)                      # hand-worked: 0.8660
+    f = np.sqrt(1 - 50 / 200)  # hand-worked: 0.8660
     assert out.fpc[0] == pytest.approx(0.8660254)
     assert (out.ci_low[0], out.ci_high[0]) == pytest.approx((2.5 - 0.5 * f, 2.5 + 0.5 * f))
     assert out.ci_method[0] == "pseudo_t+fpc"
 
 
 def test_asymmetric_bootstrap_interval_keeps_its_shape():
-    out = finite_population_correction(_cells(ci_low=2.2, ci_high=3.0, ci_method="bootstrap_percentile"),
-                                       {("officer", "all", "All"): 100})
+    out = finite_population_correction(
+        _cells(ci_low=2.2, ci_high=3.0, ci_method="bootstrap_percentile"), {("officer", "all", "All"): 100}
+    )
     f = np.sqrt(0.5)
     assert (out.ci_low[0], out.ci_high[0]) == pytest.approx((2.5 - 0.3 * f, 2.5 + 0.5 * f))
 
 
 def test_small_fraction_unknown_population_and_missing_interval_are_left_alone():
-    cells = pd.concat([_cells(n=4), _cells(category="West", attribute="quadrant"),
-                       _cells(ci_low=np.nan, ci_high=np.nan)], ignore_index=True)
+    cells = pd.concat(
+        [_cells(n=4), _cells(category="West", attribute="quadrant"), _cells(ci_low=np.nan, ci_high=np.nan)],
+        ignore_index=True,
+    )
     pop = {("officer", "all", "All"): int(4 / FPC_MIN_FRACTION) + 1}
     out = finite_population_correction(cells, pop)
     assert out.fpc.tolist() == [1.0, 1.0, 1.0]
@@ -52,8 +65,11 @@ def test_no_population_no_change():
 
 def test_populations_from_the_officers_file():
     doc = {"invited": {"provider": 300, "officer": 220, "by_category": {"officer": {"quadrant": {"North": 40}}}}}
-    assert populations(doc) == {("provider", "all", "All"): 300, ("officer", "all", "All"): 220,
-                                ("officer", "quadrant", "North"): 40}
+    assert populations(doc) == {
+        ("provider", "all", "All"): 300,
+        ("officer", "all", "All"): 220,
+        ("officer", "quadrant", "North"): 40,
+    }
     assert populations(None) == {} and populations({"year": 2018}) == {}
 
 
@@ -70,11 +86,21 @@ def test_corrected_interval_covers_the_population_mean_at_its_nominal_rate():
         m, se = x.mean(), x.std(ddof=1) / np.sqrt(n)
         h = st.t.ppf(0.975, n - 1) * se
         rows.append((m, m - h, m + h))
-        plain += (m - h <= mu <= m + h)
-    cells = pd.DataFrame({"group": "officer", "attribute": "all", "category": "All", "question": "trust",
-                          "mean": [r[0] for r in rows], "n": n, "ci_low": [r[1] for r in rows],
-                          "ci_high": [r[2] for r in rows], "ci_method": "cluster_t"})
+        plain += m - h <= mu <= m + h
+    cells = pd.DataFrame(
+        {
+            "group": "officer",
+            "attribute": "all",
+            "category": "All",
+            "question": "trust",
+            "mean": [r[0] for r in rows],
+            "n": n,
+            "ci_low": [r[1] for r in rows],
+            "ci_high": [r[2] for r in rows],
+            "ci_method": "cluster_t",
+        }
+    )
     out = finite_population_correction(cells, {("officer", "all", "All"): N})
     fpc = ((out.ci_low <= mu) & (mu <= out.ci_high)).mean()
-    assert plain / reps > 0.98            # without the correction: far too wide
+    assert plain / reps > 0.98  # without the correction: far too wide
     assert 0.93 <= fpc <= 0.97

@@ -4,6 +4,7 @@ References: brute-force enumeration written here, scipy / statsmodels, and the
 numbers in ``tests/results/stats_inference_references.json`` (each with its
 source; see ``tests/results/README.md``).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -16,14 +17,14 @@ import pandas as pd
 import pytest
 import scipy.stats as st
 import statsmodels.api as sm
-from statsmodels.stats.multitest import multipletests
-
 from conftest import ROOT
-from rmlib import stats as S
+from statsmodels.stats.multitest import multipletests
 from test_stats import crosstab, gen_design, make_year
 
+from rmlib import stats as S
+
 REF = json.loads((ROOT / "tests" / "results" / "stats_inference_references.json").read_text())
-KAPPA = 0.5      # the tests' pseudo sum of squares (rmlib.stats.intervals.TEST_PSEUDO_SS)
+KAPPA = 0.5  # the tests' pseudo sum of squares (rmlib.stats.intervals.TEST_PSEUDO_SS)
 
 
 def _welch_t_officers(a, b):
@@ -41,6 +42,7 @@ def _cr1_var_statsmodels(ids, y):
 
 def test_constant_matches_module():
     from rmlib.stats.intervals import TEST_PSEUDO_SS
+
     assert TEST_PSEUDO_SS == KAPPA
 
 
@@ -93,8 +95,10 @@ def test_studentised_test_is_the_welch_t_of_the_difference_and_its_interval_agre
         a = rng.integers(1, 5, na).astype(float)
         b = np.clip(rng.integers(1, 5, nb) + rng.integers(0, 2, nb), 1, 4).astype(float)
         r = S.permutation_test(a, np.ones(na), b, np.ones(nb), n_resamples=999, seed=1)
-        se = np.sqrt(((((a - a.mean()) ** 2).sum() + KAPPA) / (na * (na - 1)))
-                     + ((((b - b.mean()) ** 2).sum() + KAPPA) / (nb * (nb - 1))))
+        se = np.sqrt(
+            ((((a - a.mean()) ** 2).sum() + KAPPA) / (na * (na - 1)))
+            + ((((b - b.mean()) ** 2).sum() + KAPPA) / (nb * (nb - 1)))
+        )
         assert r.se == pytest.approx(se, rel=1e-12)
         assert r.diff == pytest.approx(a.mean() - b.mean(), abs=1e-12)
         # the interval is diff +- crit * se, and it excludes 0 exactly when p < 0.05
@@ -107,8 +111,8 @@ def test_studentised_test_is_far_closer_to_its_level_where_the_raw_one_is_not():
     # the worst case for any t statistic): the raw permutation test rejects 27 % (n = 8) and 12 %
     # (n = 30) of the time at a nominal 5 %; the studentised one 8.5 % and 5 % (measured, 400
     # replications; the full table is in benchmarks/README.md). Monte Carlo SE about 0.011.
-    p_hi = np.array([0.5, 0.0, 0.0, 0.5])           # variance 2.25
-    p_lo = np.array([0.05, 0.45, 0.45, 0.05])       # variance 0.45
+    p_hi = np.array([0.5, 0.0, 0.0, 0.5])  # variance 2.25
+    p_lo = np.array([0.05, 0.45, 0.45, 0.05])  # variance 0.45
     reps = 400
     for na, raw_min, stud_max in ((8, 0.2, 0.11), (30, 0.09, 0.05 + 3 * np.sqrt(0.05 * 0.95 / reps))):
         raw = stud = 0
@@ -116,9 +120,10 @@ def test_studentised_test_is_far_closer_to_its_level_where_the_raw_one_is_not():
             rng = np.random.default_rng([5, rep])
             a = rng.choice([1.0, 2, 3, 4], na, p=p_hi)
             b = rng.choice([1.0, 2, 3, 4], 80, p=p_lo)
-            raw += S.permutation_test(a, np.ones(na), b, np.ones(80), n_resamples=199, seed=rep,
-                                      studentise=False).p < .05
-            stud += S.permutation_test(a, np.ones(na), b, np.ones(80), n_resamples=199, seed=rep).p < .05
+            raw += (
+                S.permutation_test(a, np.ones(na), b, np.ones(80), n_resamples=199, seed=rep, studentise=False).p < 0.05
+            )
+            stud += S.permutation_test(a, np.ones(na), b, np.ones(80), n_resamples=199, seed=rep).p < 0.05
         assert raw / reps > raw_min and stud / reps <= stud_max, (na, raw / reps, stud / reps)
 
 
@@ -142,8 +147,9 @@ def test_sign_flip_exact_reference_and_brute_force():
         d = np.round(rng.normal(0.2, 0.5, n), 2)
         n_ = d.size
 
-        def t(m):
+        def t(m, d=d, n_=n_):
             return abs(m) / np.sqrt((d @ d - n_ * m * m + KAPPA) / (n_ * (n_ - 1)))
+
         t0 = t(d.mean())
         T = [t(np.dot(s, d) / n_) for s in itertools.product([1, -1], repeat=n_)]
         assert S.sign_flip_test(d).p == pytest.approx(np.mean([x >= t0 * (1 - 1e-9) for x in T]), abs=1e-15)
@@ -171,16 +177,16 @@ def test_compare_cells_department_vs_other_departments_is_paired():
     r = rl[(rl["question"] == q) & (rl["count"] > 0)]
     per = r.assign(score=r["sum"] / r["count"])
     own = per[per["category"] == "d0"].set_index("respondent_id")["score"]
-    oth = per[per["category"] != "d0"].groupby("respondent_id").apply(
-        lambda g: g["sum"].sum() / g["count"].sum())
+    oth = per[per["category"] != "d0"].groupby("respondent_id").apply(lambda g: g["sum"].sum() / g["count"].sum())
     both = own.index.intersection(oth.index)
     d = (own[both] - oth[both]).to_numpy()
     row = out[(out["category"] == "d0") & (out["question"] == q)].iloc[0]
     assert row["rest_diff"] == pytest.approx(d.mean(), abs=1e-12)
     assert row["rest_n_other"] == len(d)
     assert row["rest_mean_other"] == pytest.approx(oth[both].mean(), abs=1e-12)
-    ref = S.sign_flip_test(d, n_resamples=999, seed=S._base._seed_for(3, "flip", "provider", "rated_department",
-                                                                          "d0", q))
+    ref = S.sign_flip_test(
+        d, n_resamples=999, seed=S._base._seed_for(3, "flip", "provider", "rated_department", "d0", q)
+    )
     assert row["rest_p"] == pytest.approx(ref.p, abs=1e-15)
     assert row["rest_p_method"] == f"sign_flip {ref.method}"
     assert row["rest_id"] == "rest|provider|rated_department|d0|trust"
@@ -191,10 +197,10 @@ def test_adjust_comparisons_reference_and_dedup():
     ref = REF["bh_example"]
     p = np.array(ref["p"])
     ids = [f"rest|officer|quadrant|c{i}|trust" for i in range(p.size)]
-    out = S.adjust_comparisons(ids + ids[:3], np.r_[p, p[:3]], "fdr_bh")      # duplicates count once
+    out = S.adjust_comparisons(ids + ids[:3], np.r_[p, p[:3]], "fdr_bh")  # duplicates count once
     assert len(out) == p.size
     assert np.allclose(out["p_adj"], ref["p_adj"], rtol=0, atol=1e-15)
-    out = S.adjust_comparisons(ids, p, "holm")                               # one family here
+    out = S.adjust_comparisons(ids, p, "holm")  # one family here
     assert np.allclose(out["p_adj"], ref["holm_p_adj"], rtol=0, atol=1e-15)
     with pytest.raises(ValueError, match="different p-values"):
         S.adjust_comparisons(["a|b", "a|b"], [0.1, 0.2])
@@ -211,10 +217,20 @@ def tested():
     resp_l, mem_l, rl_l = make_year(9, n_off=30, n_prov=30, prefix="L")
     cells = crosstab(resp, mem, rl)
     # the same comparisons in a second table, as provider_by_* and compare_by_* share cells
-    dup = cells[cells["table"].isin(["officer_by_quadrant", "provider_by_quadrant"])].assign(table="compare_by_quadrant")
+    dup = cells[cells["table"].isin(["officer_by_quadrant", "provider_by_quadrant"])].assign(
+        table="compare_by_quadrant"
+    )
     cells = pd.concat([cells, dup], ignore_index=True)
-    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, resp_last=pd.concat([resp_l, rl_l]),
-                          memberships_last=mem_l, n_resamples=499, seed=2, check="ignore")
+    out = S.compare_cells(
+        cells,
+        pd.concat([resp, rl]),
+        mem,
+        resp_last=pd.concat([resp_l, rl_l]),
+        memberships_last=mem_l,
+        n_resamples=499,
+        seed=2,
+        check="ignore",
+    )
     return out
 
 
@@ -247,8 +263,13 @@ def test_holm_option_and_effective_alpha(tested):
     m, r = len(d), int((d["p_adj"] < 0.05).sum())
     assert fam.values.tolist() == [["all", m, r, 0.05 * max(r, 1) / m]]
     # hand case: 2 comparisons, 1 significant under BH -> 0.05 * 1 / 2; Holm per family -> 0.05 / (m - r)
-    cells = pd.DataFrame({"rest_id": ["rest|o|a|x|q", "rest|o|a|y|q", "rest|o|b|x|q"],
-                          "rest_p": [0.001, 0.2, 0.3], "rest_p_adj": [0.003, 0.3, 0.3]})
+    cells = pd.DataFrame(
+        {
+            "rest_id": ["rest|o|a|x|q", "rest|o|a|y|q", "rest|o|b|x|q"],
+            "rest_p": [0.001, 0.2, 0.3],
+            "rest_p_adj": [0.003, 0.3, 0.3],
+        }
+    )
     assert S.effective_alpha(cells, "fdr_bh").values.tolist() == [["all", 3, 1, 0.05 / 3]]
     holm = S.effective_alpha(cells, "holm").set_index("family")
     assert holm.loc["rest|o|a", "alpha"] == 0.05 and holm.loc["rest|o|b", "alpha"] == 0.05
@@ -262,8 +283,9 @@ def test_power_table_uses_the_corrected_alpha(tested):
     plain = S.power_table(cells, pd.concat([resp, rl]), mem)
     assert (pt["alpha"] == 0.001).all() and (plain["alpha"] == 0.05).all()
     row = pt.iloc[0]
-    assert row["mdd"] == pytest.approx(S.min_detectable_difference(row["n"], row["n_rest"], row["sd"], 0.001),
-                                       abs=1e-12)
+    assert row["mdd"] == pytest.approx(
+        S.min_detectable_difference(row["n"], row["n_rest"], row["sd"], 0.001), abs=1e-12
+    )
     assert (pt["mdd"] > plain["mdd"]).all() and (pt["n_needed"] > plain["n_needed"]).all()
 
 
@@ -308,12 +330,20 @@ def test_pseudo_interval_coverage_clustered_from_n5():
 
 # --------------------------------------------------------------------------- the simulation runs
 def test_null_simulation_smoke():
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "null_simulation.py"), "--code", "after",
-                           "--smoke"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "null_simulation.py"), "--code", "after", "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     for col in ("fpr", "mc_se", "power", "cov_a", "diff_cov", "disagree"):
         assert col in out
-    lines = [ln.split() for ln in out.splitlines() if ln.split()[:1] in (["subgroup"], ["providers"], ["ties"],
-                                                                          ["last_year"])]
+    lines = [
+        ln.split()
+        for ln in out.splitlines()
+        if ln.split()[:1] in (["subgroup"], ["providers"], ["ties"], ["last_year"])
+    ]
     assert len(lines) == 4

@@ -2,6 +2,7 @@
 
 Reference numbers come from tests/published_figures.yaml (the ECC documents), never from the code.
 """
+
 import hashlib
 
 import numpy as np
@@ -73,12 +74,15 @@ def test_2016_provider_overall_and_officer_note(cleaned, published):
 
 def test_2016_no_contact_by_department(cleaned, published):
     table = crosstab.no_contact_table(cleaned[2016].ratings).set_index("department")["mean_per_question"]
-    old_to_new = {"Procurement (aka Category Management)": "Procurement - Category Officers",
-                  "Community Agents": "Community Agents", "Commissioning Officers": "Commissioning Officers",
-                  "Adult Operations - Senior Managers": "Adult Operations - Senior Managers",
-                  "Adult Operations - Service Teams": "Adult Operations - Service Teams (including social workers)",
-                  "Adult Operations - Service Placement Team": "Service Placement Team",
-                  "Safeguarding": "Adults Safeguarding Team"}
+    old_to_new = {
+        "Procurement (aka Category Management)": "Procurement - Category Officers",
+        "Community Agents": "Community Agents",
+        "Commissioning Officers": "Commissioning Officers",
+        "Adult Operations - Senior Managers": "Adult Operations - Senior Managers",
+        "Adult Operations - Service Teams": "Adult Operations - Service Teams (including social workers)",
+        "Adult Operations - Service Placement Team": "Service Placement Team",
+        "Safeguarding": "Adults Safeguarding Team",
+    }
     for dep, value in published["years"][2016]["providers"]["no_contact_mean_per_question"].items():
         assert round(table[old_to_new[dep]]) == value, dep
 

@@ -112,6 +112,7 @@ any whitespace; write stems as ``fund\\w*``). Comments that say nothing
 ("n/a", "none", "no comment", "-") are not coded and are not counted as
 commenting respondents (:func:`is_informative`).
 """
+
 from __future__ import annotations
 
 from ._base import OTHER_THEME, PLACEHOLDERS, CommentsConfigError, RedactionLists, Theme

@@ -1,4 +1,5 @@
 """The vocabulary every comment module shares: placeholders, the theme record, errors, checks."""
+
 from __future__ import annotations
 
 import functools
@@ -100,12 +101,13 @@ def _group_key(group: str) -> tuple[int, str]:
     return (_GROUP_ORDER.index(group) if group in _GROUP_ORDER else len(_GROUP_ORDER), str(group))
 
 
-def _check_comments(comments: pd.DataFrame, name: str = "comments",
-                    extra: Sequence[str] = ()) -> None:
+def _check_comments(comments: pd.DataFrame, name: str = "comments", extra: Sequence[str] = ()) -> None:
     """Raise unless ``comments`` is a frame with the comment columns (and ``extra``)."""
     if not isinstance(comments, pd.DataFrame):
         raise TypeError(f"{name} must be a DataFrame, got {type(comments).__name__}")
     missing = [c for c in (*_COMMENT_COLUMNS, *extra) if c not in comments.columns]
     if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; expected "
-                         f"{list(_COMMENT_COLUMNS) + list(extra)}, got {list(comments.columns)}")
+        raise ValueError(
+            f"{name} is missing column(s) {missing}; expected "
+            f"{list(_COMMENT_COLUMNS) + list(extra)}, got {list(comments.columns)}"
+        )

@@ -1,4 +1,5 @@
 """Loading the YAML parameter files: the theme dictionary and the redaction lists, validated."""
+
 from __future__ import annotations
 
 import re
@@ -29,12 +30,12 @@ def _read_yaml(path: str | Path, what: str) -> Any:
 def _str_list(value: Any, where: str, key: str, *, nonempty: bool = True) -> tuple[str, ...]:
     """Validate a list of non-empty strings under ``key`` (stripped), with a message naming where."""
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise CommentsConfigError(f"{where}: key {key!r} must be a list of strings, "
-                                  f"got {type(value).__name__} {value!r}")
+        raise CommentsConfigError(
+            f"{where}: key {key!r} must be a list of strings, got {type(value).__name__} {value!r}"
+        )
     bad = [v for v in value if not isinstance(v, str) or not v.strip()]
     if bad:
-        raise CommentsConfigError(f"{where}: key {key!r} must contain only non-empty strings; "
-                                  f"got {bad[:3]!r}")
+        raise CommentsConfigError(f"{where}: key {key!r} must contain only non-empty strings; got {bad[:3]!r}")
     if nonempty and not value:
         raise CommentsConfigError(f"{where}: key {key!r} must be a non-empty list of strings")
     return tuple(v.strip() for v in value)
@@ -43,33 +44,36 @@ def _str_list(value: Any, where: str, key: str, *, nonempty: bool = True) -> tup
 def parse_theme_dictionary(data: Any, source: str = "<theme dictionary>") -> list[Theme]:
     """Validate a theme dictionary already read from YAML (see :func:`load_theme_dictionary`)."""
     if not isinstance(data, Mapping) or "themes" not in data:
-        raise CommentsConfigError(f"{source}: expected a mapping with a top-level key 'themes' "
-                                  f"(a list of themes); got {type(data).__name__}")
+        raise CommentsConfigError(
+            f"{source}: expected a mapping with a top-level key 'themes' (a list of themes); got {type(data).__name__}"
+        )
     items = data["themes"]
     if not isinstance(items, list) or not items:
-        raise CommentsConfigError(f"{source}: key 'themes' must be a non-empty list, "
-                                  f"got {type(items).__name__}")
+        raise CommentsConfigError(f"{source}: key 'themes' must be a non-empty list, got {type(items).__name__}")
     themes: list[Theme] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
         where = f"{source}: themes[{i}]"
         if not isinstance(item, Mapping):
-            raise CommentsConfigError(f"{where}: expected a mapping with keys "
-                                      f"{list(_THEME_KEYS_REQUIRED)}, got {type(item).__name__}")
+            raise CommentsConfigError(
+                f"{where}: expected a mapping with keys {list(_THEME_KEYS_REQUIRED)}, got {type(item).__name__}"
+            )
         if isinstance(item.get("id"), str):
             where += f" (id {item['id']!r})"
         missing = [k for k in _THEME_KEYS_REQUIRED if k not in item]
         if missing:
-            raise CommentsConfigError(f"{where}: missing key(s) {missing}; each theme needs "
-                                      f"{list(_THEME_KEYS_REQUIRED)}")
+            raise CommentsConfigError(
+                f"{where}: missing key(s) {missing}; each theme needs {list(_THEME_KEYS_REQUIRED)}"
+            )
         unknown = [k for k in item if k not in _THEME_KEYS_REQUIRED + _THEME_KEYS_OPTIONAL]
         if unknown:
-            raise CommentsConfigError(f"{where}: unknown key(s) {unknown}; allowed keys are "
-                                      f"{list(_THEME_KEYS_REQUIRED + _THEME_KEYS_OPTIONAL)}")
+            raise CommentsConfigError(
+                f"{where}: unknown key(s) {unknown}; allowed keys are "
+                f"{list(_THEME_KEYS_REQUIRED + _THEME_KEYS_OPTIONAL)}"
+            )
         tid = item["id"]
         if not isinstance(tid, str) or not _ID_RE.match(tid):
-            raise CommentsConfigError(f"{where}: key 'id' must be a snake_case string "
-                                      f"(a-z, 0-9, _), got {tid!r}")
+            raise CommentsConfigError(f"{where}: key 'id' must be a snake_case string (a-z, 0-9, _), got {tid!r}")
         if tid == OTHER_THEME:
             raise CommentsConfigError(f"{where}: id {OTHER_THEME!r} is reserved for uncoded comments")
         if tid in seen:
@@ -77,29 +81,29 @@ def parse_theme_dictionary(data: Any, source: str = "<theme dictionary>") -> lis
         seen.add(tid)
         for key in ("label", "description"):
             if not isinstance(item[key], str) or not item[key].strip():
-                raise CommentsConfigError(f"{where}: key {key!r} must be a non-empty string, "
-                                          f"got {item[key]!r}")
+                raise CommentsConfigError(f"{where}: key {key!r} must be a non-empty string, got {item[key]!r}")
         groups_raw = item["groups"]
         if isinstance(groups_raw, str):
             groups_raw = [groups_raw]
         groups = _str_list(groups_raw, where, "groups")
         bad = [g for g in groups if g not in ("provider", "officer", "both")]
         if bad:
-            raise CommentsConfigError(f"{where}: key 'groups' must be 'provider', 'officer', "
-                                      f"'both' or a list of the first two; got {bad!r}")
+            raise CommentsConfigError(
+                f"{where}: key 'groups' must be 'provider', 'officer', 'both' or a list of the first two; got {bad!r}"
+            )
         groups = tuple(g for g in _GROUP_ORDER if g in groups or "both" in groups)
         keywords = _str_list(item["keywords"], where, "keywords")
         for kw in keywords:
             try:
                 re.compile(_keyword_regex(kw))
             except re.error as exc:
-                raise CommentsConfigError(f"{where}: keyword {kw!r} is not a valid regular "
-                                          f"expression ({exc})") from exc
+                raise CommentsConfigError(f"{where}: keyword {kw!r} is not a valid regular expression ({exc})") from exc
             if re.compile(re.sub(r" +", r"\\s+", kw)).fullmatch(""):
                 raise CommentsConfigError(f"{where}: keyword {kw!r} matches the empty string")
         sources = _str_list(item.get("sources", []), where, "sources", nonempty=False)
-        themes.append(Theme(tid, item["label"].strip(), " ".join(item["description"].split()),
-                            groups, keywords, sources))
+        themes.append(
+            Theme(tid, item["label"].strip(), " ".join(item["description"].split()), groups, keywords, sources)
+        )
     return themes
 
 
@@ -127,17 +131,16 @@ def load_theme_dictionary(path: str | Path) -> list[Theme]:
 def parse_redaction_lists(data: Any, source: str = "<redaction lists>") -> RedactionLists:
     """Validate redaction lists already read from YAML (see :func:`load_redaction_lists`)."""
     if not isinstance(data, Mapping):
-        raise CommentsConfigError(f"{source}: expected a mapping with keys 'deny_names' and "
-                                  f"'allow_words', got {type(data).__name__}")
+        raise CommentsConfigError(
+            f"{source}: expected a mapping with keys 'deny_names' and 'allow_words', got {type(data).__name__}"
+        )
     unknown = [k for k in data if k not in ("deny_names", "allow_words")]
     if unknown:
-        raise CommentsConfigError(f"{source}: unknown key(s) {unknown}; expected 'deny_names' "
-                                  "and 'allow_words'")
+        raise CommentsConfigError(f"{source}: unknown key(s) {unknown}; expected 'deny_names' and 'allow_words'")
     lists = {}
     for key in ("deny_names", "allow_words"):
         if key not in data:
-            raise CommentsConfigError(f"{source}: missing key {key!r} (a list of strings; "
-                                      "may be empty: [])")
+            raise CommentsConfigError(f"{source}: missing key {key!r} (a list of strings; may be empty: [])")
         value = data[key] if data[key] is not None else []
         lists[key] = _str_list(value, source, key, nonempty=False)
     return RedactionLists(lists["deny_names"], lists["allow_words"])

@@ -1,11 +1,13 @@
 """The name lexicon: given names and surnames from the Faker package, for the lexicon rule."""
+
 from __future__ import annotations
 
 import functools
 
 #: Given names that are also everyday English words: never redacted on the
 #: name lexicon's word alone (a cue, title or deny-list still catches them).
-_NAME_WORD_EXCEPTIONS = frozenset("""
+_NAME_WORD_EXCEPTIONS = frozenset(
+    """
     mark grace hope joy faith rose bill sue pat art dawn summer autumn april june will may ray
     jack bob rob frank sandy amber ruby holly ivy lily daisy heather iris jade crystal destiny
     honor patience chase hunter mason cash major king prince duke earl sterling royal guy don
@@ -15,7 +17,8 @@ _NAME_WORD_EXCEPTIONS = frozenset("""
     penny pearl porter sage shelby stone taylor tucker wade ward young august
     essex london paris florence sydney victoria chelsea ireland jersey israel georgia
     virginia carolina dakota trinity unique precious genesis harmony liberty justice
-    """.split())
+    """.split()
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,7 +47,8 @@ def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
             given.update(str(n).lower() for n in getattr(prov, attr, ()) or ())
         family.update(str(n).lower() for n in getattr(prov, "last_names", ()) or ())
     if not given:
-        raise ImportError("the name lexicon needs the 'faker' package (pip install faker); "
-                          "it is a dependency in pyproject.toml")
+        raise ImportError(
+            "the name lexicon needs the 'faker' package (pip install faker); it is a dependency in pyproject.toml"
+        )
     clean = lambda names: frozenset(n for n in names if n.isalpha() and len(n) > 1)  # noqa: E731
     return clean(given), clean(family)

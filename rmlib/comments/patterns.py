@@ -3,6 +3,7 @@
 Every pattern is applied to user text, so every one runs in linear time
 (bounded repetition, bounded look-back).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,16 @@ _AT = r"(?:\s?[\(\[\{<]\s?at\s?[\)\]\}>]\s?|\s(?i:at)\s)"
 _DOT = r"(?:\s?[\(\[\{<]\s?dot\s?[\)\]\}>]\s?|\s(?i:dot)\s|\.)"
 _SPELT_TLDS = r"(?i:com|org|net|uk|gov|nhs|ac|co|info|biz|io|eu)"
 _EMAIL_SPELT = re.compile(
-    r"(?<![\w.])\w{1,40}(?:" + _DOT + r"\w{1,40}){0,3}" + _AT
-    + r"(?!(?i:www)\b)\w{1,40}(?:" + _DOT + r"\w{1,40}){0,4}" + _DOT + _SPELT_TLDS + r"(?![\w])"
+    r"(?<![\w.])\w{1,40}(?:"
+    + _DOT
+    + r"\w{1,40}){0,3}"
+    + _AT
+    + r"(?!(?i:www)\b)\w{1,40}(?:"
+    + _DOT
+    + r"\w{1,40}){0,4}"
+    + _DOT
+    + _SPELT_TLDS
+    + r"(?![\w])"
 )
 _TLDS = r"(?:com|org|net|info|biz|io|eu|uk)"
 _URL = re.compile(
@@ -42,13 +51,25 @@ _NI = re.compile(
 # Separators inside a phone number: space, dot, hyphen, any dash, slash
 # (text is normalised first: tabs and no-break spaces are spaces by then).
 _SEP = r"[ .\-/\u2010-\u2015\u2212]?"
-_DIGITS = r"\d(?:" + _SEP + r"\d){5,13}"   # bounded: linear time
+_DIGITS = r"\d(?:" + _SEP + r"\d){5,13}"  # bounded: linear time
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"(?:\+|00)44" + _SEP + r"(?:\(0\)" + _SEP + r")?" + _DIGITS
-    + r"|\(0\d{2,5}\)" + _SEP + _DIGITS
-    + r"|0" + _DIGITS
-    + r"|7\d{3}" + _SEP + r"\d{3}" + _SEP + r"\d{3}"   # a mobile without its trunk 0
+    r"(?:\+|00)44"
+    + _SEP
+    + r"(?:\(0\)"
+    + _SEP
+    + r")?"
+    + _DIGITS
+    + r"|\(0\d{2,5}\)"
+    + _SEP
+    + _DIGITS
+    + r"|0"
+    + _DIGITS
+    + r"|7\d{3}"
+    + _SEP
+    + r"\d{3}"
+    + _SEP
+    + r"\d{3}"  # a mobile without its trunk 0
     + r")(?![\w])"
 )
 _PHONE_SEPS = set(" .-/\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
@@ -62,8 +83,10 @@ _ORDINAL_INWARD = re.compile(r"\d(?:st|nd|rd|th)$", re.IGNORECASE)
 # A capitalised word (Sarah, O'Brien, D'Souza, McDonald, Smith-Jones), with
 # an optional possessive kept outside group "w".
 _UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
-_NW = (rf"(?:[{_UP}][{_LO}]*['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)*"
-       rf"(?:-[{_UP}][{_LO}]+)*")
+_NW = (
+    rf"(?:[{_UP}][{_LO}]*['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)*"
+    rf"(?:-[{_UP}][{_LO}]+)*"
+)
 _NAME_WORD = re.compile(r"(?<![\w'’-])(?P<w>" + _NW + r")(?:['’]s)?(?![\w'’])")
 _NWP = r"(?<![\w'’-])" + _NW + r"(?:['’]s)?(?![\w'’])"  # inline version
 _TITLE = re.compile(
@@ -98,8 +121,10 @@ _SELF_NAME = re.compile(
     r"(?P<run>[^\W\d_][\w'’-]{0,40}(?: [^\W\d_][\w'’-]{0,40})?)"
 )
 # any word (Unicode letters), not inside a placeholder, possessive outside "w"
-_LEX_WORD = re.compile(r"(?<![\w\[-])(?P<w>[^\W\d_][^\W\d_'’-]{0,40}(?:[-'’][^\W\d_]{1,40}){0,2})"
-                       r"(?:['’]s)?(?![\w\]])")
+_LEX_WORD = re.compile(
+    r"(?<![\w\[-])(?P<w>[^\W\d_][^\W\d_'’-]{0,40}(?:[-'’][^\W\d_]{1,40}){0,2})"
+    r"(?:['’]s)?(?![\w\]])"
+)
 # A sentence-initial word with these endings is taken for a common noun
 # ("Delays from the team"), not a name.
 _NOUNLIKE = re.compile(r"(?:s|ing|tion|sion|ment|ness|ity|ance|ence|ship|ive|ful|less)$")

@@ -2,6 +2,7 @@
 
 The rules, their order and their limits are stated in :mod:`rmlib.comments`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,26 @@ import pandas as pd
 from ._base import PLACEHOLDERS
 from .lexicon import _NAME_WORD_EXCEPTIONS, name_lexicon
 from .normalise import normalise_text
-from .patterns import (_AFFIL, _CUE, _EMAIL, _EMAIL_SPELT, _LEX_WORD, _NAME_WORD, _NI, _NOUNLIKE, _ORDINAL_INWARD,
-                       _PHONE, _PHONE_SEPS, _POSTCODE, _SELF_NAME, _TITLE, _URL, _URL_TRAILING, BUILTIN_ALLOW_WORDS)
+from .patterns import (
+    _AFFIL,
+    _CUE,
+    _EMAIL,
+    _EMAIL_SPELT,
+    _LEX_WORD,
+    _NAME_WORD,
+    _NI,
+    _NOUNLIKE,
+    _ORDINAL_INWARD,
+    _PHONE,
+    _PHONE_SEPS,
+    _POSTCODE,
+    _SELF_NAME,
+    _TITLE,
+    _URL,
+    _URL_TRAILING,
+    BUILTIN_ALLOW_WORDS,
+)
+
 
 def _normalise_word(word: str) -> str:
     """Lower case, straight apostrophe, possessive 's dropped: the form looked up in the allow-list."""
@@ -58,22 +77,22 @@ class _Redactor:
         allow: set[str] = set(BUILTIN_ALLOW_WORDS)
         for phrase in allow_words:
             for part in re.split(r"[\s/]+", phrase):
-                part = part.strip(".,;:()\"")
+                part = part.strip('.,;:()"')
                 if part:
                     allow.add(_normalise_word(part))
                     allow.update(_normalise_word(p) for p in part.split("-") if p)
         self.allow = frozenset(allow)
         #: words that come only from the allow-list file (departments, places...)
         self.domain = frozenset(allow - BUILTIN_ALLOW_WORDS)
-        names = sorted({" ".join(n.split()) for n in deny_names if n and n.strip()},
-                       key=lambda n: (-len(n), n))
+        names = sorted({" ".join(n.split()) for n in deny_names if n and n.strip()}, key=lambda n: (-len(n), n))
         if names:
             alts = []
             for n in names:
                 words = [re.escape(w).replace("'", "['’]").replace("’", "['’]") for w in n.split(" ")]
                 alts.append(r"\s+".join(words))
             self.deny: re.Pattern[str] | None = re.compile(
-                r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])", re.IGNORECASE)
+                r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])", re.IGNORECASE
+            )
         else:
             self.deny = None
 
@@ -83,8 +102,7 @@ class _Redactor:
         return any(f in self.allow for f in _word_forms(word))
 
     @staticmethod
-    def _sub(pattern: re.Pattern[str], kind: str, text: str, counts: Counter,
-             check=None) -> str:
+    def _sub(pattern: re.Pattern[str], kind: str, text: str, counts: Counter, check=None) -> str:
         """Replace every match by the placeholder, or by ``check(match)`` if given
         (``check`` then does its own counting and may decline a match)."""
         placeholder = PLACEHOLDERS[kind]
@@ -107,7 +125,7 @@ class _Redactor:
             s = m.group(0)
             stripped = s.rstrip(_URL_TRAILING)  # sentence punctuation stays outside
             counts["url"] += 1
-            return PLACEHOLDERS["url"] + s[len(stripped):]
+            return PLACEHOLDERS["url"] + s[len(stripped) :]
 
         text = self._sub(_URL, "url", text, counts, check=url)
         text = self._sub(_NI, "ni", text, counts)
@@ -116,8 +134,7 @@ class _Redactor:
             s = m.group(0)
             # Try the whole match, then shorter prefixes cut at separators,
             # so "01245 123456 2 times" still yields "[phone] 2 times".
-            cuts = [len(s)] + [i for i in range(len(s) - 1, 0, -1)
-                               if s[i] in _PHONE_SEPS and s[i - 1].isdigit()]
+            cuts = [len(s)] + [i for i in range(len(s) - 1, 0, -1) if s[i] in _PHONE_SEPS and s[i - 1].isdigit()]
             for cut in cuts:
                 if _valid_uk_phone(s[:cut]):
                     counts["phone"] += 1
@@ -150,7 +167,7 @@ class _Redactor:
             words = list(_NAME_WORD.finditer(run))
             last = words[0] if len(words) == 2 and self.allowed(words[1].group("w")) else words[-1]
             counts["name"] += 1
-            return ph + run[last.end("w"):]
+            return ph + run[last.end("w") :]
 
         text = _TITLE.sub(title, text)
 
@@ -167,7 +184,7 @@ class _Redactor:
             counts["name"] += 1
             prefix = m.group(0)[: m.start("run") - m.start(0)]
             last = taken[-1]
-            return prefix + ph + run[last.end("w"):]
+            return prefix + ph + run[last.end("w") :]
 
         text = _CUE.sub(cue, text)
 
@@ -184,11 +201,12 @@ class _Redactor:
             if not taken:
                 return m.group(0)
             first = taken[0]
-            if (_sentence_initial(m.string, m.start() + first.start())
-                    and all(_NOUNLIKE.search(w.group("w").lower()) for w in taken)):
+            if _sentence_initial(m.string, m.start() + first.start()) and all(
+                _NOUNLIKE.search(w.group("w").lower()) for w in taken
+            ):
                 return m.group(0)
             counts["name"] += 1
-            return run[:first.start()] + ph + m.group(0)[taken[-1].end("w"):]
+            return run[: first.start()] + ph + m.group(0)[taken[-1].end("w") :]
 
         text = _AFFIL.sub(affiliation, text)
         return self._pairs(text, counts)
@@ -201,8 +219,8 @@ class _Redactor:
         # group tokens into runs separated only by spaces/tabs
         runs: list[list[re.Match[str]]] = [[tokens[0]]]
         for prev, tok in zip(tokens, tokens[1:]):
-            gap = text[prev.end():tok.start()]
-            if gap and gap.strip(" \t") == "" and not text[prev.end("w"):prev.end()]:
+            gap = text[prev.end() : tok.start()]
+            if gap and gap.strip(" \t") == "" and not text[prev.end("w") : prev.end()]:
                 runs[-1].append(tok)
             else:
                 runs.append([tok])
@@ -226,7 +244,8 @@ class _Redactor:
         return _names_replaced(text, spans, counts)
 
     def self_named(self, text: str, counts: Counter) -> str:
-        """"my name is john smith", "signed: jane doe": the words after the cue, any case."""
+        """ "my name is john smith", "signed: jane doe": the words after the cue, any case."""
+
         def repl(m: re.Match[str]) -> str:
             words = m.group("run").split(" ")
             taken = []
@@ -237,7 +256,7 @@ class _Redactor:
             if not taken:
                 return m.group(0)
             counts["name"] += 1
-            rest = " ".join(words[len(taken):])
+            rest = " ".join(words[len(taken) :])
             return m.group("cue") + PLACEHOLDERS["name"] + (" " + rest if rest else "")
 
         return _SELF_NAME.sub(repl, text)
@@ -290,7 +309,7 @@ class _Redactor:
                 i += 1
                 continue
             j = i
-            while j + 1 < len(toks) and j - i < 2 and text[toks[j].end():toks[j + 1].start()] == " ":
+            while j + 1 < len(toks) and j - i < 2 and text[toks[j].end() : toks[j + 1].start()] == " ":
                 nxt = toks[j + 1]
                 nk = kind(nxt)
                 if k == "lower":
@@ -308,7 +327,7 @@ class _Redactor:
     def __call__(self, text: str) -> tuple[str, Counter]:
         """Normalise, then apply every rule in order; returns the text and the count per kind."""
         counts: Counter = Counter()
-        text = normalise_text(text)          # first, and nothing transforms the text after
+        text = normalise_text(text)  # first, and nothing transforms the text after
         text = self.structured(text, counts)
         text = self.names(text, counts)
         text = self.self_named(text, counts)
@@ -341,7 +360,7 @@ def _sentence_initial(text: str, start: int) -> bool:
     stripped = before.rstrip(" \t\"'“‘([")
     if not stripped:
         return lo == 0
-    if "\n" in before[len(stripped):] or "\r" in before[len(stripped):]:
+    if "\n" in before[len(stripped) :] or "\r" in before[len(stripped) :]:
         return True
     last = stripped[-1]
     if last in ".!?\n\r":
@@ -395,11 +414,12 @@ def mask_personal(text: Any) -> Any:
     out = _TITLE.sub(lambda m: PLACEHOLDERS["name"], out)
     out = r.self_named(out, counts)
     out = r.lexicon(out, counts)
-    return text if out == norm else out   # nothing found: the message keeps its own spacing
+    return text if out == norm else out  # nothing found: the message keeps its own spacing
 
 
-def redact_with_counts(text: str, deny_names: Iterable[str] = (),
-                       allow_words: Iterable[str] = ()) -> tuple[str, dict[str, int]]:
+def redact_with_counts(
+    text: str, deny_names: Iterable[str] = (), allow_words: Iterable[str] = ()
+) -> tuple[str, dict[str, int]]:
     """Redact ``text`` and report how many items of each kind were replaced.
 
     Returns
@@ -410,8 +430,7 @@ def redact_with_counts(text: str, deny_names: Iterable[str] = (),
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    redactor = _get_redactor(_as_tuple(deny_names, "deny_names"),
-                             _as_tuple(allow_words, "allow_words"))
+    redactor = _get_redactor(_as_tuple(deny_names, "deny_names"), _as_tuple(allow_words, "allow_words"))
     out, counts = redactor(text)
     return out, dict(counts)
 
@@ -447,8 +466,7 @@ def redact(text: str, deny_names: Iterable[str] = (), allow_words: Iterable[str]
     return redact_with_counts(text, deny_names, allow_words)[0]
 
 
-def _redact_values(values: Iterable[Any], deny: tuple[str, ...],
-                   allow: tuple[str, ...]) -> tuple[list[Any], list[int]]:
+def _redact_values(values: Iterable[Any], deny: tuple[str, ...], allow: tuple[str, ...]) -> tuple[list[Any], list[int]]:
     """Redact each value (missing ones kept); returns the texts and the placeholders written in each."""
     redactor = _get_redactor(deny, allow)
     texts, counts = [], []
@@ -465,16 +483,15 @@ def _redact_values(values: Iterable[Any], deny: tuple[str, ...],
     return texts, counts
 
 
-def redact_series(texts: pd.Series, deny_names: Iterable[str] = (),
-                  allow_words: Iterable[str] = ()) -> pd.Series:
+def redact_series(texts: pd.Series, deny_names: Iterable[str] = (), allow_words: Iterable[str] = ()) -> pd.Series:
     """Apply :func:`redact` to every element of a Series (index and name kept)."""
-    out, _ = _redact_values(texts, _as_tuple(deny_names, "deny_names"),
-                            _as_tuple(allow_words, "allow_words"))
+    out, _ = _redact_values(texts, _as_tuple(deny_names, "deny_names"), _as_tuple(allow_words, "allow_words"))
     return pd.Series(out, index=texts.index, name=texts.name, dtype=object)
 
 
-def redact_comments(comments: pd.DataFrame, deny_names: Iterable[str] = (),
-                    allow_words: Iterable[str] = ()) -> pd.DataFrame:
+def redact_comments(
+    comments: pd.DataFrame, deny_names: Iterable[str] = (), allow_words: Iterable[str] = ()
+) -> pd.DataFrame:
     """Return a copy of the ``comments`` table with ``text`` redacted.
 
     Adds an int column ``redactions``: the number of placeholders written
@@ -493,8 +510,9 @@ def redact_comments(comments: pd.DataFrame, deny_names: Iterable[str] = (),
         raise TypeError(f"comments must be a DataFrame, got {type(comments).__name__}")
     if "text" not in comments.columns:
         raise ValueError(f"comments must have a 'text' column; got columns {list(comments.columns)}")
-    texts, counts = _redact_values(comments["text"], _as_tuple(deny_names, "deny_names"),
-                                   _as_tuple(allow_words, "allow_words"))
+    texts, counts = _redact_values(
+        comments["text"], _as_tuple(deny_names, "deny_names"), _as_tuple(allow_words, "allow_words")
+    )
     out = comments.copy()
     out["text"] = pd.Series(texts, index=comments.index, dtype=object)
     if pd.api.types.is_string_dtype(comments["text"].dtype) and comments["text"].dtype != object:

@@ -1,4 +1,5 @@
 """Theme coding: which themes each informative comment carries, and how often each theme occurs."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
@@ -9,6 +10,7 @@ import pandas as pd
 from ._base import _PLACEHOLDER_RE, OTHER_LABEL, OTHER_THEME, Theme, _check_comments, _group_key
 from .config import parse_theme_dictionary
 from .patterns import _EMPTY_COMMENT
+
 
 def is_informative(text: Any) -> bool:
     """False for blank or content-free answers ("n/a", "none", "no comment", "-")."""
@@ -66,14 +68,17 @@ def code_themes(comments: pd.DataFrame, themes: Sequence[Theme]) -> pd.DataFrame
     dup = comments.duplicated(["respondent_id", "field"], keep=False)
     if dup.any():
         pairs = comments.loc[dup, ["respondent_id", "field"]].drop_duplicates().head(5)
-        raise ValueError("comments must have one row per respondent and field; duplicated "
-                         f"(respondent_id, field): {list(map(tuple, pairs.to_numpy()))}")
+        raise ValueError(
+            "comments must have one row per respondent and field; duplicated "
+            f"(respondent_id, field): {list(map(tuple, pairs.to_numpy()))}"
+        )
     order = {t.id: i for i, t in enumerate(theme_list)}
     order[OTHER_THEME] = len(theme_list)
     rows = []
     informative = _informative(comments)
-    for rid, group, field, raw in zip(informative["respondent_id"], informative["group"],
-                                      informative["field"], informative["text"]):
+    for rid, group, field, raw in zip(
+        informative["respondent_id"], informative["group"], informative["field"], informative["text"]
+    ):
         text = _PLACEHOLDER_RE.sub(" ", raw)
         found = [t.id for t in theme_list if t.applies_to(group) and t.matches(text)]
         rows.extend((rid, group, field, theme) for theme in found or [OTHER_THEME])
@@ -88,8 +93,7 @@ def theme_labels(themes: Sequence[Theme]) -> dict[str, str]:
     return labels
 
 
-def theme_counts(coded: pd.DataFrame, comments: pd.DataFrame,
-                 themes: Sequence[Theme] | None = None) -> pd.DataFrame:
+def theme_counts(coded: pd.DataFrame, comments: pd.DataFrame, themes: Sequence[Theme] | None = None) -> pd.DataFrame:
     """Frequency of each theme per group.
 
     Parameters
@@ -121,15 +125,18 @@ def theme_counts(coded: pd.DataFrame, comments: pd.DataFrame,
     informative = _informative(comments)
     base = informative.groupby("group")["respondent_id"].nunique()
     known = set(map(tuple, informative[["respondent_id", "group"]].drop_duplicates().to_numpy()))
-    stray = [k for k in map(tuple, coded[["respondent_id", "group"]].drop_duplicates().to_numpy())
-             if k not in known]
+    stray = [k for k in map(tuple, coded[["respondent_id", "group"]].drop_duplicates().to_numpy()) if k not in known]
     if stray:
-        raise ValueError("coded has respondents with no informative comment in `comments` "
-                         f"(were different frames passed?): {stray[:5]}")
+        raise ValueError(
+            "coded has respondents with no informative comment in `comments` "
+            f"(were different frames passed?): {stray[:5]}"
+        )
     uniq = coded.drop_duplicates(["respondent_id", "group", "field", "theme"])
-    counts = (uniq.groupby(["group", "theme"])
-              .agg(comments=("field", "size"), respondents=("respondent_id", "nunique"))
-              .reset_index())
+    counts = (
+        uniq.groupby(["group", "theme"])
+        .agg(comments=("field", "size"), respondents=("respondent_id", "nunique"))
+        .reset_index()
+    )
     labels: dict[str, str] = {OTHER_THEME: OTHER_LABEL}
     if themes is not None:
         theme_list = _as_themes(themes)
@@ -142,16 +149,17 @@ def theme_counts(coded: pd.DataFrame, comments: pd.DataFrame,
         extra = set(map(tuple, counts[["group", "theme"]].to_numpy())) - set(full)
         if extra:
             raise ValueError(f"coded has themes not in the theme dictionary: {sorted(extra)[:5]}")
-        counts = (counts.set_index(["group", "theme"]).reindex(idx, fill_value=0).reset_index())
+        counts = counts.set_index(["group", "theme"]).reindex(idx, fill_value=0).reset_index()
     counts["label"] = counts["theme"].map(lambda t: labels.get(t, t))
     counts["comments"] = counts["comments"].astype("int64")
     counts["respondents"] = counts["respondents"].astype("int64")
     counts["base"] = counts["group"].map(base).fillna(0).astype("int64")
-    counts["pct_respondents"] = np.where(counts["base"] > 0,
-                                         100.0 * counts["respondents"] / counts["base"].where(counts["base"] > 0, 1),
-                                         np.nan)
+    counts["pct_respondents"] = np.where(
+        counts["base"] > 0, 100.0 * counts["respondents"] / counts["base"].where(counts["base"] > 0, 1), np.nan
+    )
     counts = counts.assign(_g=counts["group"].map(_group_key), _o=counts["theme"] == OTHER_THEME)
-    counts = counts.sort_values(["_g", "_o", "respondents", "theme"],
-                                ascending=[True, True, False, True], kind="mergesort")
+    counts = counts.sort_values(
+        ["_g", "_o", "respondents", "theme"], ascending=[True, True, False, True], kind="mergesort"
+    )
     cols = ["group", "theme", "label", "comments", "respondents", "base", "pct_respondents"]
     return counts[cols].reset_index(drop=True)

@@ -31,19 +31,49 @@ The researcher's API::
     rmlib.crosstab.trend(rmlib.dataset.load_years())            # every processed year
     rmlib.crosstab.caveats(tables, this, last)                  # generated caveats
 """
+
 from ..constants import RATED_DEPARTMENT  # noqa: F401  (imported from here by rmlib.safety)
 from ..scoring import select_members
 from .caveats import caveats, department_relabels
 from .cells import by_attribute, order_categories
-from .specs import (CAVEAT_COLUMNS, CAVEAT_KINDS, CELL_COLUMNS, CELL_KEYS, OTHER_OUTPUTS, REPORT_TABLES, TABLE_INDEX,
-                    TREND_COLUMNS, OutputSpec, TableSpec)
+from .specs import (
+    CAVEAT_COLUMNS,
+    CAVEAT_KINDS,
+    CELL_COLUMNS,
+    CELL_KEYS,
+    OTHER_OUTPUTS,
+    REPORT_TABLES,
+    TABLE_INDEX,
+    TREND_COLUMNS,
+    OutputSpec,
+    TableSpec,
+)
 from .sums import no_contact_table, resampling_sums
 from .tables import build_table, build_tables, headline, missing_years, responses_by_year, trend, wide
 
 __all__ = [
-    "CELL_KEYS", "CELL_COLUMNS", "TREND_COLUMNS", "CAVEAT_COLUMNS", "CAVEAT_KINDS",
-    "TableSpec", "REPORT_TABLES", "TABLE_INDEX", "OutputSpec", "OTHER_OUTPUTS",
-    "select_members", "order_categories", "by_attribute", "resampling_sums", "no_contact_table",
-    "build_table", "build_tables", "headline", "wide", "trend", "responses_by_year",
-    "missing_years", "department_relabels", "caveats",
+    "CELL_KEYS",
+    "CELL_COLUMNS",
+    "TREND_COLUMNS",
+    "CAVEAT_COLUMNS",
+    "CAVEAT_KINDS",
+    "TableSpec",
+    "REPORT_TABLES",
+    "TABLE_INDEX",
+    "OutputSpec",
+    "OTHER_OUTPUTS",
+    "select_members",
+    "order_categories",
+    "by_attribute",
+    "resampling_sums",
+    "no_contact_table",
+    "build_table",
+    "build_tables",
+    "headline",
+    "wide",
+    "trend",
+    "responses_by_year",
+    "missing_years",
+    "department_relabels",
+    "caveats",
 ]

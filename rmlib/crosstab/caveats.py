@@ -1,4 +1,5 @@
 """Caveats the report must print, generated from the data (never typed): one small function per kind."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -91,12 +92,18 @@ def _as_tables(tables) -> dict[str, pd.DataFrame]:
     return {str(k): v for k, v in tables.items()}
 
 
-def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, this: YearData | None = None,
-            last: YearData | None = None, *, multi_select_rule: str = "solely_one",
-            codebooks: Mapping[int, object] | None = None,
-            trend: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
-            expected_years: Iterable[int] | None = None,
-            year: int | None = None, compare_year: int | None = None) -> pd.DataFrame:
+def caveats(
+    tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None,
+    this: YearData | None = None,
+    last: YearData | None = None,
+    *,
+    multi_select_rule: str = "solely_one",
+    codebooks: Mapping[int, object] | None = None,
+    trend: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
+    expected_years: Iterable[int] | None = None,
+    year: int | None = None,
+    compare_year: int | None = None,
+) -> pd.DataFrame:
     """Caveats the report must print, generated from the data (never typed).
 
     Parameters
@@ -134,9 +141,17 @@ def caveats(tables: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, thi
     check_multi_select_rule(multi_select_rule)
     sc = _scope(tables, this, last, multi_select_rule, codebooks, trend, year, compare_year)
     blocks = _blocks(sc.tabs)
-    rows = [*_no_comparison(sc), *_compare_year_gap(sc), *_year_missing(sc, expected_years), *_relabelled(sc),
-            *_multi_select(sc, blocks), *_not_asked_or_no_data(sc, blocks), *_single_respondent(sc, blocks),
-            *_single_respondent_last_year(sc, blocks), *_dropped_category(sc, blocks)]
+    rows = [
+        *_no_comparison(sc),
+        *_compare_year_gap(sc),
+        *_year_missing(sc, expected_years),
+        *_relabelled(sc),
+        *_multi_select(sc, blocks),
+        *_not_asked_or_no_data(sc, blocks),
+        *_single_respondent(sc, blocks),
+        *_single_respondent_last_year(sc, blocks),
+        *_dropped_category(sc, blocks),
+    ]
     return _ordered(pd.DataFrame(rows, columns=CAVEAT_COLUMNS), sc)
 
 
@@ -155,10 +170,10 @@ class _Scope:
     codebooks: dict[int, object]
     year: int | None
     compare_year: int | None
-    has_last: bool                         # last year's numbers are there to compare with
+    has_last: bool  # last year's numbers are there to compare with
     labels_by_year: dict[int, dict[str, str]]
-    shown: dict[str, str]                  # department id -> the label the tables show
-    label_to_id: dict[str, str]            # any year's department label -> its id
+    shown: dict[str, str]  # department id -> the label the tables show
+    label_to_id: dict[str, str]  # any year's department label -> its id
 
 
 @dataclass
@@ -179,8 +194,9 @@ def _scope(tables, this, last, multi_select_rule, codebooks, trend, year, compar
     codebooks = {int(k): v for k, v in (codebooks or {}).items()}
     tabs = _as_tables(tables)
     trends = [] if trend is None else ([trend] if isinstance(trend, pd.DataFrame) else list(trend))
-    has_last = compare_year is not None and (last is not None or any(
-        "mean_last" in f.columns and f["mean_last"].notna().any() for f in tabs.values()))
+    has_last = compare_year is not None and (
+        last is not None or any("mean_last" in f.columns and f["mean_last"].notna().any() for f in tabs.values())
+    )
     labels_by_year: dict[int, dict[str, str]] = {y: _as_id_labels(cb) for y, cb in codebooks.items()}
     for d in (this, last):
         if d is not None and d.department_labels and d.year not in labels_by_year:
@@ -191,8 +207,20 @@ def _scope(tables, this, last, multi_select_rule, codebooks, trend, year, compar
     for labs in labels_by_year.values():
         label_to_id.update({v: k for k, v in labs.items()})
     label_to_id.update({v: k for k, v in shown.items()})
-    return _Scope(tabs, trends, this, last, multi_select_rule, codebooks, year, compare_year, has_last,
-                  labels_by_year, shown, label_to_id)
+    return _Scope(
+        tabs,
+        trends,
+        this,
+        last,
+        multi_select_rule,
+        codebooks,
+        year,
+        compare_year,
+        has_last,
+        labels_by_year,
+        shown,
+        label_to_id,
+    )
 
 
 def _blocks(tabs: Mapping[str, pd.DataFrame]) -> list[_Block]:
@@ -221,11 +249,22 @@ def _ordered(out: pd.DataFrame, sc: _Scope) -> pd.DataFrame:
         return out
     out = out.drop_duplicates().reset_index(drop=True)
     kind_order = {k: i for i, k in enumerate(CAVEAT_KINDS)}
-    table_order = {t: i for i, t in enumerate(["all", *[str(tr["table"].iloc[0]) for tr in sc.trends
-                                                          if tr is not None and not tr.empty and "table" in tr],
-                                               *sc.tabs])}
-    return (out.assign(_t=out["table"].map(table_order).fillna(len(table_order)), _k=out["kind"].map(kind_order))
-            .sort_values(["_t", "_k"], kind="stable").drop(columns=["_t", "_k"]).reset_index(drop=True))
+    table_order = {
+        t: i
+        for i, t in enumerate(
+            [
+                "all",
+                *[str(tr["table"].iloc[0]) for tr in sc.trends if tr is not None and not tr.empty and "table" in tr],
+                *sc.tabs,
+            ]
+        )
+    }
+    return (
+        out.assign(_t=out["table"].map(table_order).fillna(len(table_order)), _k=out["kind"].map(kind_order))
+        .sort_values(["_t", "_k"], kind="stable")
+        .drop(columns=["_t", "_k"])
+        .reset_index(drop=True)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -244,8 +283,16 @@ def _compare_year_gap(sc: _Scope) -> list[dict]:
     if not (sc.has_last and sc.year is not None and sc.year - sc.compare_year > 1):
         return []
     gap = ", ".join(str(y) for y in range(sc.compare_year + 1, sc.year))
-    return [_caveat("all", "", "", "", "compare_year_gap",
-                    f"Change is against {sc.compare_year}, not the year before: there is no data for {gap}.")]
+    return [
+        _caveat(
+            "all",
+            "",
+            "",
+            "",
+            "compare_year_gap",
+            f"Change is against {sc.compare_year}, not the year before: there is no data for {gap}.",
+        )
+    ]
 
 
 def _year_missing(sc: _Scope, expected_years: Iterable[int] | None) -> list[dict]:
@@ -262,8 +309,10 @@ def _year_missing(sc: _Scope, expected_years: Iterable[int] | None) -> list[dict
             before = [h for h in have if h < y]
             after = [h for h in have if h > y]
             if before and after:
-                how = (f"the trend goes from {before[-1]} to {after[0]} directly and {after[0]}'s change is "
-                       f"against {before[-1]}")
+                how = (
+                    f"the trend goes from {before[-1]} to {after[0]} directly and {after[0]}'s change is "
+                    f"against {before[-1]}"
+                )
             elif after:
                 how = f"the trend starts in {after[0]}"
             else:
@@ -297,8 +346,14 @@ def _relabel_rows(sc: _Scope, table: str, frame: pd.DataFrame, years: list[int])
     cats = set(frame["category"].astype(str))
     groups = list(dict.fromkeys(frame["group"].astype(str)))
     for dep in DEPARTMENTS:
-        label = next((c for c in [sc.shown[dep], *[sc.labels_by_year[y].get(dep, "") for y in years
-                                                   if y in sc.labels_by_year]] if c in cats), None)
+        label = next(
+            (
+                c
+                for c in [sc.shown[dep], *[sc.labels_by_year[y].get(dep, "") for y in years if y in sc.labels_by_year]]
+                if c in cats
+            ),
+            None,
+        )
         if label is None:
             continue
         other: dict[str, list[int]] = {}
@@ -309,9 +364,17 @@ def _relabel_rows(sc: _Scope, table: str, frame: pd.DataFrame, years: list[int])
         if not other:
             continue
         was = "; ".join(f"'{lab}' in {', '.join(map(str, ys))}" for lab, ys in other.items())
-        rows += [_caveat(table, g, RATED_DEPARTMENT, label, "relabelled",
-                         f"'{label}' was labelled {was}: the same department (id {dep}), compared across years as one.")
-                 for g in groups]
+        rows += [
+            _caveat(
+                table,
+                g,
+                RATED_DEPARTMENT,
+                label,
+                "relabelled",
+                f"'{label}' was labelled {was}: the same department (id {dep}), compared across years as one.",
+            )
+            for g in groups
+        ]
     return rows
 
 
@@ -331,17 +394,21 @@ def _multi_select(sc: _Scope, blocks: list[_Block]) -> list[dict]:
         r = sc.this.respondents
         ids = set(r.loc[r["group"].astype(str) == b.group, "respondent_id"].astype(str))
         total = len(members[(b.attribute, "any")] & ids)
-        multi = total - len(members[(b.attribute, "solely_one")] & ids)    # who the solely_one rule leaves out
+        multi = total - len(members[(b.attribute, "solely_one")] & ids)  # who the solely_one rule leaves out
         if multi == 0:
             continue
         who = GROUP_LABEL.get(b.group, b.group).lower()
         label = ATTRIBUTE_LABEL.get(b.attribute, b.attribute).lower()
         if sc.multi_select_rule == "solely_one":
-            text = (f"Scores are from {who} who chose only one {label}: the {multi} of {total} who chose "
-                    f"more than one are not reflected.")
+            text = (
+                f"Scores are from {who} who chose only one {label}: the {multi} of {total} who chose "
+                f"more than one are not reflected."
+            )
         else:
-            text = (f"The {multi} of {total} {who} who chose more than one {label} are counted in each "
-                    f"one they chose: categories overlap and do not add up to the total.")
+            text = (
+                f"The {multi} of {total} {who} who chose more than one {label} are counted in each "
+                f"one they chose: categories overlap and do not add up to the total."
+            )
         rows.append(_caveat(b.table, b.group, b.attribute, "", "multi_select", text))
     return rows
 
@@ -367,25 +434,44 @@ def _not_asked_or_no_data(sc: _Scope, blocks: list[_Block]) -> list[dict]:
     rows = []
     for b in blocks:
         for cat, rows_c in b.categories:
-            if (cat == ALL_CATEGORY or "n_last" not in rows_c.columns or _overall_n(rows_c, "n") == 0
-                    or _overall_n(rows_c, "n_last") != 0):
+            if (
+                cat == ALL_CATEGORY
+                or "n_last" not in rows_c.columns
+                or _overall_n(rows_c, "n") == 0
+                or _overall_n(rows_c, "n_last") != 0
+            ):
                 continue
-            checked = sorted(y for y in set(sc.codebooks) | ({sc.compare_year} if sc.last is not None else set())
-                             if y < sc.year) if sc.year is not None else []
+            checked = (
+                sorted(
+                    y for y in set(sc.codebooks) | ({sc.compare_year} if sc.last is not None else set()) if y < sc.year
+                )
+                if sc.year is not None
+                else []
+            )
             asked = {y: _asked_in(sc, y, b.group, b.attribute, cat) for y in checked}
             if asked.get(sc.compare_year) is False:
                 earlier = [y for y, a in asked.items() if a]
                 if earlier:
-                    text = (f"'{cat}' was not asked in {sc.compare_year} (last asked in {max(earlier)}): "
-                            f"no comparison with {sc.compare_year}.")
+                    text = (
+                        f"'{cat}' was not asked in {sc.compare_year} (last asked in {max(earlier)}): "
+                        f"no comparison with {sc.compare_year}."
+                    )
                 else:
                     text = f"'{cat}' was not asked before {sc.year}: no comparison with {sc.compare_year}."
                 rows.append(_caveat(b.table, b.group, b.attribute, cat, "not_asked", text))
             else:
                 who = GROUP_LABEL.get(b.group, b.group).lower()
-                rows.append(_caveat(b.table, b.group, b.attribute, cat, "no_data_last_year",
-                                    f"'{cat}' had no {who} respondents in {sc.compare_year} in this breakdown: "
-                                    f"no comparison with {sc.compare_year}."))
+                rows.append(
+                    _caveat(
+                        b.table,
+                        b.group,
+                        b.attribute,
+                        cat,
+                        "no_data_last_year",
+                        f"'{cat}' had no {who} respondents in {sc.compare_year} in this breakdown: "
+                        f"no comparison with {sc.compare_year}.",
+                    )
+                )
     return rows
 
 
@@ -398,12 +484,29 @@ def _single_respondent(sc: _Scope, blocks: list[_Block]) -> list[dict]:
             qn = rows_c[rows_c["question"] != "overall"]
             ones = qn.loc[qn["n"] == 1, "question"].astype(str).tolist()
             if n_now == 1:
-                rows.append(_caveat(b.table, b.group, b.attribute, cat, "single_respondent",
-                                    f"Only 1 respondent in '{cat}'" + (f" in {sc.year}" if sc.year else "") +
-                                    ": the scores are one person's; compare with caution."))
+                rows.append(
+                    _caveat(
+                        b.table,
+                        b.group,
+                        b.attribute,
+                        cat,
+                        "single_respondent",
+                        f"Only 1 respondent in '{cat}'"
+                        + (f" in {sc.year}" if sc.year else "")
+                        + ": the scores are one person's; compare with caution.",
+                    )
+                )
             elif ones and n_now != 0:
-                rows.append(_caveat(b.table, b.group, b.attribute, cat, "single_respondent",
-                                    f"In '{cat}', only 1 respondent answered {', '.join(ones)}: compare with caution."))
+                rows.append(
+                    _caveat(
+                        b.table,
+                        b.group,
+                        b.attribute,
+                        cat,
+                        "single_respondent",
+                        f"In '{cat}', only 1 respondent answered {', '.join(ones)}: compare with caution.",
+                    )
+                )
     return rows
 
 
@@ -411,11 +514,20 @@ def _single_respondent_last_year(sc: _Scope, blocks: list[_Block]) -> list[dict]
     """``single_respondent_last_year``: this year's category had one respondent in the comparison year."""
     if not sc.has_last:
         return []
-    return [_caveat(b.table, b.group, b.attribute, cat, "single_respondent_last_year",
-                    f"'{cat}' had only 1 respondent in {sc.compare_year}: its change on {sc.compare_year} "
-                    f"compares with one person.")
-            for b in blocks for cat, rows_c in b.categories
-            if "n_last" in rows_c.columns and _overall_n(rows_c, "n") != 0 and _overall_n(rows_c, "n_last") == 1]
+    return [
+        _caveat(
+            b.table,
+            b.group,
+            b.attribute,
+            cat,
+            "single_respondent_last_year",
+            f"'{cat}' had only 1 respondent in {sc.compare_year}: its change on {sc.compare_year} "
+            f"compares with one person.",
+        )
+        for b in blocks
+        for cat, rows_c in b.categories
+        if "n_last" in rows_c.columns and _overall_n(rows_c, "n") != 0 and _overall_n(rows_c, "n_last") == 1
+    ]
 
 
 def _dropped_category(sc: _Scope, blocks: list[_Block]) -> list[dict]:
@@ -431,15 +543,29 @@ def _dropped_category(sc: _Scope, blocks: list[_Block]) -> list[dict]:
         key = (b.group, b.attribute)
         if key not in last_cells:
             lab = sc.shown if b.attribute == RATED_DEPARTMENT else None
-            last_cells[key] = _year_cells(*_year_cubes(sc.last, b.attribute, lab, cubes), sc.last.memberships,
-                                          b.attribute, sc.multi_select_rule, (b.group,), lab, cubes)
+            last_cells[key] = _year_cells(
+                *_year_cubes(sc.last, b.attribute, lab, cubes),
+                sc.last.memberships,
+                b.attribute,
+                sc.multi_select_rule,
+                (b.group,),
+                lab,
+                cubes,
+            )
         lt = last_cells[key]
         lt = lt[lt["question"] == "overall"]
         now = set(b.rows.loc[b.rows["n"] > 0, "category"].astype(str))
         for _, r in lt[(lt["n"] > 0) & ~lt["category"].isin(now)].iterrows():
             k = int(r["n"])
             who = GROUP_LABEL.get(b.group, b.group).lower().rstrip("s") + (" respondent" if k == 1 else " respondents")
-            rows.append(_caveat(b.table, b.group, b.attribute, r["category"], "dropped_category",
-                                f"'{r['category']}' had {k} {who} in {sc.compare_year} but none in {sc.year}: "
-                                f"not in this table."))
+            rows.append(
+                _caveat(
+                    b.table,
+                    b.group,
+                    b.attribute,
+                    r["category"],
+                    "dropped_category",
+                    f"'{r['category']}' had {k} {who} in {sc.compare_year} but none in {sc.year}: not in this table.",
+                )
+            )
     return rows

@@ -5,6 +5,7 @@ of the respondents in each category of an attribute) every report table is
 built from; the cell mean and the overall score are those of
 :mod:`rmlib.scoring`, the multi-select rule its :func:`~rmlib.scoring.select_members`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,17 +35,31 @@ def order_categories(frame: pd.DataFrame, attribute: str, order: list[str] | Non
     cat_order = {c: i for i, c in enumerate([ALL_CATEGORY, *known, *extra])}
     q_order = {q: i for i, q in enumerate([*QUESTIONS, "overall"])}
     key = frame["category"].map(cat_order) * 100 + frame["question"].map(q_order)
-    return (frame.assign(_k=key.to_numpy()).sort_values(["group", "_k"], kind="stable").drop(columns="_k")
-            .reset_index(drop=True))
+    return (
+        frame.assign(_k=key.to_numpy())
+        .sort_values(["group", "_k"], kind="stable")
+        .drop(columns="_k")
+        .reset_index(drop=True)
+    )
 
 
 def _empty_cells(attribute: str) -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                        (("group", object), ("category", object), ("question", object), ("mean", float),
-                         ("n", np.int64), ("ratings", np.int64), ("no_contact", np.int64))})
+    out = pd.DataFrame(
+        {
+            c: pd.Series(dtype=t)
+            for c, t in (
+                ("group", object),
+                ("category", object),
+                ("question", object),
+                ("mean", float),
+                ("n", np.int64),
+                ("ratings", np.int64),
+                ("no_contact", np.int64),
+            )
+        }
+    )
     out.insert(1, "attribute", pd.Series(dtype=object))
     return out
-
 
 
 # ---------------------------------------------------------------------------
@@ -70,15 +85,15 @@ def _used(codes: np.ndarray, names: np.ndarray, ok: np.ndarray | None) -> tuple[
 class _Cube:
     """One year's ratings summed per respondent x group x category x question (see above)."""
 
-    ids: pd.Index            # respondent ids (sorted) -> index on axis 0
-    groups: np.ndarray       # group names (sorted), axis 1
-    categories: np.ndarray   # axis 2: ["All"], or the rated departments (ids, sorted)
-    labels: np.ndarray       # the category label of each entry of axis 2 (a department's label)
-    questions: np.ndarray    # question names (sorted), axis 3
-    sums: np.ndarray         # float, sum of valid scores
-    counts: np.ndarray       # int, number of valid scores
-    no_contact: np.ndarray   # int, 'no contact' answers
-    present: np.ndarray      # bool, the respondent has at least one rating row there
+    ids: pd.Index  # respondent ids (sorted) -> index on axis 0
+    groups: np.ndarray  # group names (sorted), axis 1
+    categories: np.ndarray  # axis 2: ["All"], or the rated departments (ids, sorted)
+    labels: np.ndarray  # the category label of each entry of axis 2 (a department's label)
+    questions: np.ndarray  # question names (sorted), axis 3
+    sums: np.ndarray  # float, sum of valid scores
+    counts: np.ndarray  # int, number of valid scores
+    no_contact: np.ndarray  # int, 'no contact' answers
+    present: np.ndarray  # bool, the respondent has at least one rating row there
 
     @property
     def empty(self) -> bool:
@@ -105,8 +120,7 @@ def _cube(ratings: pd.DataFrame, departments: bool = False, labels: Mapping[str,
     qc, questions = _used(qc, questions, keep)
     if departments or keep is not None:
         kc, cats = _used(kc, cats, keep)
-    labels_ = (np.array([_labels(labels).get(d, d) for d in cats], dtype=object) if departments
-               else cats)
+    labels_ = np.array([_labels(labels).get(d, d) for d in cats], dtype=object) if departments else cats
     shape = (len(ids), len(groups), len(cats), len(questions))
     size = int(np.prod(shape))
     key = ((rc * shape[1] + gc) * shape[2] + kc) * shape[3] + qc
@@ -124,8 +138,13 @@ def _cube(ratings: pd.DataFrame, departments: bool = False, labels: Mapping[str,
     return _Cube(pd.Index(ids), groups, cats, labels_, questions, sums, counts, no_contact, present)
 
 
-def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
-           groups: tuple[str, ...] | None = None, order: list[str] | None = None) -> pd.DataFrame:
+def _cells(
+    cube: _Cube,
+    attribute: str,
+    members: pd.DataFrame | None = None,
+    groups: tuple[str, ...] | None = None,
+    order: list[str] | None = None,
+) -> pd.DataFrame:
     """The cell table (questions and overall) of a cube, per category of the cube or of ``members``.
 
     ``members`` (respondent_id, category; :func:`rmlib.scoring.select_members`) regroups
@@ -134,10 +153,15 @@ def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
     """
     if cube.empty:
         return _empty_cells(attribute)
-    g_keep = (np.ones(len(cube.groups), dtype=bool) if groups is None
-              else np.isin(cube.groups.astype(str), np.asarray(list(groups), dtype=object).astype(str)))
-    S, C, NC, P = (a[:, g_keep, 0, :] if members is not None else a[:, g_keep]
-                   for a in (cube.sums, cube.counts, cube.no_contact, cube.present))
+    g_keep = (
+        np.ones(len(cube.groups), dtype=bool)
+        if groups is None
+        else np.isin(cube.groups.astype(str), np.asarray(list(groups), dtype=object).astype(str))
+    )
+    S, C, NC, P = (
+        a[:, g_keep, 0, :] if members is not None else a[:, g_keep]
+        for a in (cube.sums, cube.counts, cube.no_contact, cube.present)
+    )
     gnames = cube.groups[g_keep]
     has = C > 0
     if members is not None:
@@ -156,9 +180,10 @@ def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
                 return np.zeros((0, *a.shape[1:]), dtype=a.dtype)
             out = np.add.reduceat(a[rpos].astype(np.int64) if a.dtype == bool else a[rpos], starts, axis=0)
             return out > 0 if reduce_any else out
-        s, c, nc, pr = agg(S), agg(C), agg(NC), agg(P, True)      # category x group x question
-        n, n_any = agg(has), agg(has.any(axis=-1))                 # category x group (x question)
-        s, c, nc, pr, n = (np.moveaxis(a, 0, 1) for a in (s, c, nc, pr, n))   # group x category x question
+
+        s, c, nc, pr = agg(S), agg(C), agg(NC), agg(P, True)  # category x group x question
+        n, n_any = agg(has), agg(has.any(axis=-1))  # category x group (x question)
+        s, c, nc, pr, n = (np.moveaxis(a, 0, 1) for a in (s, c, nc, pr, n))  # group x category x question
         n_any = n_any.T
     elif not len(cube.labels):
         return _empty_cells(attribute)
@@ -173,24 +198,42 @@ def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
         def by_label(a, axis):
             a = np.take(a, korder, axis=axis)
             return np.add.reduceat(a.astype(np.int64) if a.dtype == bool else a, kstart, axis=axis)
-        s, c, nc = (by_label(a.sum(0), 1) for a in (S, C, NC))     # group x category x question
+
+        s, c, nc = (by_label(a.sum(0), 1) for a in (S, C, NC))  # group x category x question
         pr = by_label(P.any(0), 1) > 0
         n = by_label(has.sum(0), 1)
-        n_any = (by_label(has.any(-1), 2) > 0).sum(0)               # respondents x group x category -> g x c
+        n_any = (by_label(has.any(-1), 2) > 0).sum(0)  # respondents x group x category -> g x c
     if not pr.size or not pr.any():
         return _empty_cells(attribute)
     qnames = cube.questions
-    gi, ki, qi = np.nonzero(pr)                                    # lexicographic: group, category, question
-    cell = pd.DataFrame({"group": gnames[gi], "category": cats[ki], "question": qnames[qi],
-                         "mean": cell_mean(s[gi, ki, qi], c[gi, ki, qi]), "n": n[gi, ki, qi],
-                         "ratings": c[gi, ki, qi], "no_contact": nc[gi, ki, qi]})
+    gi, ki, qi = np.nonzero(pr)  # lexicographic: group, category, question
+    cell = pd.DataFrame(
+        {
+            "group": gnames[gi],
+            "category": cats[ki],
+            "question": qnames[qi],
+            "mean": cell_mean(s[gi, ki, qi], c[gi, ki, qi]),
+            "n": n[gi, ki, qi],
+            "ratings": c[gi, ki, qi],
+            "no_contact": nc[gi, ki, qi],
+        }
+    )
     # the overall row of each (group, category) with a cell on one of the eight questions
     in_q = np.isin(qnames.astype(str), list(QUESTIONS))
     rows = []
     for g, k in zip(*np.nonzero((pr & in_q).any(-1))):
         qs = np.flatnonzero(pr[g, k] & in_q)
-        rows.append((gnames[g], cats[k], "overall", overall_score(cell_mean(s[g, k, qs], c[g, k, qs])),
-                     int(n_any[g, k]), int(c[g, k, qs].sum()), int(nc[g, k, qs].sum())))
+        rows.append(
+            (
+                gnames[g],
+                cats[k],
+                "overall",
+                overall_score(cell_mean(s[g, k, qs], c[g, k, qs])),
+                int(n_any[g, k]),
+                int(c[g, k, qs].sum()),
+                int(nc[g, k, qs].sum()),
+            )
+        )
     ov = pd.DataFrame(rows, columns=["group", "category", "question", "mean", "n", "ratings", "no_contact"])
     out = pd.concat([cell, ov], ignore_index=True)
     for col in ("group", "category", "question"):
@@ -200,9 +243,16 @@ def _cells(cube: _Cube, attribute: str, members: pd.DataFrame | None = None,
     return order_categories(out, attribute, order)
 
 
-def _year_cells(cube: _Cube, dep_cube: _Cube | None, memberships: pd.DataFrame | None, attribute: str,
-                multi_select_rule: str, groups: tuple[str, ...] | None, labels: Mapping[str, str] | None,
-                cache: dict | None = None) -> pd.DataFrame:
+def _year_cells(
+    cube: _Cube,
+    dep_cube: _Cube | None,
+    memberships: pd.DataFrame | None,
+    attribute: str,
+    multi_select_rule: str,
+    groups: tuple[str, ...] | None,
+    labels: Mapping[str, str] | None,
+    cache: dict | None = None,
+) -> pd.DataFrame:
     """:func:`by_attribute` from cubes already built (``dep_cube`` for ``rated_department``).
 
     ``cache`` (a dict living for one call of a public function) keeps each
@@ -223,9 +273,14 @@ def _year_cells(cube: _Cube, dep_cube: _Cube | None, memberships: pd.DataFrame |
     return _cells(cube, attribute, members=cache[key], groups=groups)
 
 
-def by_attribute(ratings: pd.DataFrame, memberships: pd.DataFrame | None, attribute: str,
-                 multi_select_rule: str = "solely_one", groups: tuple[str, ...] | None = None,
-                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+def by_attribute(
+    ratings: pd.DataFrame,
+    memberships: pd.DataFrame | None,
+    attribute: str,
+    multi_select_rule: str = "solely_one",
+    groups: tuple[str, ...] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Cell table of question means (and the overall) per category of ``attribute``.
 
     Parameters
@@ -257,9 +312,9 @@ def by_attribute(ratings: pd.DataFrame, memberships: pd.DataFrame | None, attrib
     check_multi_select_rule(multi_select_rule)
     dep = attribute == RATED_DEPARTMENT
     cube = _cube(ratings, departments=dep, labels=labels)
-    return _year_cells(None if dep else cube, cube if dep else None, memberships, attribute, multi_select_rule,
-                       groups, labels)
-
+    return _year_cells(
+        None if dep else cube, cube if dep else None, memberships, attribute, multi_select_rule, groups, labels
+    )
 
 
 def _year_cubes(data: YearData, attribute: str, labels, cubes: dict) -> tuple[_Cube | None, _Cube | None]:
@@ -269,5 +324,3 @@ def _year_cubes(data: YearData, attribute: str, labels, cubes: dict) -> tuple[_C
     if key not in cubes:
         cubes[key] = _cube(data.ratings, departments=dep, labels=labels)
     return (None, cubes[key]) if dep else (cubes[key], None)
-
-

@@ -3,6 +3,7 @@
 Both are summed on integer codes (no sort, no string key per row): a national
 survey has ~10 M rating rows (benchmarks/README.md).
 """
+
 from __future__ import annotations
 
 from typing import Mapping
@@ -39,8 +40,11 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     dc, dtext = text_codes(ratings["department"])
     score = ratings["score"].to_numpy(dtype=float, na_value=np.nan)
     valid = ~np.isnan(score)
-    weights = {"s": np.where(valid, score, 0.0), "c": valid,
-               "nc": ratings["no_contact"].fillna(False).to_numpy(dtype=bool)}
+    weights = {
+        "s": np.where(valid, score, 0.0),
+        "c": valid,
+        "nc": ratings["no_contact"].fillna(False).to_numpy(dtype=bool),
+    }
     del score, valid
     nG, nQ, nD = len(gtext), len(qtext), len(dtext)
     ok = (rc >= 0) & (gc >= 0) & (qc >= 0)
@@ -54,7 +58,7 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     d_d, q_d = np.divmod(sub, nQ)
     dlabels = np.asarray([lab.get(d, d) for d in dtext], dtype=object)
     lcode, ltext = pd.factorize(pd.Series(dlabels, dtype=object), sort=True)
-    names = list(dict.fromkeys([ALL_CATEGORY, *ltext]))        # a department labelled "All" shares the name
+    names = list(dict.fromkeys([ALL_CATEGORY, *ltext]))  # a department labelled "All" shares the name
     label_pos = np.array([names.index(t) for t in ltext], dtype=np.int64)
     n_tot = len(r_t)
     cats = np.concatenate([np.full(n_tot, 0), label_pos[np.asarray(lcode, dtype=np.int64)[d_d]]])
@@ -62,22 +66,25 @@ def resampling_sums(ratings: pd.DataFrame, labels: Mapping[str, str] | None = No
     def _cat(codes, names) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=pd.Index(list(names), dtype=object))
 
-    out = pd.DataFrame({
-        "respondent_id": _cat(np.concatenate([r_t, r_d]), rtext),
-        "group": _cat(np.concatenate([g_t, g_d]), gtext),
-        "question": _cat(np.concatenate([q_t, q_d]), qtext),
-        "attribute": _cat(np.repeat([0, 1], [n_tot, len(r_d)]), [ALL_ATTRIBUTE, RATED_DEPARTMENT]),
-        "category": _cat(cats, names),
-        "sum": np.concatenate([tot["s"], dep["s"]]).astype(float),
-        "count": np.concatenate([tot["c"], dep["c"]]).astype(np.int64),
-        "no_contact": np.concatenate([tot["nc"], dep["nc"]]).astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "respondent_id": _cat(np.concatenate([r_t, r_d]), rtext),
+            "group": _cat(np.concatenate([g_t, g_d]), gtext),
+            "question": _cat(np.concatenate([q_t, q_d]), qtext),
+            "attribute": _cat(np.repeat([0, 1], [n_tot, len(r_d)]), [ALL_ATTRIBUTE, RATED_DEPARTMENT]),
+            "category": _cat(cats, names),
+            "sum": np.concatenate([tot["s"], dep["s"]]).astype(float),
+            "count": np.concatenate([tot["c"], dep["c"]]).astype(np.int64),
+            "no_contact": np.concatenate([tot["nc"], dep["nc"]]).astype(np.int64),
+        }
+    )
     out["category"] = out["category"].cat.remove_unused_categories()
     return out
 
 
-def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray,
-            weights: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def _sum_by(
+    major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray, weights: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Sum ``weights`` over ``rows`` per observed (major, minor) pair, pairs sorted.
 
     ``major`` (e.g. respondent codes) and ``minor`` (a code in ``range(n_minor)``)
@@ -91,7 +98,7 @@ def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, {k: np.empty(0) for k in weights}
     seen = np.bincount(mn, minlength=n_minor) > 0
-    dense = np.cumsum(seen) - 1                  # minor code -> 0..L-1 among those seen
+    dense = np.cumsum(seen) - 1  # minor code -> 0..L-1 among those seen
     L = int(seen.sum())
     key = mj.astype(np.int64) * L + dense[mn]
     size = (int(mj.max()) + 1) * L
@@ -111,8 +118,10 @@ def _sum_by(major: np.ndarray, minor: np.ndarray, n_minor: int, rows: np.ndarray
 def _ordered_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`text_codes`, but keeping a categorical's own category order (e.g. questions as asked)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return (values.cat.codes.to_numpy().astype(np.int64),
-                np.asarray(values.cat.categories.astype(str), dtype=object))
+        return (
+            values.cat.codes.to_numpy().astype(np.int64),
+            np.asarray(values.cat.categories.astype(str), dtype=object),
+        )
     return text_codes(values)
 
 
@@ -139,10 +148,13 @@ def no_contact_table(ratings: pd.DataFrame, labels: Mapping[str, str] | None = N
     row_of = {t: i for i, t in enumerate(ltext) if seen[i]}
     col_of = {t: j for j, t in enumerate(qtext)}
     rows = [lab[d] for d in DEPARTMENTS if lab[d] in row_of]
-    counts = pd.DataFrame([[int(sums[row_of[r], col_of[q]]) if q in col_of else 0 for q in QUESTIONS] for r in rows],
-                          index=pd.Index(rows, name="department", dtype=str), columns=list(QUESTIONS), dtype=int)
+    counts = pd.DataFrame(
+        [[int(sums[row_of[r], col_of[q]]) if q in col_of else 0 for q in QUESTIONS] for r in rows],
+        index=pd.Index(rows, name="department", dtype=str),
+        columns=list(QUESTIONS),
+        dtype=int,
+    )
     counts["mean_per_question"] = counts[list(QUESTIONS)].mean(axis=1)
     counts.index.name = "department"
     counts.columns.name = None
     return counts.reset_index()
-

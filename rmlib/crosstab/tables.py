@@ -1,4 +1,5 @@
 """The report tables of two years with the change between them, the headline, the trend, the display form."""
+
 from __future__ import annotations
 
 from typing import Iterable, Mapping
@@ -19,8 +20,13 @@ def _table_labels(this: YearData | None, labels: Mapping[str, str] | None) -> Ma
     return getattr(this, "department_labels", None)
 
 
-def build_table(spec: TableSpec, this: YearData, last: YearData | None,
-                multi_select_rule: str = "solely_one", labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+def build_table(
+    spec: TableSpec,
+    this: YearData,
+    last: YearData | None,
+    multi_select_rule: str = "solely_one",
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """One report table with last year's same cells joined (mean_last, n_last, change_pts, change_pct).
 
     Both years use the same department labels (``labels``, else
@@ -30,14 +36,38 @@ def build_table(spec: TableSpec, this: YearData, last: YearData | None,
     return _build_table(spec, this, last, multi_select_rule, labels, {})
 
 
-def _build_table(spec: TableSpec, this: YearData, last: YearData | None, multi_select_rule: str,
-                 labels: Mapping[str, str] | None, cubes: dict) -> pd.DataFrame:
+def _build_table(
+    spec: TableSpec,
+    this: YearData,
+    last: YearData | None,
+    multi_select_rule: str,
+    labels: Mapping[str, str] | None,
+    cubes: dict,
+) -> pd.DataFrame:
     check_multi_select_rule(multi_select_rule)
     lab = _table_labels(this, labels)
-    cells = _year_cells(*_year_cubes(this, spec.attribute, lab, cubes), this.memberships, spec.attribute,
-                        multi_select_rule, spec.groups, lab, cubes)
-    prev = (_year_cells(*_year_cubes(last, spec.attribute, lab, cubes), last.memberships, spec.attribute,
-                        multi_select_rule, spec.groups, lab, cubes) if last is not None else None)
+    cells = _year_cells(
+        *_year_cubes(this, spec.attribute, lab, cubes),
+        this.memberships,
+        spec.attribute,
+        multi_select_rule,
+        spec.groups,
+        lab,
+        cubes,
+    )
+    prev = (
+        _year_cells(
+            *_year_cubes(last, spec.attribute, lab, cubes),
+            last.memberships,
+            spec.attribute,
+            multi_select_rule,
+            spec.groups,
+            lab,
+            cubes,
+        )
+        if last is not None
+        else None
+    )
     if spec.questions is not None:
         cells = cells[cells["question"].isin(spec.questions)]
         prev = prev[prev["question"].isin(spec.questions)] if prev is not None else None
@@ -46,9 +76,13 @@ def _build_table(spec: TableSpec, this: YearData, last: YearData | None, multi_s
     return out[CELL_COLUMNS].reset_index(drop=True)
 
 
-def build_tables(this: YearData, last: YearData | None, multi_select_rule: str = "solely_one",
-                 specs: tuple[TableSpec, ...] = REPORT_TABLES,
-                 labels: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
+def build_tables(
+    this: YearData,
+    last: YearData | None,
+    multi_select_rule: str = "solely_one",
+    specs: tuple[TableSpec, ...] = REPORT_TABLES,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Every report table, keyed by table id (long form)."""
     cubes: dict = {}  # each year's ratings are reduced once for all the tables (see _cube)
     return {s.id: _build_table(s, this, last, multi_select_rule, labels, cubes) for s in specs}
@@ -63,15 +97,21 @@ def headline(this: YearData, last: YearData | None) -> pd.DataFrame:
     cubes: dict = {}
 
     def overall(data: YearData, group: str) -> float:
-        cur = _year_cells(*_year_cubes(data, ALL_ATTRIBUTE, None, cubes), None, ALL_ATTRIBUTE, "solely_one",
-                          (group,), None)
+        cur = _year_cells(
+            *_year_cubes(data, ALL_ATTRIBUTE, None, cubes), None, ALL_ATTRIBUTE, "solely_one", (group,), None
+        )
         row = cur.loc[cur["question"] == "overall", "mean"]
         return float(row.iloc[0]) if len(row) else np.nan
 
     rows = []
     for group in ("officer", "provider"):
-        row = {"group": group, "n": this.n(group), "overall": overall(this, group), "n_last": np.nan,
-               "overall_last": np.nan}
+        row = {
+            "group": group,
+            "n": this.n(group),
+            "overall": overall(this, group),
+            "n_last": np.nan,
+            "overall_last": np.nan,
+        }
         if last is not None:
             row["n_last"] = last.n(group)
             row["overall_last"] = overall(last, group)
@@ -86,8 +126,9 @@ def headline(this: YearData, last: YearData | None) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # display form
 # ---------------------------------------------------------------------------
-def wide(cells: pd.DataFrame, value: str | list[str] = "mean",
-         index: tuple[str, ...] = ("group", "category")) -> pd.DataFrame:
+def wide(
+    cells: pd.DataFrame, value: str | list[str] = "mean", index: tuple[str, ...] = ("group", "category")
+) -> pd.DataFrame:
     """Display form: one row per (group, category), one column per question (+ overall).
 
     Rows keep the order of ``cells`` (the report's category order) and rows
@@ -107,7 +148,6 @@ def wide(cells: pd.DataFrame, value: str | list[str] = "mean",
     return w.reset_index()
 
 
-
 # ---------------------------------------------------------------------------
 # the trend over every processed year
 # ---------------------------------------------------------------------------
@@ -117,9 +157,16 @@ def _years(data: Mapping[int, YearData] | Iterable[YearData]) -> dict[int, YearD
     return dict(sorted(out.items()))
 
 
-def trend(data: Mapping[int, YearData] | Iterable[YearData], attribute: str = "all",
-          multi_select_rule: str = "solely_one", groups: tuple[str, ...] | None = None, *,
-          labels: Mapping[str, str] | None = None, fill_gaps: bool = False, table: str | None = None) -> pd.DataFrame:
+def trend(
+    data: Mapping[int, YearData] | Iterable[YearData],
+    attribute: str = "all",
+    multi_select_rule: str = "solely_one",
+    groups: tuple[str, ...] | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    fill_gaps: bool = False,
+    table: str | None = None,
+) -> pd.DataFrame:
     """Cell means per survey year: one long table over every year given.
 
     Parameters
@@ -160,8 +207,7 @@ def trend(data: Mapping[int, YearData] | Iterable[YearData], attribute: str = "a
     prev_year = {y: (ylist[i - 1] if i else np.nan) for i, y in enumerate(ylist)}
     out["year_prev"] = out["year"].map(prev_year).astype(float)
     keys = ["group", "attribute", "category", "question"]
-    prev = out[[*keys, "year", "mean", "n"]].rename(columns={"year": "year_prev", "mean": "mean_prev",
-                                                             "n": "n_prev"})
+    prev = out[[*keys, "year", "mean", "n"]].rename(columns={"year": "year_prev", "mean": "mean_prev", "n": "n_prev"})
     prev["year_prev"] = prev["year_prev"].astype(float)
     out = out.merge(prev, on=[*keys, "year_prev"], how="left")
     out["n_prev"] = out["n_prev"].astype(float)
@@ -177,8 +223,11 @@ def trend(data: Mapping[int, YearData] | Iterable[YearData], attribute: str = "a
     out["year"] = out["year"].astype(np.int64)
     q_order = {q: i for i, q in enumerate([*QUESTIONS, "overall"])}
     cat_first = {c: i for i, c in enumerate(dict.fromkeys(out["category"]))}
-    out = (out.assign(_g=out["group"], _c=out["category"].map(cat_first), _q=out["question"].map(q_order))
-           .sort_values(["_g", "_c", "_q", "year"], kind="stable").drop(columns=["_g", "_c", "_q"]))
+    out = (
+        out.assign(_g=out["group"], _c=out["category"].map(cat_first), _q=out["question"].map(q_order))
+        .sort_values(["_g", "_c", "_q", "year"], kind="stable")
+        .drop(columns=["_g", "_c", "_q"])
+    )
     return out[TREND_COLUMNS].reset_index(drop=True)
 
 
@@ -194,9 +243,16 @@ def responses_by_year(data: Mapping[int, YearData] | Iterable[YearData]) -> pd.D
     for i, (y, d) in enumerate(years.items()):
         for g in ("officer", "provider"):
             prev = years[ylist[i - 1]] if i else None
-            rows.append({"table": "responses_by_year", "year": y, "group": g, "n": d.n(g),
-                         "year_prev": ylist[i - 1] if i else np.nan,
-                         "n_prev": prev.n(g) if prev is not None else np.nan})
+            rows.append(
+                {
+                    "table": "responses_by_year",
+                    "year": y,
+                    "group": g,
+                    "n": d.n(g),
+                    "year_prev": ylist[i - 1] if i else np.nan,
+                    "n_prev": prev.n(g) if prev is not None else np.nan,
+                }
+            )
     out = pd.DataFrame(rows, columns=["table", "year", "group", "n", "year_prev", "n_prev"])
     out["n_change"] = out["n"] - out["n_prev"]
     out["n_change_pct"] = pct_change(out["n"], out["n_prev"])
@@ -215,5 +271,3 @@ def missing_years(years: Iterable[int], expected: Iterable[int] | None = None) -
     if expected is None:
         expected = range(have[0], have[-1] + 1) if have else []
     return [int(y) for y in expected if int(y) not in have]
-
-

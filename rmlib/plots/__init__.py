@@ -39,11 +39,24 @@ Print: colours come from colour-blind-safe palettes, and every colour
 distinction is doubled by a marker shape, line style, glyph or direct label so
 the figures survive greyscale printing.
 """
+
 from __future__ import annotations
 
 from ._style import SCALE, SCALE_LABEL, plot_style
-from ._text import (CAUTION_MARK, CAUTION_NOTE, DOWN_MARK, HIDDEN_SHORT, MINUS, NO_DATA_LABEL, NOT_ASKED_LABEL,
-                    OVERALL_LABEL, SIG_MARK, SUPPRESSED_LABEL, SUPPRESSED_SHORT, UP_MARK)
+from ._text import (
+    CAUTION_MARK,
+    CAUTION_NOTE,
+    DOWN_MARK,
+    HIDDEN_SHORT,
+    MINUS,
+    NO_DATA_LABEL,
+    NOT_ASKED_LABEL,
+    OVERALL_LABEL,
+    SIG_MARK,
+    SUPPRESSED_LABEL,
+    SUPPRESSED_SHORT,
+    UP_MARK,
+)
 from .alt import FIGURE_KINDS, alt_text
 from .bars import change_bars
 from .dots import providers_vs_officers, question_means

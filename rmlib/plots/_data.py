@@ -4,6 +4,7 @@
 the columns, coerces the types and blanks every estimate of a suppressed cell
 again, whatever the caller passed.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -16,9 +17,16 @@ from ._text import _label, _lower_first
 
 #: Estimate columns blanked for suppressed cells (contract: every estimate).
 _ESTIMATE_COLUMNS = (
-    "mean", "ci_low", "ci_high", "change_pts", "change_pct",
-    *(f"{k}_{s}" for k in ("rest", "last_year", "groups")
-      for s in ("diff", "diff_low", "diff_high", "p", "p_adj", "welch_p", "bm_p", "prob_sup")),
+    "mean",
+    "ci_low",
+    "ci_high",
+    "change_pts",
+    "change_pct",
+    *(
+        f"{k}_{s}"
+        for k in ("rest", "last_year", "groups")
+        for s in ("diff", "diff_low", "diff_high", "p", "p_adj", "welch_p", "bm_p", "prob_sup")
+    ),
 )
 _FLAG_COLUMNS = ("rest_significant", "last_year_significant", "groups_significant")
 
@@ -43,8 +51,20 @@ def _prepare(data: pd.DataFrame, required: Sequence[str], func: str) -> pd.DataF
     df = data.copy()
     for col in ("suppressed", "caution", *_FLAG_COLUMNS):
         df[col] = _bool(df[col]) if col in df.columns else False
-    for col in ("mean", "n", "ratings", "mean_last", "n_last", "ci_low", "ci_high",
-                "change_pts", "change_pct", "rest_diff", "last_year_diff", "groups_diff"):
+    for col in (
+        "mean",
+        "n",
+        "ratings",
+        "mean_last",
+        "n_last",
+        "ci_low",
+        "ci_high",
+        "change_pts",
+        "change_pct",
+        "rest_diff",
+        "last_year_diff",
+        "groups_diff",
+    ):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     sup = df["suppressed"].to_numpy()
@@ -58,8 +78,7 @@ def _prepare(data: pd.DataFrame, required: Sequence[str], func: str) -> pd.DataF
     return df.reset_index(drop=True)
 
 
-def _order(df: pd.DataFrame, col: str | None, order: Sequence | None,
-           default_questions: bool = True) -> list:
+def _order(df: pd.DataFrame, col: str | None, order: Sequence | None, default_questions: bool = True) -> list:
     """The levels of ``col`` in drawing order: ``order`` if given, else the survey's order, else data order."""
     if col is None:
         return [None]
@@ -82,8 +101,11 @@ def _check_unique(df: pd.DataFrame, keys: Sequence[str], func: str) -> None:
     keys = [k for k in keys if k is not None]
     dup = df.duplicated(keys, keep=False)
     if dup.any():
-        extra = [c for c in ("table", "group", "attribute", "category", "year")
-                 if c in df.columns and c not in keys and df.loc[dup, c].nunique() > 1]
+        extra = [
+            c
+            for c in ("table", "group", "attribute", "category", "year")
+            if c in df.columns and c not in keys and df.loc[dup, c].nunique() > 1
+        ]
         hint = f" (rows differ in {extra}; filter data first or pass hue=)" if extra else ""
         first = df.loc[dup, keys].iloc[0].to_dict()
         raise ValueError(f"{func}: expected one row per {keys}, found several for {first}{hint}")

@@ -5,6 +5,7 @@ doubled by a marker shape or line style, so the figures survive greyscale
 printing. :func:`plot_style` applies the settings inside a context manager,
 so no global matplotlib or seaborn state is changed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,23 +43,25 @@ def _rc() -> dict[str, Any]:
     rc: dict[str, Any] = {}
     rc.update(sns.axes_style("whitegrid"))
     rc.update(sns.plotting_context("notebook", font_scale=0.85))
-    rc.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": ["DejaVu Sans", "Arial", "Liberation Sans"],
-        "axes.edgecolor": "#666666",
-        "axes.titlesize": 11,
-        "axes.titleweight": "bold",
-        "axes.titlelocation": "left",
-        "figure.titlesize": 12,
-        "figure.titleweight": "bold",
-        "grid.color": "#dddddd",
-        "legend.frameon": False,
-        "savefig.facecolor": "white",
-        "figure.facecolor": "white",
-        "svg.hashsalt": "rmlib",
-        "axes.unicode_minus": True,
-        "hatch.color": "#bbbbbb",
-    })
+    rc.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": ["DejaVu Sans", "Arial", "Liberation Sans"],
+            "axes.edgecolor": "#666666",
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "figure.titlesize": 12,
+            "figure.titleweight": "bold",
+            "grid.color": "#dddddd",
+            "legend.frameon": False,
+            "savefig.facecolor": "white",
+            "figure.facecolor": "white",
+            "svg.hashsalt": "rmlib",
+            "axes.unicode_minus": True,
+            "hatch.color": "#bbbbbb",
+        }
+    )
     return rc
 
 
@@ -71,10 +74,12 @@ def plot_style() -> Iterator[None]:
 
 def _styled(func: Callable) -> Callable:
     """Decorator: draw the figure inside :func:`plot_style`."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with plot_style():
             return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -112,23 +117,39 @@ def _dodge(k: int, width: float = 0.62) -> list[float]:
     return [(i - (k - 1) / 2) * step for i in range(k)]
 
 
-def _add_note(fig: Figure, ax, lines: Sequence[str], width_chars: int | None = None,
-              offset: float = 6) -> None:
+def _add_note(fig: Figure, ax, lines: Sequence[str], width_chars: int | None = None, offset: float = 6) -> None:
     """Footnote under the axes' x label (kept inside the figure by the layout)."""
     lines = [ln for ln in lines if ln]
     if not lines:
         return
     width_chars = width_chars or int(fig.get_figwidth() * 14)
     text = "\n".join(_wrap(ln, width_chars) for ln in lines)
-    ax.annotate(text, xy=(0, 0), xycoords=("figure fraction", ax.xaxis.label),
-                xytext=(4, -offset), textcoords="offset points", ha="left", va="top",
-                fontsize=8, color=_NOTE_COLOUR, annotation_clip=False)
+    ax.annotate(
+        text,
+        xy=(0, 0),
+        xycoords=("figure fraction", ax.xaxis.label),
+        xytext=(4, -offset),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=8,
+        color=_NOTE_COLOUR,
+        annotation_clip=False,
+    )
 
 
 def _legend_above(ax, handles, k: int) -> None:
     """Legend in one row between the figure title and the plot."""
-    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=min(k, 4),
-              borderaxespad=0.4, handletextpad=0.4, columnspacing=1.4, frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=min(k, 4),
+        borderaxespad=0.4,
+        handletextpad=0.4,
+        columnspacing=1.4,
+        frameon=False,
+    )
 
 
 def _title(fig: Figure, title: str | None, default: str) -> None:

@@ -4,6 +4,7 @@ Every label of a withheld cell comes from :mod:`rmlib.labels` at the
 threshold the caller passes (the run's ``min_cell_n``); nothing here holds a
 threshold of its own.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ SUPPRESSED_SHORT = fewer_than_short(DEFAULT_MIN_CELL_N)
 HIDDEN_SHORT = HIDDEN_LABEL
 NO_DATA_LABEL = "no data"
 NOT_ASKED_LABEL = "not asked last year"
-UP_MARK = "\u25b2"           # black up-pointing triangle
-DOWN_MARK = "\u25bc"         # black down-pointing triangle
+UP_MARK = "\u25b2"  # black up-pointing triangle
+DOWN_MARK = "\u25bc"  # black down-pointing triangle
 SIG_MARK = "*"
 MINUS = "\u2212"
 CAUTION_NOTE = f"{CAUTION_MARK} few respondents: interpret with caution."
@@ -32,9 +33,11 @@ CAUTION_NOTE = f"{CAUTION_MARK} few respondents: interpret with caution."
 
 def _sup_note(min_cell_n: int) -> str:
     """Footnote of a figure that shows a withheld cell: what the two labels mean."""
-    return (f"'{fewer_than(min_cell_n)}': figure withheld to protect small groups "
-            f"({fewer_than(min_cell_n)} respondents); "
-            f"'{HIDDEN_SHORT}': hidden so that a small group's answers cannot be worked out.")
+    return (
+        f"'{fewer_than(min_cell_n)}': figure withheld to protect small groups "
+        f"({fewer_than(min_cell_n)} respondents); "
+        f"'{HIDDEN_SHORT}': hidden so that a small group's answers cannot be worked out."
+    )
 
 
 def _fmt_mean(v: float) -> str:
@@ -54,7 +57,7 @@ def _fmt_change(v: float, value: str, unicode_minus: bool = True) -> str:
     """A change on last year, signed: "+2.5%" (``change_pct``) or "\u22120.12" (``change_pts``)."""
     minus = MINUS if unicode_minus else "-"
     if round(v, 1 if value == "change_pct" else 2) == 0:
-        v = 0.0   # a change that rounds to nothing reads 0.0, never -0.0
+        v = 0.0  # a change that rounds to nothing reads 0.0, never -0.0
     sign = "+" if v > 0 else (minus if v < 0 else "")
     if value == "change_pct":
         return f"{sign}{abs(v):.1f}%"
@@ -80,7 +83,7 @@ def _cap(text: str) -> str:
 
 
 def _plural(what: str) -> str:
-    """"category" -> "categories", "question" -> "questions"."""
+    """ "category" -> "categories", "question" -> "questions"."""
     return what[:-1] + "ies" if what.endswith("y") else what + "s"
 
 

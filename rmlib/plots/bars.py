@@ -3,6 +3,7 @@
 A change is drawn only when both years' cells are shown; otherwise the row
 says why ("fewer than N", "hidden", "not asked last year", "no data").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,15 +18,41 @@ from matplotlib.patches import Patch
 from ..disclosure import DEFAULT_MIN_CELL_N
 from ..labels import fewer_than
 from ._data import _check_unique, _context_label, _flag_true, _order, _prepare, _what
-from ._style import (_DOWN_COLOUR, _NOTE_COLOUR, _UP_COLOUR, _add_note, _dodge, _legend_above, _new_figure,
-                     _series_style, _styled, _title)
-from ._text import (CAUTION_MARK, CAUTION_NOTE, HIDDEN_SHORT, NO_DATA_LABEL, NOT_ASKED_LABEL, SIG_MARK, _cap,
-                    _extremes, _finite, _fmt_change, _fmt_mean, _fmt_n, _label, _sup_note, _wrap)
+from ._style import (
+    _DOWN_COLOUR,
+    _NOTE_COLOUR,
+    _UP_COLOUR,
+    _add_note,
+    _dodge,
+    _legend_above,
+    _new_figure,
+    _series_style,
+    _styled,
+    _title,
+)
+from ._text import (
+    CAUTION_MARK,
+    CAUTION_NOTE,
+    HIDDEN_SHORT,
+    NO_DATA_LABEL,
+    NOT_ASKED_LABEL,
+    SIG_MARK,
+    _cap,
+    _extremes,
+    _finite,
+    _fmt_change,
+    _fmt_mean,
+    _fmt_n,
+    _label,
+    _sup_note,
+    _wrap,
+)
 
 
 @dataclass
 class _Change:
     """What a change chart draws: the checked frame, its rows and series, one record per (row, series)."""
+
     df: pd.DataFrame
     y: str
     hue: str | None
@@ -51,8 +78,9 @@ def _status(rec: dict | None, value: str) -> str:
     return "no_data"
 
 
-def _prep_change(data, *, value, y, hue, order, hue_order, omit_missing,
-                 func="change_bars", min_cell_n: int = DEFAULT_MIN_CELL_N) -> _Change:
+def _prep_change(
+    data, *, value, y, hue, order, hue_order, omit_missing, func="change_bars", min_cell_n: int = DEFAULT_MIN_CELL_N
+) -> _Change:
     """Check and order the data of a change chart (shared by the figure and its alt text)."""
     if value not in ("change_pct", "change_pts"):
         raise ValueError(f"{func}: value must be 'change_pct' or 'change_pts', got {value!r}")
@@ -103,9 +131,17 @@ def _draw_bar(ax, p: _Change, rec: dict, yy: float, colour, hatch, lim: float) -
     v = rec[p.value]
     sig = bool(rec["last_year_significant"])
     c = colour if k > 1 else (_UP_COLOUR if v >= 0 else _DOWN_COLOUR)
-    ax.barh(yy, v, height=0.62 / k, color=c, alpha=1.0 if sig else 0.45,
-            edgecolor="black" if sig else c, linewidth=1.2 if sig else 0.5,
-            hatch=hatch, zorder=3)
+    ax.barh(
+        yy,
+        v,
+        height=0.62 / k,
+        color=c,
+        alpha=1.0 if sig else 0.45,
+        edgecolor="black" if sig else c,
+        linewidth=1.2 if sig else 0.5,
+        hatch=hatch,
+        zorder=3,
+    )
     label = _fmt_change(v, p.value) + (f" {SIG_MARK}" if sig else "")
     caution = bool(rec["caution"])
     if caution:
@@ -114,8 +150,15 @@ def _draw_bar(ax, p: _Change, rec: dict, yy: float, colour, hatch, lim: float) -
         last = _fmt_n(rec["n_last"], p.min_cell_n) if _finite(rec["n_last"]) else "\u2013"
         label += f"  (n={_fmt_n(rec['n'], p.min_cell_n)}/{last})"
     pad = lim * 0.015
-    ax.text(v + (pad if v >= 0 else -pad), yy, label, ha="left" if v >= 0 else "right",
-            va="center", fontsize=8, fontweight="bold" if sig else "normal")
+    ax.text(
+        v + (pad if v >= 0 else -pad),
+        yy,
+        label,
+        ha="left" if v >= 0 else "right",
+        va="center",
+        fontsize=8,
+        fontweight="bold" if sig else "normal",
+    )
     return sig, caution
 
 
@@ -136,8 +179,16 @@ def _draw_bar_series(ax, p: _Change, j: int, h, offsets: list[float], lim: float
         if st != "ok":
             seen["sup"] |= st == "suppressed"
             seen["not_asked"] |= st == "not_asked"
-            ax.text(lim * 0.02, yy, prefix + _no_bar_text(rec, st, p.min_cell_n), ha="left", va="center",
-                    fontsize=8, style="italic", color=_NOTE_COLOUR)
+            ax.text(
+                lim * 0.02,
+                yy,
+                prefix + _no_bar_text(rec, st, p.min_cell_n),
+                ha="left",
+                va="center",
+                fontsize=8,
+                style="italic",
+                color=_NOTE_COLOUR,
+            )
             continue
         sig, caution = _draw_bar(ax, p, rec, yy, colour, hatch, lim)
         seen["sig"] |= sig
@@ -156,8 +207,11 @@ def _bar_row_labels(p: _Change) -> list[str]:
                 last = _fmt_n(rec["n_last"], p.min_cell_n) if _finite(rec["n_last"]) else "\u2013"
                 text += f"\n(n={_fmt_n(rec['n'], p.min_cell_n)} / {last})"
             elif rec is not None:
-                text += (f"\n(n {HIDDEN_SHORT})" if rec.get("suppression") == "complementary"
-                         else f"\n(n {fewer_than(p.min_cell_n)})")
+                text += (
+                    f"\n(n {HIDDEN_SHORT})"
+                    if rec.get("suppression") == "complementary"
+                    else f"\n(n {fewer_than(p.min_cell_n)})"
+                )
         labels.append(text)
     return labels
 
@@ -172,8 +226,9 @@ def _bar_axes(ax, p: _Change, lim: float) -> None:
     ax.set_xlim(-lim, lim)
     ax.grid(axis="y", visible=False)
     ax.tick_params(axis="y", length=0)
-    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
-        lambda v, _pos: _fmt_change(v, p.value) if abs(v) > 1e-12 else "0"))
+    ax.xaxis.set_major_formatter(
+        mpl.ticker.FuncFormatter(lambda v, _pos: _fmt_change(v, p.value) if abs(v) > 1e-12 else "0")
+    )
     unit = "per cent" if p.value == "change_pct" else "points on the 1-4 scale"
     ax.set_xlabel(f"Change in average score on last year ({unit})")
 
@@ -183,29 +238,41 @@ def _bar_notes(p: _Change, seen: dict) -> list[str]:
     k, n_rows = len(p.hues), len(p.rows)
     notes = ["n = respondents this year / last year." if k > 1 or n_rows else ""]
     if k == 1:
-        notes = ["Bars to the right (blue): score went up; to the left (orange): went down. "
-                 "n = respondents this year / last year."]
-    notes.append(f"Solid bars with {SIG_MARK}: statistically significant change; pale bars: "
-                 "change could be chance." if seen["sig"] else
-                 "Pale bars: no statistically significant change." if "last_year_significant"
-                 in p.df.columns else "")
+        notes = [
+            "Bars to the right (blue): score went up; to the left (orange): went down. "
+            "n = respondents this year / last year."
+        ]
+    notes.append(
+        f"Solid bars with {SIG_MARK}: statistically significant change; pale bars: change could be chance."
+        if seen["sig"]
+        else "Pale bars: no statistically significant change."
+        if "last_year_significant" in p.df.columns
+        else ""
+    )
     if seen["caution"]:
         notes.append(CAUTION_NOTE)
     if seen["not_asked"]:
         notes.append(f"'{NOT_ASKED_LABEL}': no comparable figure last year.")
     if p.omitted:
-        notes.append("Not asked last year, so not shown: "
-                     + ", ".join(_label(p.y, o) for o in p.omitted) + ".")
+        notes.append("Not asked last year, so not shown: " + ", ".join(_label(p.y, o) for o in p.omitted) + ".")
     if seen["sup"]:
         notes.append(_sup_note(p.min_cell_n))
     return notes
 
 
 @_styled
-def change_bars(data: pd.DataFrame, value: str = "change_pct", *, y: str = "question",
-                hue: str | None = None, order: Sequence | None = None,
-                hue_order: Sequence | None = None, omit_missing: bool = False,
-                title: str | None = None, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Figure:
+def change_bars(
+    data: pd.DataFrame,
+    value: str = "change_pct",
+    *,
+    y: str = "question",
+    hue: str | None = None,
+    order: Sequence | None = None,
+    hue_order: Sequence | None = None,
+    omit_missing: bool = False,
+    title: str | None = None,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> Figure:
     """Diverging horizontal bars of the change on last year, per question (or category).
 
     ``data``: cell-table rows with columns ``y`` (default ``question``; or
@@ -218,8 +285,16 @@ def change_bars(data: pd.DataFrame, value: str = "change_pct", *, y: str = "ques
     (or beside each bar when ``hue`` splits the rows). ``min_cell_n``: the run's
     threshold, quoted by the "fewer than N" labels.
     """
-    p = _prep_change(data, value=value, y=y, hue=hue, order=order, hue_order=hue_order,
-                     omit_missing=omit_missing, min_cell_n=min_cell_n)
+    p = _prep_change(
+        data,
+        value=value,
+        y=y,
+        hue=hue,
+        order=order,
+        hue_order=hue_order,
+        omit_missing=omit_missing,
+        min_cell_n=min_cell_n,
+    )
     n_rows, k = len(p.rows), len(p.hues)
     height = 1.9 + max(n_rows, 1) * (0.28 + 0.2 * k) + (0.35 if k > 1 else 0)
     fig, axes = _new_figure(8.0, height)
@@ -242,9 +317,12 @@ def _alt_change(p: _Change) -> str:
     unit = "per cent" if p.value == "change_pct" else "points"
     what = _what(p.df, p.y)
     ctx = _context_label(p.df.drop(columns=[p.hue]) if p.hue else p.df, p.y)
-    out = [f"Bar chart of the change in average score on last year ({unit}) by {what}"
-           + (f", {' and '.join(_label(p.hue, h) for h in p.hues)}" if p.hue else "")
-           + (f"; {ctx}" if ctx else "") + "."]
+    out = [
+        f"Bar chart of the change in average score on last year ({unit}) by {what}"
+        + (f", {' and '.join(_label(p.hue, h) for h in p.hues)}" if p.hue else "")
+        + (f"; {ctx}" if ctx else "")
+        + "."
+    ]
 
     def describe(r):
         v = r[p.value]
@@ -256,8 +334,11 @@ def _alt_change(p: _Change) -> str:
         return f"{_label(p.y, r[p.y])} {verb} {amount}{last}{now}{sig}"
 
     for h in p.hues:
-        recs = [p.lookup[(lvl, h)] for lvl in p.rows if (lvl, h) in p.lookup
-                and _status(p.lookup[(lvl, h)], p.value) == "ok"]
+        recs = [
+            p.lookup[(lvl, h)]
+            for lvl in p.rows
+            if (lvl, h) in p.lookup and _status(p.lookup[(lvl, h)], p.value) == "ok"
+        ]
         hi, lo = _extremes(recs, p.value)
         if hi is None:
             continue
@@ -270,17 +351,21 @@ def _alt_change(p: _Change) -> str:
             out.append(_cap(f"{prefix}{top}: {describe(hi)}; {bottom}: {describe(lo)}."))
         sig = [r for r in recs if r["last_year_significant"]]
         if sig:
-            out.append(f"{len(sig)} significant change{'s' if len(sig) != 1 else ''}: "
-                       + ", ".join(_label(p.y, r[p.y]) for r in sig) + ".")
+            out.append(
+                f"{len(sig)} significant change{'s' if len(sig) != 1 else ''}: "
+                + ", ".join(_label(p.y, r[p.y]) for r in sig)
+                + "."
+            )
         elif "last_year_significant" in p.df.columns:
             out.append("No significant changes.")
-    missing = [lvl for lvl in p.rows
-               if all(_status(p.lookup.get((lvl, h)), p.value) == "not_asked" for h in p.hues)]
+    missing = [lvl for lvl in p.rows if all(_status(p.lookup.get((lvl, h)), p.value) == "not_asked" for h in p.hues)]
     missing += p.omitted
     if missing:
         out.append("Not asked last year: " + ", ".join(_label(p.y, m) for m in missing) + ".")
     n_sup = sum(1 for r in p.lookup.values() if r["suppressed"])
     if n_sup:
-        out.append(f"{n_sup} change{'s' if n_sup != 1 else ''} not shown ({fewer_than(p.min_cell_n)} respondents, "
-                   "or hidden to protect a smaller group).")
+        out.append(
+            f"{n_sup} change{'s' if n_sup != 1 else ''} not shown ({fewer_than(p.min_cell_n)} respondents, "
+            "or hidden to protect a smaller group)."
+        )
     return " ".join(out)

@@ -4,6 +4,7 @@ One row per question (or category), one dot per series (group) with its 95%
 interval and its base; a withheld cell reads "fewer than N" or "hidden" in
 place of its dot.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,15 +17,40 @@ from matplotlib.lines import Line2D
 from ..disclosure import DEFAULT_MIN_CELL_N
 from ..labels import fewer_than
 from ._data import _check_unique, _context_label, _order, _prepare, _what
-from ._style import (_NOTE_COLOUR, SCALE, SCALE_LABEL, _add_note, _dodge, _legend_above, _new_figure,
-                     _series_style, _styled, _title)
-from ._text import (CAUTION_MARK, CAUTION_NOTE, HIDDEN_SHORT, NO_DATA_LABEL, SIG_MARK, _cap, _extremes, _finite,
-                    _fmt_mean, _fmt_n, _label, _plural, _sup_note, _wrap)
+from ._style import (
+    _NOTE_COLOUR,
+    SCALE,
+    SCALE_LABEL,
+    _add_note,
+    _dodge,
+    _legend_above,
+    _new_figure,
+    _series_style,
+    _styled,
+    _title,
+)
+from ._text import (
+    CAUTION_MARK,
+    CAUTION_NOTE,
+    HIDDEN_SHORT,
+    NO_DATA_LABEL,
+    SIG_MARK,
+    _cap,
+    _extremes,
+    _finite,
+    _fmt_mean,
+    _fmt_n,
+    _label,
+    _plural,
+    _sup_note,
+    _wrap,
+)
 
 
 @dataclass
 class _Dots:
     """What a dot chart draws: the checked frame, its rows and series, one record per (row, series)."""
+
     df: pd.DataFrame
     y: str
     hue: str | None
@@ -37,8 +63,7 @@ class _Dots:
     min_cell_n: int = DEFAULT_MIN_CELL_N
 
 
-def _prep_dots(data, *, y, hue, order, hue_order, func, sig_col=None,
-               min_cell_n: int = DEFAULT_MIN_CELL_N) -> _Dots:
+def _prep_dots(data, *, y, hue, order, hue_order, func, sig_col=None, min_cell_n: int = DEFAULT_MIN_CELL_N) -> _Dots:
     """Check and order the data of a dot chart (shared by the figure and its alt text)."""
     df = _prepare(data, [y, hue, "mean", "n"], func)
     rows = _order(df, y, order)
@@ -70,14 +95,22 @@ def _draw_dot_series(ax, p: _Dots, j: int, h, offsets: list[float]):
         yy = i + offsets[j]
         rec = p.lookup.get((lvl, h))
         if rec is None or (not rec["suppressed"] and not _finite(rec["mean"])):
-            ax.text(1.03, yy, prefix + NO_DATA_LABEL, va="center", ha="left", fontsize=8,
-                    style="italic", color=_NOTE_COLOUR)
+            ax.text(
+                1.03, yy, prefix + NO_DATA_LABEL, va="center", ha="left", fontsize=8, style="italic", color=_NOTE_COLOUR
+            )
             continue
         if rec["suppressed"]:
             any_sup = True
-            ax.text(1.03, yy, prefix + (HIDDEN_SHORT if rec.get("suppression") == "complementary"
-                                        else fewer_than(p.min_cell_n)), va="center", ha="left", fontsize=8,
-                    style="italic", color=_NOTE_COLOUR)
+            ax.text(
+                1.03,
+                yy,
+                prefix + (HIDDEN_SHORT if rec.get("suppression") == "complementary" else fewer_than(p.min_cell_n)),
+                va="center",
+                ha="left",
+                fontsize=8,
+                style="italic",
+                color=_NOTE_COLOUR,
+            )
             continue
         m = rec["mean"]
         l_, h_ = (rec.get("ci_low"), rec.get("ci_high")) if p.has_ci else (None, None)
@@ -89,9 +122,22 @@ def _draw_dot_series(ax, p: _Dots, j: int, h, offsets: list[float]):
         label = f"n={_fmt_n(rec['n'], p.min_cell_n)}" + (f" {CAUTION_MARK}" if caution else "")
         ax.text(max(h_, m) + 0.04, yy, label, va="center", ha="left", fontsize=8, color="#222222")
     if xs:
-        handle = ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=colour, ms=7,
-                             mec="black", mew=0.6, ecolor=colour, elinewidth=1.6,
-                             capsize=3, capthick=1.6, zorder=3, label=hue_label or None)
+        handle = ax.errorbar(
+            xs,
+            ys,
+            xerr=[lo, hi],
+            fmt=marker,
+            color=colour,
+            ms=7,
+            mec="black",
+            mew=0.6,
+            ecolor=colour,
+            elinewidth=1.6,
+            capsize=3,
+            capthick=1.6,
+            zorder=3,
+            label=hue_label or None,
+        )
     else:
         handle = Line2D([], [], marker=marker, color=colour, ls="", ms=7, mec="black", mew=0.6, label=hue_label)
     return handle, any_sup, any_caution
@@ -137,8 +183,7 @@ def _dot_notes(p: _Dots, sig_note: str | None, any_caution: bool, any_sup: bool)
     return notes
 
 
-def _draw_dots(p: _Dots, *, title: str | None, default_title: str,
-               sig_note: str | None = None) -> Figure:
+def _draw_dots(p: _Dots, *, title: str | None, default_title: str, sig_note: str | None = None) -> Figure:
     """Draw a prepared dot chart: the series, the axes, the legend (several series), notes and title."""
     n_rows, k = len(p.rows), len(p.hues)
     row_h = 0.30 + 0.20 * k
@@ -162,9 +207,16 @@ def _draw_dots(p: _Dots, *, title: str | None, default_title: str,
 
 
 @_styled
-def question_means(data: pd.DataFrame, hue: str | None = "group", *, y: str = "question",
-                   order: Sequence | None = None, hue_order: Sequence | None = None,
-                   title: str | None = None, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Figure:
+def question_means(
+    data: pd.DataFrame,
+    hue: str | None = "group",
+    *,
+    y: str = "question",
+    order: Sequence | None = None,
+    hue_order: Sequence | None = None,
+    title: str | None = None,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> Figure:
     """Dot chart of mean scores per question (rows) with 95% intervals and n.
 
     ``data``: cell-table rows with columns ``y`` (default ``question``),
@@ -175,17 +227,23 @@ def question_means(data: pd.DataFrame, hue: str | None = "group", *, y: str = "q
     is given (e.g. ``[*QUESTIONS, "overall"]``). ``min_cell_n``: the run's
     threshold, quoted by the "fewer than N" labels.
     """
-    p = _prep_dots(data, y=y, hue=hue, order=order, hue_order=hue_order, func="question_means",
-                   min_cell_n=min_cell_n)
+    p = _prep_dots(data, y=y, hue=hue, order=order, hue_order=hue_order, func="question_means", min_cell_n=min_cell_n)
     ctx = _context_label(p.df.drop(columns=[hue]) if hue else p.df, y)
     default = f"Average score by {_what(p.df, y)}" + (f": {ctx}" if ctx else "")
     return _draw_dots(p, title=title, default_title=default)
 
 
 @_styled
-def providers_vs_officers(data: pd.DataFrame, *, y: str = "question", hue: str = "group",
-                          order: Sequence | None = None, hue_order: Sequence | None = None,
-                          title: str | None = None, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Figure:
+def providers_vs_officers(
+    data: pd.DataFrame,
+    *,
+    y: str = "question",
+    hue: str = "group",
+    order: Sequence | None = None,
+    hue_order: Sequence | None = None,
+    title: str | None = None,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> Figure:
     """Providers and officers side by side (dodged dots, joined) per question.
 
     ``data``: cell-table rows for both groups with columns ``y`` (default
@@ -195,12 +253,24 @@ def providers_vs_officers(data: pd.DataFrame, *, y: str = "question", hue: str =
     label and ``*``). One row per (y, group). ``min_cell_n``: the run's
     threshold, quoted by the "fewer than N" labels.
     """
-    p = _prep_dots(data, y=y, hue=hue, order=order, hue_order=hue_order,
-                   func="providers_vs_officers", sig_col="groups_significant", min_cell_n=min_cell_n)
+    p = _prep_dots(
+        data,
+        y=y,
+        hue=hue,
+        order=order,
+        hue_order=hue_order,
+        func="providers_vs_officers",
+        sig_col="groups_significant",
+        min_cell_n=min_cell_n,
+    )
     ctx = _context_label(p.df.drop(columns=[hue]), y)
     default = f"Providers and officers compared, by {_what(p.df, y)}" + (f": {ctx}" if ctx else "")
-    return _draw_dots(p, title=title, default_title=default,
-                      sig_note=f"{SIG_MARK} statistically significant difference between providers and officers.")
+    return _draw_dots(
+        p,
+        title=title,
+        default_title=default,
+        sig_note=f"{SIG_MARK} statistically significant difference between providers and officers.",
+    )
 
 
 def _largest_gap(p: _Dots) -> str | None:
@@ -213,33 +283,44 @@ def _largest_gap(p: _Dots) -> str | None:
     if not gaps:
         return None
     g = max(gaps, key=lambda t: t[0])
-    return (f"Largest gap: {_label(p.y, g[1])} ({_label(p.hue, p.hues[0])} "
-            f"{_fmt_mean(g[2])}, {_label(p.hue, p.hues[1])} {_fmt_mean(g[3])}).")
+    return (
+        f"Largest gap: {_label(p.y, g[1])} ({_label(p.hue, p.hues[0])} "
+        f"{_fmt_mean(g[2])}, {_label(p.hue, p.hues[1])} {_fmt_mean(g[3])})."
+    )
 
 
 def _alt_dots(p: _Dots, chart: str, sig_text: str | None) -> str:
     """Alt text of a dot chart: what it shows, extremes per series, the largest gap, what is withheld."""
     what = _what(p.df, p.y)
-    rows = f"{len(p.rows)} {_plural(what)}" if p.y == "question" else (
-        f"{len(p.rows)} {_plural(what)} ({', '.join(map(str, p.rows))})")
+    rows = (
+        f"{len(p.rows)} {_plural(what)}"
+        if p.y == "question"
+        else (f"{len(p.rows)} {_plural(what)} ({', '.join(map(str, p.rows))})")
+    )
     series = " and ".join(_label(p.hue, h) for h in p.hues) if p.hue else ""
     ctx = _context_label(p.df.drop(columns=[p.hue]) if p.hue else p.df, p.y)
     ci = ", with 95% confidence intervals" if p.has_ci else ""
-    out = [f"{chart} (1 = poor, 4 = good) for {rows}"
-           + (f", {series}" if series and len(p.hues) > 1 else "")
-           + (f"; {ctx}" if ctx else "") + f"{ci}."]
+    out = [
+        f"{chart} (1 = poor, 4 = good) for {rows}"
+        + (f", {series}" if series and len(p.hues) > 1 else "")
+        + (f"; {ctx}" if ctx else "")
+        + f"{ci}."
+    ]
     suppressed = []
     for h in p.hues:
         recs = [p.lookup[(lvl, h)] for lvl in p.rows if (lvl, h) in p.lookup]
-        suppressed += [(lvl, h) for lvl in p.rows
-                       if (lvl, h) in p.lookup and p.lookup[(lvl, h)]["suppressed"]]
+        suppressed += [(lvl, h) for lvl in p.rows if (lvl, h) in p.lookup and p.lookup[(lvl, h)]["suppressed"]]
         hi, lo = _extremes(recs)
         if hi is None:
             continue
         prefix = f"{_label(p.hue, h)}: " if p.hue and len(p.hues) > 1 else ""
-        out.append(_cap(f"{prefix}highest {_label(p.y, hi[p.y])} {_fmt_mean(hi['mean'])} "
-                   f"(n={_fmt_n(hi['n'], p.min_cell_n)}), lowest {_label(p.y, lo[p.y])} "
-                   f"{_fmt_mean(lo['mean'])} (n={_fmt_n(lo['n'], p.min_cell_n)})."))
+        out.append(
+            _cap(
+                f"{prefix}highest {_label(p.y, hi[p.y])} {_fmt_mean(hi['mean'])} "
+                f"(n={_fmt_n(hi['n'], p.min_cell_n)}), lowest {_label(p.y, lo[p.y])} "
+                f"{_fmt_mean(lo['mean'])} (n={_fmt_n(lo['n'], p.min_cell_n)})."
+            )
+        )
     gap = _largest_gap(p) if p.hue and len(p.hues) == 2 else None
     if gap:
         out.append(gap)
@@ -247,8 +328,9 @@ def _alt_dots(p: _Dots, chart: str, sig_text: str | None) -> str:
         out.append(sig_text + ", ".join(_label(p.y, r) for r in p.rows if r in p.sig_rows) + ".")
 
     def _names(pairs):
-        return ", ".join((f"{_label(p.hue, h)} " if p.hue and len(p.hues) > 1 else "") + _label(p.y, lvl)
-                         for lvl, h in pairs)
+        return ", ".join(
+            (f"{_label(p.hue, h)} " if p.hue and len(p.hues) > 1 else "") + _label(p.y, lvl) for lvl, h in pairs
+        )
 
     small = [(lvl, h) for lvl, h in suppressed if p.lookup[(lvl, h)].get("suppression") != "complementary"]
     comp = [(lvl, h) for lvl, h in suppressed if p.lookup[(lvl, h)].get("suppression") == "complementary"]

@@ -3,6 +3,7 @@
 The files carry no timestamp or software metadata, so the same figure gives
 the same bytes on every run.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,6 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from ._style import plot_style
+
 
 def figure_to_data_uri(fig: Figure, dpi: int = 110, *, max_bytes: int | None = 150_000) -> str:
     """PNG ``data:`` URI of ``fig`` (for a self-contained HTML page); closes ``fig``.
@@ -24,11 +26,19 @@ def figure_to_data_uri(fig: Figure, dpi: int = 110, *, max_bytes: int | None = 1
     buf = io.BytesIO()
     try:
         with plot_style():
-            fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.12,
-                        facecolor="white", metadata={"Software": None},
-                        pil_kwargs={"optimize": True})
+            fig.savefig(
+                buf,
+                format="png",
+                dpi=dpi,
+                bbox_inches="tight",
+                pad_inches=0.12,
+                facecolor="white",
+                metadata={"Software": None},
+                pil_kwargs={"optimize": True},
+            )
     finally:
         import matplotlib.pyplot as plt  # only to release a pyplot-managed figure
+
         plt.close(fig)
     png = buf.getvalue()
     if max_bytes is not None and len(png) > max_bytes:
@@ -41,8 +51,7 @@ def _palette_png(png: bytes) -> bytes:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:
-        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                           dither=Image.Dither.NONE)
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     small.save(out, format="PNG", optimize=True)
     return out.getvalue() if out.tell() < len(png) else png
@@ -62,15 +71,29 @@ def figure_files(fig: Figure, dpi: int = 110, file_dpi: int = 200) -> dict[str, 
     try:
         with plot_style():
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=file_dpi, bbox_inches="tight", pad_inches=0.12, facecolor="white",
-                        metadata={"Software": None}, pil_kwargs={"optimize": True})
+            fig.savefig(
+                buf,
+                format="png",
+                dpi=file_dpi,
+                bbox_inches="tight",
+                pad_inches=0.12,
+                facecolor="white",
+                metadata={"Software": None},
+                pil_kwargs={"optimize": True},
+            )
             out["png"] = buf.getvalue()
             buf = io.BytesIO()
             with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rmlib"}):
-                fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.12, facecolor="white",
-                            metadata={"Date": None, "Creator": None})
+                fig.savefig(
+                    buf,
+                    format="svg",
+                    bbox_inches="tight",
+                    pad_inches=0.12,
+                    facecolor="white",
+                    metadata={"Date": None, "Creator": None},
+                )
             out["svg"] = buf.getvalue()
-        out["uri"] = figure_to_data_uri(fig, dpi=dpi)   # closes fig
+        out["uri"] = figure_to_data_uri(fig, dpi=dpi)  # closes fig
     finally:
         import matplotlib.pyplot as plt
 

@@ -3,6 +3,7 @@
 A withheld cell is a hatched grey box reading "<N" (or "hidden"); a cell
 significantly above or below the rest of its group carries a triangle.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,13 +22,26 @@ from ..disclosure import DEFAULT_MIN_CELL_N
 from ..labels import fewer_than, fewer_than_short
 from ._data import _check_unique, _context_label, _prepare, _require, _single, _what
 from ._style import _DEFAULT_HEATMAP_CMAP, SCALE, SCALE_LABEL, _add_note, _new_figure, _styled, _title
-from ._text import (CAUTION_MARK, CAUTION_NOTE, DOWN_MARK, HIDDEN_SHORT, SIG_MARK, UP_MARK, _extremes, _finite,
-                    _fmt_mean, _fmt_n, _label, _wrap)
+from ._text import (
+    CAUTION_MARK,
+    CAUTION_NOTE,
+    DOWN_MARK,
+    HIDDEN_SHORT,
+    SIG_MARK,
+    UP_MARK,
+    _extremes,
+    _finite,
+    _fmt_mean,
+    _fmt_n,
+    _label,
+    _wrap,
+)
 
 
 @dataclass
 class _Heat:
     """What a heat map draws: the checked frame, its rows and columns, one record per cell, row bases."""
+
     df: pd.DataFrame
     rows: list
     cols: list
@@ -38,8 +52,9 @@ class _Heat:
     min_cell_n: int = DEFAULT_MIN_CELL_N
 
 
-def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap",
-               min_cell_n: int = DEFAULT_MIN_CELL_N) -> _Heat:
+def _prep_heat(
+    data, *, table, questions, order, func="subgroup_heatmap", min_cell_n: int = DEFAULT_MIN_CELL_N
+) -> _Heat:
     """Check and order the data of a heat map (shared by the figure and its alt text)."""
     df = _prepare(data, ["category", "question", "mean", "n"], func)
     if table is not None:
@@ -49,10 +64,14 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap",
             raise ValueError(f"{func}: no rows for table {table!r}")
     for col in ("table", "group"):
         if col in df.columns and df[col].nunique() > 1:
-            raise ValueError(f"{func}: data holds several {col}s {sorted(df[col].unique())}; "
-                             f"pass table= or filter to one")
-    cols = list(questions) if questions is not None else (
-        list(QUESTIONS) + (["overall"] if (df["question"] == "overall").any() else []))
+            raise ValueError(
+                f"{func}: data holds several {col}s {sorted(df[col].unique())}; pass table= or filter to one"
+            )
+    cols = (
+        list(questions)
+        if questions is not None
+        else (list(QUESTIONS) + (["overall"] if (df["question"] == "overall").any() else []))
+    )
     df = df[df["question"].isin(cols)]
     rows = list(order) if order is not None else list(pd.unique(df["category"]))
     if order is None and "All" in rows:
@@ -63,8 +82,7 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap",
     lookup = {(r["category"], r["question"]): r for r in df.to_dict("records")}
     row_n = {}
     for cat in rows:
-        ns = [r["n"] for (c, _), r in lookup.items() if c == cat and not r["suppressed"]
-              and _finite(r["n"])]
+        ns = [r["n"] for (c, _), r in lookup.items() if c == cat and not r["suppressed"] and _finite(r["n"])]
         row_n[cat] = max(ns) if ns else None
         kinds = {r.get("suppression") for (c, _), r in lookup.items() if c == cat and r["suppressed"]}
         if row_n[cat] is None and kinds == {"complementary"}:
@@ -78,8 +96,13 @@ def _prep_heat(data, *, table, questions, order, func="subgroup_heatmap",
 
 def _heat_row_label(cat: Any, n: Any, min_cell_n: int) -> str:
     """A row's label: the category and its base ("hidden", "n=40", or "n<5" when every cell is small)."""
-    n_text = ("hidden" if n == "hidden" else f"n={_fmt_n(n, min_cell_n)}" if n is not None
-              else f"n{fewer_than_short(min_cell_n)}")
+    n_text = (
+        "hidden"
+        if n == "hidden"
+        else f"n={_fmt_n(n, min_cell_n)}"
+        if n is not None
+        else f"n{fewer_than_short(min_cell_n)}"
+    )
     return f"{_wrap(str(cat), 30)} ({n_text})"
 
 
@@ -100,12 +123,22 @@ def _blank_cell(ax, i: int, j: int, rec: dict | None, min_cell_n: int) -> bool:
     Returns True when the cell was withheld (False: no answers).
     """
     sup = rec is not None and rec["suppressed"]
-    ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="white",
-                           lw=1.5, hatch="///" if sup else None, zorder=0.5))
+    ax.add_patch(
+        Rectangle(
+            (j, i), 1, 1, facecolor="#eeeeee", edgecolor="white", lw=1.5, hatch="///" if sup else None, zorder=0.5
+        )
+    )
     comp = sup and rec.get("suppression") == "complementary"
-    ax.text(j + 0.5, i + 0.5, (HIDDEN_SHORT if comp else fewer_than_short(min_cell_n)) if sup else "\u2013",
-            ha="center", va="center", fontsize=7 if comp else 9, color="#333333",
-            bbox=dict(boxstyle="round,pad=0.15", fc="#eeeeee", ec="none"))
+    ax.text(
+        j + 0.5,
+        i + 0.5,
+        (HIDDEN_SHORT if comp else fewer_than_short(min_cell_n)) if sup else "\u2013",
+        ha="center",
+        va="center",
+        fontsize=7 if comp else 9,
+        color="#333333",
+        bbox=dict(boxstyle="round,pad=0.15", fc="#eeeeee", ec="none"),
+    )
     return sup
 
 
@@ -118,8 +151,7 @@ def _value_text(rec: dict) -> tuple[str, bool, bool]:
     sig = bool(rec["rest_significant"])
     if sig:
         diff = rec.get("rest_diff")
-        text += UP_MARK if (_finite(diff) and diff > 0) else (
-            DOWN_MARK if _finite(diff) and diff < 0 else SIG_MARK)
+        text += UP_MARK if (_finite(diff) and diff > 0) else (DOWN_MARK if _finite(diff) and diff < 0 else SIG_MARK)
     caution = bool(rec["caution"])
     if caution:
         text += CAUTION_MARK
@@ -145,9 +177,16 @@ def _annotate_cells(ax, p: _Heat, colormap, norm) -> dict[str, bool]:
             seen["caution"] |= caution
             # black or white, whichever contrasts more (WCAG ratio crossover at L = 0.179)
             lum = sns.utils.relative_luminance(colormap(norm(rec["mean"])))
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=9,
-                    fontweight="bold" if sig else "normal",
-                    color="black" if lum > 0.179 else "white")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=9,
+                fontweight="bold" if sig else "normal",
+                color="black" if lum > 0.179 else "white",
+            )
     return seen
 
 
@@ -156,10 +195,12 @@ def _heat_axes(ax, p: _Heat) -> None:
     n_rows, n_cols = len(p.rows), len(p.cols)
     if "All" in p.rows and p.rows.index("All") == 0 and n_rows > 1:
         ax.axhline(1, color="black", lw=1.2)
-    ax.set_yticks(np.arange(n_rows) + 0.5,
-                  labels=[_heat_row_label(c, p.row_n[c], p.min_cell_n) for c in p.rows], rotation=0)
-    ax.set_xticks(np.arange(n_cols) + 0.5, labels=[_wrap(_label("question", q), 12) for q in p.cols],
-                  rotation=0, fontsize=8)
+    ax.set_yticks(
+        np.arange(n_rows) + 0.5, labels=[_heat_row_label(c, p.row_n[c], p.min_cell_n) for c in p.rows], rotation=0
+    )
+    ax.set_xticks(
+        np.arange(n_cols) + 0.5, labels=[_wrap(_label("question", q), 12) for q in p.cols], rotation=0, fontsize=8
+    )
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     ax.set_xlabel("")
@@ -168,25 +209,34 @@ def _heat_axes(ax, p: _Heat) -> None:
 
 def _heat_notes(seen: dict[str, bool], min_cell_n: int) -> list[str]:
     """The footnote lines of a heat map: what the marks mean, only those that appear."""
-    notes = ["Cells show the average score (1 = poor, 4 = good); n = respondents in the row "
-             "(largest across questions)."]
+    notes = [
+        "Cells show the average score (1 = poor, 4 = good); n = respondents in the row (largest across questions)."
+    ]
     if seen["sig"]:
         notes.append(f"{UP_MARK}/{DOWN_MARK} (bold) significantly higher/lower than the rest of the group.")
     if seen["caution"]:
         notes.append(CAUTION_NOTE)
     if seen["sup"]:
-        notes.append(f"{fewer_than_short(min_cell_n)} (hatched): {fewer_than(min_cell_n)} respondents, not shown; "
-                     f"{HIDDEN_SHORT}: hidden so that a small group's answers cannot be worked out.")
+        notes.append(
+            f"{fewer_than_short(min_cell_n)} (hatched): {fewer_than(min_cell_n)} respondents, not shown; "
+            f"{HIDDEN_SHORT}: hidden so that a small group's answers cannot be worked out."
+        )
     if seen["missing"]:
         notes.append("\u2013 no answers in this cell.")
     return notes
 
 
 @_styled
-def subgroup_heatmap(data: pd.DataFrame, *, table: str | None = None,
-                     questions: Sequence[str] | None = None, order: Sequence | None = None,
-                     cmap: str = _DEFAULT_HEATMAP_CMAP, title: str | None = None,
-                     min_cell_n: int = DEFAULT_MIN_CELL_N) -> Figure:
+def subgroup_heatmap(
+    data: pd.DataFrame,
+    *,
+    table: str | None = None,
+    questions: Sequence[str] | None = None,
+    order: Sequence | None = None,
+    cmap: str = _DEFAULT_HEATMAP_CMAP,
+    title: str | None = None,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> Figure:
     """Category x question heat map of mean scores for one table.
 
     ``data``: cell-table rows of one table (or pass ``table=``) with columns
@@ -209,15 +259,30 @@ def subgroup_heatmap(data: pd.DataFrame, *, table: str | None = None,
     colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
     norm = Normalize(vmin=SCALE[0], vmax=SCALE[1])
     frame = pd.DataFrame(_heat_matrix(p))
-    sns.heatmap(frame, ax=ax, cmap=colormap, vmin=SCALE[0], vmax=SCALE[1], mask=frame.isna(),
-                linewidths=1.5, linecolor="white", square=False, annot=False,
-                cbar_kws={"label": SCALE_LABEL, "ticks": [1, 2, 3, 4], "shrink": 0.9,
-                          "aspect": 30, "pad": 0.015, "fraction": 0.04})
+    sns.heatmap(
+        frame,
+        ax=ax,
+        cmap=colormap,
+        vmin=SCALE[0],
+        vmax=SCALE[1],
+        mask=frame.isna(),
+        linewidths=1.5,
+        linecolor="white",
+        square=False,
+        annot=False,
+        cbar_kws={
+            "label": SCALE_LABEL,
+            "ticks": [1, 2, 3, 4],
+            "shrink": 0.9,
+            "aspect": 30,
+            "pad": 0.015,
+            "fraction": 0.04,
+        },
+    )
     seen = _annotate_cells(ax, p, colormap, norm)
     _heat_axes(ax, p)
     _add_note(fig, ax, _heat_notes(seen, p.min_cell_n))
-    _title(fig, title, f"Average score by question and {p.what}"
-           + (f": {p.title_ctx}" if p.title_ctx else ""))
+    _title(fig, title, f"Average score by question and {p.what}" + (f": {p.title_ctx}" if p.title_ctx else ""))
     return fig
 
 
@@ -225,14 +290,18 @@ def _alt_heat(p: _Heat) -> str:
     """Alt text of a heat map: its shape, extreme cells and questions, significant cells, what is withheld."""
     recs = [r for r in p.lookup.values() if _finite(r["mean"])]
     ctx = f" for {p.title_ctx}" if p.title_ctx else ""
-    out = [f"Heat map of average scores (1 = poor, 4 = good){ctx} by {p.what}: {len(p.rows)} "
-           f"rows ({', '.join(map(str, p.rows))}) by {len(p.cols)} questions (columns)."]
+    out = [
+        f"Heat map of average scores (1 = poor, 4 = good){ctx} by {p.what}: {len(p.rows)} "
+        f"rows ({', '.join(map(str, p.rows))}) by {len(p.cols)} questions (columns)."
+    ]
     hi, lo = _extremes(recs)
     if hi is not None:
-        out.append(f"Highest: {hi['category']}, {_label('question', hi['question'])} "
-                   f"{_fmt_mean(hi['mean'])} (n={_fmt_n(hi['n'], p.min_cell_n)}). Lowest: {lo['category']}, "
-                   f"{_label('question', lo['question'])} {_fmt_mean(lo['mean'])} "
-                   f"(n={_fmt_n(lo['n'], p.min_cell_n)}).")
+        out.append(
+            f"Highest: {hi['category']}, {_label('question', hi['question'])} "
+            f"{_fmt_mean(hi['mean'])} (n={_fmt_n(hi['n'], p.min_cell_n)}). Lowest: {lo['category']}, "
+            f"{_label('question', lo['question'])} {_fmt_mean(lo['mean'])} "
+            f"(n={_fmt_n(lo['n'], p.min_cell_n)})."
+        )
     qmeans = {}
     for q in p.cols:
         vals = [r["mean"] for r in recs if r["question"] == q and r["category"] != "All"]
@@ -241,21 +310,34 @@ def _alt_heat(p: _Heat) -> str:
     if len(qmeans) > 1:
         qh = max(qmeans, key=qmeans.get)
         ql = min(qmeans, key=qmeans.get)
-        out.append(f"Across categories the highest question is {_label('question', qh)} "
-                   f"(average {_fmt_mean(qmeans[qh])}) and the lowest {_label('question', ql)} "
-                   f"({_fmt_mean(qmeans[ql])}).")
+        out.append(
+            f"Across categories the highest question is {_label('question', qh)} "
+            f"(average {_fmt_mean(qmeans[qh])}) and the lowest {_label('question', ql)} "
+            f"({_fmt_mean(qmeans[ql])})."
+        )
     sig = [r for r in recs if r["rest_significant"]]
     if sig:
-        out.append("Significantly different from the rest of the group: " + "; ".join(
-            f"{r['category']}, {_label('question', r['question'])} "
-            + ("higher" if _finite(r.get("rest_diff")) and r["rest_diff"] > 0 else
-               "lower" if _finite(r.get("rest_diff")) else "different")
-            for r in sig) + ".")
+        out.append(
+            "Significantly different from the rest of the group: "
+            + "; ".join(
+                f"{r['category']}, {_label('question', r['question'])} "
+                + (
+                    "higher"
+                    if _finite(r.get("rest_diff")) and r["rest_diff"] > 0
+                    else "lower"
+                    if _finite(r.get("rest_diff"))
+                    else "different"
+                )
+                for r in sig
+            )
+            + "."
+        )
     n_sup = sum(1 for r in p.lookup.values() if r["suppressed"] and r.get("suppression") != "complementary")
     n_comp = sum(1 for r in p.lookup.values() if r["suppressed"] and r.get("suppression") == "complementary")
     if n_sup:
         out.append(f"{n_sup} cell{'s' if n_sup != 1 else ''} not shown ({fewer_than(p.min_cell_n)} respondents).")
     if n_comp:
-        out.append(f"{n_comp} cell{'s' if n_comp != 1 else ''} hidden so that a smaller group's answers "
-                   "cannot be worked out.")
+        out.append(
+            f"{n_comp} cell{'s' if n_comp != 1 else ''} hidden so that a smaller group's answers cannot be worked out."
+        )
     return " ".join(out)

@@ -3,6 +3,7 @@
 One line per question (or group), one panel per group (or question); a
 withheld year is a gap in its line, and the bases are printed under the years.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,6 +25,7 @@ from ._text import _cap, _extremes, _fmt_mean, _fmt_n, _label
 @dataclass
 class _Trend:
     """What a trend chart draws: the checked long frame, its panels, lines and years."""
+
     df: pd.DataFrame
     x: str
     hue: str
@@ -92,16 +94,19 @@ def _draw_trend_line(ax, p: _Trend, sub_f: pd.DataFrame, j: int, h, few: bool):
     ax.plot(xs, ys, color=colour, ls=ls, lw=1.8, zorder=3)
     caution = s["caution"].fillna(False).astype(bool).to_numpy()
     ok = np.isfinite(ys)
-    ax.plot(xs[ok & ~caution], ys[ok & ~caution], ls="", marker=marker, ms=6.5,
-            color=colour, mec="black", mew=0.5, zorder=4)
-    ax.plot(xs[ok & caution], ys[ok & caution], ls="", marker=marker, ms=6.5,
-            mfc="white", mec=colour, mew=1.5, zorder=4)
+    ax.plot(
+        xs[ok & ~caution], ys[ok & ~caution], ls="", marker=marker, ms=6.5, color=colour, mec="black", mew=0.5, zorder=4
+    )
+    ax.plot(
+        xs[ok & caution], ys[ok & caution], ls="", marker=marker, ms=6.5, mfc="white", mec=colour, mew=1.5, zorder=4
+    )
     if p.has_ci:
         lo = s["ci_low"].to_numpy(dtype=float)
         hi = s["ci_high"].to_numpy(dtype=float)
         ax.fill_between(xs, lo, hi, color=colour, alpha=0.16 if few else 0.06, lw=0, zorder=1)
-    handle = Line2D([], [], color=colour, ls=ls, lw=1.8, marker=marker, ms=6.5,
-                    mec="black", mew=0.5, label=_label(p.hue, h))
+    handle = Line2D(
+        [], [], color=colour, ls=ls, lw=1.8, marker=marker, ms=6.5, mec="black", mew=0.5, label=_label(p.hue, h)
+    )
     return handle, bool(caution.any()), gap
 
 
@@ -119,8 +124,7 @@ def _trend_panel(ax, p: _Trend, fval, first_col: bool, few: bool, ylim, handles:
         any_caution |= caution
         any_gap |= gap
         handles[h] = handle
-    ax.set_xticks(p.years, labels=[_trend_tick(sub_f, p.x, p.hue, p.hues, yr, few, p.min_cell_n)
-                                   for yr in p.years])
+    ax.set_xticks(p.years, labels=[_trend_tick(sub_f, p.x, p.hue, p.hues, yr, few, p.min_cell_n) for yr in p.years])
     pad = 0.35 if len(p.years) > 1 else 0.6
     ax.set_xlim(p.years[0] - pad, p.years[-1] + pad)
     ax.set_ylim(*ylim)
@@ -163,9 +167,16 @@ def _trend_title(p: _Trend) -> str:
 
 
 @_styled
-def trend_lines(data: pd.DataFrame, *, x: str = "year", hue: str = "question",
-                hue_order: Sequence | None = None, title: str | None = None,
-                ylim: tuple[float, float] = SCALE, min_cell_n: int = DEFAULT_MIN_CELL_N) -> Figure:
+def trend_lines(
+    data: pd.DataFrame,
+    *,
+    x: str = "year",
+    hue: str = "question",
+    hue_order: Sequence | None = None,
+    title: str | None = None,
+    ylim: tuple[float, float] = SCALE,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> Figure:
     """Mean score over the years, one line per question (or per group).
 
     ``data``: long frame with columns ``year`` (``x``), ``group``,
@@ -189,8 +200,7 @@ def trend_lines(data: pd.DataFrame, *, x: str = "year", hue: str = "question",
         any_gap |= gap
     for fi in range(len(p.facets), nrows * ncols):
         axes[fi // ncols, fi % ncols].set_visible(False)
-    fig.legend(handles=list(handles.values()), loc="outside lower center",
-               ncols=min(len(handles), 4), handlelength=3.2)
+    fig.legend(handles=list(handles.values()), loc="outside lower center", ncols=min(len(handles), 4), handlelength=3.2)
     notes = _trend_notes(p, few, any_caution, any_gap)
     if notes:
         # wrapped to one panel's width so the note does not push the panels apart
@@ -209,8 +219,10 @@ def _alt_trend(p: _Trend) -> str:
         other = "group" if p.hue == "question" else "question"
         if _single(p.df, other) is not None:
             ctx = f" ({_label(other, _single(p.df, other))})"
-    out = [f"Line chart of average scores (1 = poor, 4 = good) by survey year, {y0} to {y1}"
-           f"{ctx}, one line per {p.hue}" + (f", one panel per {p.facet}" if p.facet else "") + "."]
+    out = [
+        f"Line chart of average scores (1 = poor, 4 = good) by survey year, {y0} to {y1}"
+        f"{ctx}, one line per {p.hue}" + (f", one panel per {p.facet}" if p.facet else "") + "."
+    ]
     for fval in p.facets:
         sub = p.df if fval is None else p.df[p.df[p.facet] == fval]
         prefix = f"{_label(p.facet, fval)}: " if fval is not None else ""
@@ -218,17 +230,28 @@ def _alt_trend(p: _Trend) -> str:
         hi, lo = _extremes(latest.to_dict("records"))
         if hi is None:
             continue
-        text = _cap(f"{prefix}in {y1} highest {_label(p.hue, hi[p.hue])} {_fmt_mean(hi['mean'])}, "
-                f"lowest {_label(p.hue, lo[p.hue])} {_fmt_mean(lo['mean'])}")
+        text = _cap(
+            f"{prefix}in {y1} highest {_label(p.hue, hi[p.hue])} {_fmt_mean(hi['mean'])}, "
+            f"lowest {_label(p.hue, lo[p.hue])} {_fmt_mean(lo['mean'])}"
+        )
         changes = []
         for h in p.hues:
             s = sub[(sub[p.hue] == h) & sub["mean"].notna()].sort_values(p.x)
             if len(s) >= 2:
-                changes.append((s["mean"].iloc[-1] - s["mean"].iloc[0], h, int(s[p.x].iloc[0]),
-                                s["mean"].iloc[0], int(s[p.x].iloc[-1]), s["mean"].iloc[-1]))
+                changes.append(
+                    (
+                        s["mean"].iloc[-1] - s["mean"].iloc[0],
+                        h,
+                        int(s[p.x].iloc[0]),
+                        s["mean"].iloc[0],
+                        int(s[p.x].iloc[-1]),
+                        s["mean"].iloc[-1],
+                    )
+                )
         if changes:
             c = max(changes, key=lambda t: abs(t[0]))
-            text += (f"; biggest change {_label(p.hue, c[1])}, {_fmt_mean(c[3])} in {c[2]} to "
-                     f"{_fmt_mean(c[5])} in {c[4]}")
+            text += (
+                f"; biggest change {_label(p.hue, c[1])}, {_fmt_mean(c[3])} in {c[2]} to {_fmt_mean(c[5])} in {c[4]}"
+            )
         out.append(text + ".")
     return " ".join(out)

@@ -14,6 +14,7 @@ its own; ``rmlib.pipeline`` runs the notebooks (for the auditors' record) in
 this order, and its ``--stages`` reuse check asks the registry which earlier
 stages a stage needs.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ Steps: :func:`clean_year` (read, validate against the codebook, apply the
 data policy), :func:`summary` (rows in = kept + excluded), :func:`write`
 (the processed tables, the cleaning summary and the auditors' log).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ Each table is one :func:`rmlib.crosstab.build_table` call; the list with the
 2018 report's titles is :data:`rmlib.crosstab.REPORT_TABLES`. Multi-select
 attributes follow ``multi_select_rule``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,9 @@ def no_contact(this: YearData) -> pd.DataFrame:
     return crosstab.no_contact_table(this.ratings)
 
 
-def caveats(P: Params, built: dict[str, pd.DataFrame], this: YearData, last: YearData | None,
-            trend: pd.DataFrame) -> pd.DataFrame:
+def caveats(
+    P: Params, built: dict[str, pd.DataFrame], this: YearData, last: YearData | None, trend: pd.DataFrame
+) -> pd.DataFrame:
     """Caveats generated from the data: categories not asked last year, cells of one respondent, relabelled
     departments, respondents the multi-select rule leaves out, missing years (``trend``: stage 2's trend)."""
     codebooks = load_codebooks([y for y in (P.year, P.compare_year) if y])
@@ -49,8 +51,9 @@ def cells(built: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(built.values(), ignore_index=True)
 
 
-def write(P: Params, cell_table: pd.DataFrame, no_contact_table: pd.DataFrame,
-          caveat_table: pd.DataFrame) -> dict[str, Path]:
+def write(
+    P: Params, cell_table: pd.DataFrame, no_contact_table: pd.DataFrame, caveat_table: pd.DataFrame
+) -> dict[str, Path]:
     """The cells to the audit area; the no-contact table and the caveats to the audit area and published
     (the caveats lose small counts on the way out)."""
     out = {"cells": artefacts.write(P, "cells", cell_table)}

@@ -7,6 +7,7 @@ Every stage's notebook declares the parameters in one cell tagged ``parameters``
 ``params/2018.yaml``, so the five notebooks cannot drift from each other or
 from the package. A test runs the check.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,6 +39,7 @@ def _parameters_cells(book) -> list:
 def out_of_sync(root: Path | None = None) -> list[str]:
     """The generated files that differ from what PARAMETERS gives, relative to the root (empty: in sync)."""
     import nbformat
+
     root = root or repo_root()
     want = expected_cell(root)
     stale = []
@@ -55,6 +57,7 @@ def sync(root: Path | None = None) -> list[str]:
     """Rewrite each stale notebook's parameters cell (its stored outputs kept) and ``docs/parameters.md``;
     returns what was rewritten. A notebook without exactly one ``parameters`` cell is an error."""
     import nbformat
+
     root = root or repo_root()
     stale = out_of_sync(root)
     want = expected_cell(root)

@@ -5,6 +5,7 @@ The report is assembled from the audit tables of stages 1-4
 (:func:`rmlib.report.build_context` reads them by their registered names);
 comments are redacted before anything is shown.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,7 +51,7 @@ def export(P: Params, analysed: dict[str, pd.DataFrame], cells: pd.DataFrame) ->
     out: dict[str, Path | list[Path]] = {}
     for name in COMMENT_TABLES:
         out[f"published_comments_{name}"] = artefacts.publish(P, f"comments_{name}", analysed[name])
-    extra = report.workbook_extras(P, cells, analysed)   # every other published table, for the workbook
+    extra = report.workbook_extras(P, cells, analysed)  # every other published table, for the workbook
     written = report.export_tables(cells, artefacts.path(P, "workbook").parent, P.min_cell_n, extra=extra)
     out["cell_tables"] = [p for p in written if p.suffix == ".csv"]
     out["workbook"] = artefacts.path(P, "workbook")

@@ -4,6 +4,7 @@ Definitions (each one function in :mod:`rmlib.scoring`, stated in the report):
 the cell mean is the mean of all valid scores 1-4; the overall score is the
 mean of the eight question means; % change is ``(this / last - 1) x 100``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,7 @@ def load(P: Params) -> tuple[dict[int, YearData], YearData, YearData | None]:
     compare year with the category merges (``merges``) applied; the trend and responses use the unmerged years.
     """
     years = load_years([y for y in available_years(P.processed_dir) if y <= P.year], P.processed_dir)
-    this = years.get(P.year) or load_year(P.year, P.processed_dir)   # load_year says what is missing
+    this = years.get(P.year) or load_year(P.year, P.processed_dir)  # load_year says what is missing
     last = (years.get(P.compare_year) or load_year(P.compare_year, P.processed_dir)) if P.compare_year else None
     return years, merge_year(this, P.merges), merge_year(last, P.merges)
 
@@ -66,12 +67,17 @@ def write(P: Params, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
     return out
 
 
-def compute(years: dict[int, YearData], this: YearData, last: YearData | None,
-            multi_select_rule: str) -> dict[str, pd.DataFrame]:
+def compute(
+    years: dict[int, YearData], this: YearData, last: YearData | None, multi_select_rule: str
+) -> dict[str, pd.DataFrame]:
     """Every table of :data:`TABLES`, in memory (the steps above in order; the benchmark times this)."""
     by_q = by_question(this, last, multi_select_rule)
-    return {"headline": headline(this, last), "maturity": maturity(by_q), "responses_by_year": responses(years),
-            "trend_by_question": trend(years)}
+    return {
+        "headline": headline(this, last),
+        "maturity": maturity(by_q),
+        "responses_by_year": responses(years),
+        "trend_by_question": trend(years),
+    }
 
 
 def run(P: Params) -> dict[str, Path]:

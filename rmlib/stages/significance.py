@@ -7,6 +7,7 @@ is adjusted once (``correction``), so *significant* always means after
 correction. Cells with fewer than ``min_cell_n`` respondents show no mean
 and get no test (:mod:`rmlib.disclosure`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,20 +37,35 @@ def population(P: Params) -> dict[tuple[str, str, str], int]:
     return narrative.populations(narrative.load(P.year))
 
 
-def intervals(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData,
-              invited: dict[tuple[str, str, str], int]) -> pd.DataFrame:
+def intervals(
+    P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData, invited: dict[tuple[str, str, str], int]
+) -> pd.DataFrame:
     """95% intervals for every cell (cluster bootstrap or t, by n), with the finite-population correction
     where ``invited`` (:func:`population`) says how many were invited and a large share answered."""
     cells = stats.add_intervals(cells, resp, this.memberships, n_boot=P.n_resamples, **_settings(P))
     return stats.finite_population_correction(cells, invited)
 
 
-def compare(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData, resp_last: pd.DataFrame | None,
-            last: YearData | None) -> pd.DataFrame:
+def compare(
+    P: Params,
+    cells: pd.DataFrame,
+    resp: pd.DataFrame,
+    this: YearData,
+    resp_last: pd.DataFrame | None,
+    last: YearData | None,
+) -> pd.DataFrame:
     """Every comparison (rest of group, last year, providers with officers), tested and corrected."""
-    return stats.compare_cells(cells, resp, this.memberships, resp_last=resp_last,
-                               memberships_last=last.memberships if last is not None else None,
-                               correction=P.correction, alpha=P.alpha, n_resamples=P.n_resamples, **_settings(P))
+    return stats.compare_cells(
+        cells,
+        resp,
+        this.memberships,
+        resp_last=resp_last,
+        memberships_last=last.memberships if last is not None else None,
+        correction=P.correction,
+        alpha=P.alpha,
+        n_resamples=P.n_resamples,
+        **_settings(P),
+    )
 
 
 def families(P: Params, cells: pd.DataFrame) -> pd.DataFrame:
@@ -70,12 +86,26 @@ def findings(P: Params, cells: pd.DataFrame) -> pd.DataFrame:
 def power(P: Params, cells: pd.DataFrame, resp: pd.DataFrame, this: YearData, fams: pd.DataFrame) -> pd.DataFrame:
     """Smallest difference detectable with 80% power, and responses needed for 0.25 points, at the raw level
     the correction implies."""
-    return stats.power_table(cells, resp, this.memberships, diff=0.25, alpha=P.alpha, alphas=fams,
-                             correction=P.correction, multi_select_rule=P.multi_select_rule)
+    return stats.power_table(
+        cells,
+        resp,
+        this.memberships,
+        diff=0.25,
+        alpha=P.alpha,
+        alphas=fams,
+        correction=P.correction,
+        multi_select_rule=P.multi_select_rule,
+    )
 
 
-def write(P: Params, cells: pd.DataFrame, power_table: pd.DataFrame, found: pd.DataFrame, fams: pd.DataFrame,
-          head: pd.DataFrame) -> dict[str, Path]:
+def write(
+    P: Params,
+    cells: pd.DataFrame,
+    power_table: pd.DataFrame,
+    found: pd.DataFrame,
+    fams: pd.DataFrame,
+    head: pd.DataFrame,
+) -> dict[str, Path]:
     """The tested cells, power, findings and families to the audit area; power (no base of a hidden cell),
     findings and families published; ``headlines.json`` from the cells and stage 2's ``head``."""
     tables = {"cells_tested": cells, "power": power_table, "findings": found, "comparison_families": fams}

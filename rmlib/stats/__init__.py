@@ -52,26 +52,77 @@ Power: at the raw level the correction implies (:mod:`~rmlib.stats.power`).
 Intervals are not clipped to the 1-4 scale: an interval for a tiny cell may
     run past 4 or below 1, which honestly says that it is wide.
 """
+
 from __future__ import annotations
 
-from ._base import (ALL, DF_METHODS, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _as_2d, _linearise,  # noqa: F401
-                    _respondent_means, _stat)
-from .intervals import (PSEUDO_DF, PSEUDO_SS, FPC_MIN_FRACTION, _diff_t, _t_interval, cell_interval,  # noqa: F401
-                        diff_interval, finite_population_correction, overall_interval)
-from .language import describe_finding
-from .multiplicity import (CORRECTION_NAME, CORRECTIONS, FAMILY_TEXT, adjust_comparisons, adjust_pvalues,
-                           comparison_id, distinct_comparisons, family_of)
-from .power import effective_alpha, min_detectable_difference, power_table, responses_needed
+from ._base import ALL, DF_METHODS, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _as_2d, _linearise, _respondent_means, _stat  # noqa: F401
 from .compare import compare_cells
+from .intervals import (  # noqa: F401
+    FPC_MIN_FRACTION,
+    PSEUDO_DF,
+    PSEUDO_SS,
+    _diff_t,
+    _t_interval,
+    cell_interval,
+    diff_interval,
+    finite_population_correction,
+    overall_interval,
+)
+from .language import describe_finding
+from .multiplicity import (
+    CORRECTION_NAME,
+    CORRECTIONS,
+    FAMILY_TEXT,
+    adjust_comparisons,
+    adjust_pvalues,
+    comparison_id,
+    distinct_comparisons,
+    family_of,
+)
+from .power import effective_alpha, min_detectable_difference, power_table, responses_needed
 from .tables import COMPARISON_COLUMNS, COMPARISON_KINDS, _Year, add_intervals, rating_level_sums  # noqa: F401
-from .tests import (PermutationResult, _brunner_munzel, _prob_superiority, _random_subsets, _welch_p,  # noqa: F401
-                    compare_two, permutation_test, sign_flip_test)
+from .tests import (  # noqa: F401
+    PermutationResult,
+    _brunner_munzel,
+    _prob_superiority,
+    _random_subsets,
+    _welch_p,
+    compare_two,
+    permutation_test,
+    sign_flip_test,
+)
 
 __all__ = [
-    "cell_interval", "overall_interval", "permutation_test", "sign_flip_test", "PermutationResult",
-    "diff_interval", "compare_two", "adjust_pvalues", "adjust_comparisons", "comparison_id", "family_of",
-    "distinct_comparisons", "rating_level_sums", "add_intervals", "compare_cells", "min_detectable_difference",
-    "responses_needed", "power_table", "effective_alpha", "describe_finding", "CORRECTIONS", "CORRECTION_NAME",
-    "FAMILY_TEXT", "COMPARISON_KINDS", "COMPARISON_COLUMNS", "DF_METHODS", "MIN_BOOT_N", "LARGE_SAMPLE_N",
-    "PSEUDO_SS", "PSEUDO_DF", "finite_population_correction", "FPC_MIN_FRACTION",
+    "cell_interval",
+    "overall_interval",
+    "permutation_test",
+    "sign_flip_test",
+    "PermutationResult",
+    "diff_interval",
+    "compare_two",
+    "adjust_pvalues",
+    "adjust_comparisons",
+    "comparison_id",
+    "family_of",
+    "distinct_comparisons",
+    "rating_level_sums",
+    "add_intervals",
+    "compare_cells",
+    "min_detectable_difference",
+    "responses_needed",
+    "power_table",
+    "effective_alpha",
+    "describe_finding",
+    "CORRECTIONS",
+    "CORRECTION_NAME",
+    "FAMILY_TEXT",
+    "COMPARISON_KINDS",
+    "COMPARISON_COLUMNS",
+    "DF_METHODS",
+    "MIN_BOOT_N",
+    "LARGE_SAMPLE_N",
+    "PSEUDO_SS",
+    "PSEUDO_DF",
+    "finite_population_correction",
+    "FPC_MIN_FRACTION",
 ]

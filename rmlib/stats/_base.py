@@ -4,6 +4,7 @@ The statistic is the report's own: the cell mean and the overall score of
 :mod:`rmlib.scoring` (one implementation each), applied to respondent-level
 sums and counts.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -27,12 +28,12 @@ MIN_BOOT_N = 100
 LARGE_SAMPLE_N = 1000
 DF_METHODS: tuple[str, ...] = ("satterthwaite", "clusters")
 
-_TIE_RTOL = 1e-9           # relative tolerance when comparing |T*| >= |T_obs|
-_ZERO_VAR = 1e-24          # a variance below this (scores are 1-4) is zero
-_REL_ZERO = 1e-10          # a sum of squares below this share of its terms' size is zero (rounding)
-_MAX_MATRIX = 4_000_000    # elements of a resampling matrix built at once
-_MAX_MASK = 32_000_000     # booleans of the membership mask used to draw random splits
-_MAX_KEEP = 16_000_000     # elements of 0/1 split matrices kept for reuse across tests
+_TIE_RTOL = 1e-9  # relative tolerance when comparing |T*| >= |T_obs|
+_ZERO_VAR = 1e-24  # a variance below this (scores are 1-4) is zero
+_REL_ZERO = 1e-10  # a sum of squares below this share of its terms' size is zero (rounding)
+_MAX_MATRIX = 4_000_000  # elements of a resampling matrix built at once
+_MAX_MASK = 32_000_000  # booleans of the membership mask used to draw random splits
+_MAX_KEEP = 16_000_000  # elements of 0/1 split matrices kept for reuse across tests
 
 
 def _as_2d(sums, counts, name: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +106,7 @@ def _linearise(s: np.ndarray, c: np.ndarray, df_method: str = "satterthwaite") -
         return np.nan, np.nan, 0, np.nan
     Cq = c.sum(axis=0)
     valid = Cq > 0
-    m = cell_mean(s[:, valid].sum(axis=0), Cq[valid])    # the questions' cell means
+    m = cell_mean(s[:, valid].sum(axis=0), Cq[valid])  # the questions' cell means
     est = float(overall_score(m))
     if G < 2:
         return est, np.nan, G, np.nan

@@ -67,6 +67,7 @@ Examples
 >>> out["rest_id"].nunique(), float(out["rest_p_adj"].iloc[0]) == float(out["rest_p_adj"].iloc[1])
 (2, True)
 """
+
 from __future__ import annotations
 
 import itertools
@@ -83,7 +84,7 @@ from .multiplicity import CORRECTIONS, adjust_comparisons, comparison_id
 from .tables import COMPARISON_KINDS, _check_consistency, _validate_cells, _Year
 from .tests import PermutationResult, _assemble, _inverted, _perm_pvalues, _splits, sign_flip_test
 
-Key = tuple[str, str, str]   # (group, attribute, category)
+Key = tuple[str, str, str]  # (group, attribute, category)
 
 
 def _plan_block(A, B, questions: Sequence[str], min_cell_n: int) -> tuple[dict, list]:
@@ -150,9 +151,9 @@ def _paired(year: _Year, group: str, attribute: str, category: str, question: st
     ids, s, c = sc
     gids, gs, gc = year.groups[group]
     pos = np.searchsorted(gids, ids)
-    s_o, c_o = gs[pos] - s, gc[pos] - c                 # the same respondents' other ratings
+    s_o, c_o = gs[pos] - s, gc[pos] - c  # the same respondents' other ratings
     both = (c > 0) & (c_o > 0)
-    own = np.where(both, cell_mean(s, c), np.nan)       # each respondent's cell means, where both exist
+    own = np.where(both, cell_mean(s, c), np.nan)  # each respondent's cell means, where both exist
     oth = np.where(both, cell_mean(s_o, c_o), np.nan)
     if question == "overall":
         keep = both.any(1)
@@ -164,14 +165,24 @@ def _paired(year: _Year, group: str, attribute: str, category: str, question: st
 
 
 def _paired_result(d, own, oth, level, n_resamples, seed, exact_threshold, large_n) -> dict[str, Any]:
-    r = sign_flip_test(d, n_resamples=n_resamples, seed=seed, exact_threshold=exact_threshold, level=level,
-                       large_n=large_n)
-    method = {"exact": "sign_flip exact", "monte carlo": "sign_flip monte carlo", "t": "paired_t"}.get(r.method,
-                                                                                                       "none")
-    return {"diff": r.diff, "diff_low": r.low, "diff_high": r.high, "p": r.p, "p_method": method,
-            "welch_p": np.nan, "bm_p": np.nan,
-            "prob_sup": float(np.mean(d > 0) + 0.5 * np.mean(d == 0)) if len(d) else np.nan,
-            "n_a": len(d), "n_b": len(d), "mean_a": float(np.mean(own)), "mean_b": float(np.mean(oth))}
+    r = sign_flip_test(
+        d, n_resamples=n_resamples, seed=seed, exact_threshold=exact_threshold, level=level, large_n=large_n
+    )
+    method = {"exact": "sign_flip exact", "monte carlo": "sign_flip monte carlo", "t": "paired_t"}.get(r.method, "none")
+    return {
+        "diff": r.diff,
+        "diff_low": r.low,
+        "diff_high": r.high,
+        "p": r.p,
+        "p_method": method,
+        "welch_p": np.nan,
+        "bm_p": np.nan,
+        "prob_sup": float(np.mean(d > 0) + 0.5 * np.mean(d == 0)) if len(d) else np.nan,
+        "n_a": len(d),
+        "n_b": len(d),
+        "mean_a": float(np.mean(own)),
+        "mean_b": float(np.mean(oth)),
+    }
 
 
 @dataclass(frozen=True)
@@ -187,13 +198,26 @@ class _Settings:
     large_n: int | None
 
 
-def compare_cells(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
-                  kinds: Iterable[str] = COMPARISON_KINDS, resp_last: pd.DataFrame | None = None,
-                  memberships_last: pd.DataFrame | None = None, correction: str = "fdr_bh",
-                  alpha: float = 0.05, level: float = 0.95, n_resamples: int = 9999,
-                  exact_threshold: int = 20000, seed=0, min_cell_n: int = DEFAULT_MIN_CELL_N,
-                  df_method: str = "satterthwaite", multi_select_rule: str = "solely_one",
-                  check: str = "raise", large_n: int | None = LARGE_SAMPLE_N) -> pd.DataFrame:
+def compare_cells(
+    cells: pd.DataFrame,
+    resp: pd.DataFrame,
+    memberships: pd.DataFrame | None = None,
+    *,
+    kinds: Iterable[str] = COMPARISON_KINDS,
+    resp_last: pd.DataFrame | None = None,
+    memberships_last: pd.DataFrame | None = None,
+    correction: str = "fdr_bh",
+    alpha: float = 0.05,
+    level: float = 0.95,
+    n_resamples: int = 9999,
+    exact_threshold: int = 20000,
+    seed=0,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+    df_method: str = "satterthwaite",
+    multi_select_rule: str = "solely_one",
+    check: str = "raise",
+    large_n: int | None = LARGE_SAMPLE_N,
+) -> pd.DataFrame:
     """Add comparison columns (tests, intervals, effect sizes) to a cell table (kinds and methods: module notes).
 
     Parameters
@@ -289,8 +313,9 @@ def _paired_block(year: _Year, key: Key, qs: list[str], st: _Settings) -> dict[s
         if pr is None or len(pr[0]) < max(st.min_cell_n, 2):
             out[q] = None
             continue
-        out[q] = _paired_result(*pr, st.level, st.n_resamples, _seed_for(st.base, "flip", *key, q),
-                                st.exact_threshold, st.large_n)
+        out[q] = _paired_result(
+            *pr, st.level, st.n_resamples, _seed_for(st.base, "flip", *key, q), st.exact_threshold, st.large_n
+        )
     return out
 
 
@@ -305,8 +330,9 @@ def _other_side(kind: str, year: _Year, last: _Year | None, key: Key, groups_pre
     return year.cell(others[0], a, c) if len(others) == 1 else None
 
 
-def _compare_kind(kind: str, year: _Year, last: _Year | None, wanted: dict[Key, list[str]], keys: pd.DataFrame,
-                  st: _Settings) -> tuple[list, list]:
+def _compare_kind(
+    kind: str, year: _Year, last: _Year | None, wanted: dict[Key, list[str]], keys: pd.DataFrame, st: _Settings
+) -> tuple[list, list]:
     """Every comparison of one kind: (result dict or None, comparison id or None) per row of the cells."""
     groups_present = sorted(set(year.groups))
     todo, flip = _todo(kind, wanted, groups_present)
@@ -332,8 +358,9 @@ def _compare_kind(kind: str, year: _Year, last: _Year | None, wanted: dict[Key, 
         return res.get((g, a, c), {}).get(q)
 
     rows = [result(g, a, c, q) for g, a, c, q in keys.itertuples(index=False)]
-    ids = [comparison_id(kind, g, a, c, q) if r else None
-           for (g, a, c, q), r in zip(keys.itertuples(index=False), rows)]
+    ids = [
+        comparison_id(kind, g, a, c, q) if r else None for (g, a, c, q), r in zip(keys.itertuples(index=False), rows)
+    ]
     return rows, ids
 
 
@@ -361,20 +388,38 @@ def _run_jobs(jobs: list, res: dict[Key, dict], st: _Settings) -> None:
                     # the permutation test: below the large-sample size, or where the t test is
                     # undefined (no variance on either side)
                     if perm is None:
-                        splits = splits or _splits(n, n_a, st.n_resamples, np.random.default_rng([st.base, n, n_a]),
-                                                   st.exact_threshold)
-                        perm = _perm_pvalues(np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits,
-                                             True, st.level)
+                        splits = splits or _splits(
+                            n, n_a, st.n_resamples, np.random.default_rng([st.base, n, n_a]), st.exact_threshold
+                        )
+                        perm = _perm_pvalues(
+                            np.vstack([sA, sB]), np.vstack([cA, cB]), n_a, col_sets, splits, True, st.level
+                        )
                     d, p, se, crit = perm[0][i], perm[1][i], perm[2][i], perm[3][i]
                     low, high = _inverted(d, se, crit, p, st.level)
-                    pr = PermutationResult(float(d), float(p), splits.method, n_a, n - n_a, splits.n_perm,
-                                           low, high, float(se), float(crit))
+                    pr = PermutationResult(
+                        float(d),
+                        float(p),
+                        splits.method,
+                        n_a,
+                        n - n_a,
+                        splits.n_perm,
+                        low,
+                        high,
+                        float(se),
+                        float(crit),
+                    )
                     r = _assemble(sa, ca, sb, cb, pr, st.level, st.df_method)
                 res[key][q] = r
 
 
-def _with_columns(cells: pd.DataFrame, kinds: list[str], per_kind: dict[str, tuple[list, list]], correction: str,
-                  alpha: float, level: float) -> pd.DataFrame:
+def _with_columns(
+    cells: pd.DataFrame,
+    kinds: list[str],
+    per_kind: dict[str, tuple[list, list]],
+    correction: str,
+    alpha: float,
+    level: float,
+) -> pd.DataFrame:
     """The cells with every kind's columns; every distinct comparison of every kind adjusted once."""
     all_ids = [i for k in kinds for i in per_kind[k][1]]
     all_p = [r["p"] if r else np.nan for k in kinds for r in per_kind[k][0]]
@@ -383,7 +428,10 @@ def _with_columns(cells: pd.DataFrame, kinds: list[str], per_kind: dict[str, tup
     out = cells.copy()
     for kind in kinds:
         rows, ids = per_kind[kind]
-        get = lambda f: np.array([r[f] if r else np.nan for r in rows], dtype=float)  # noqa: E731
+
+        def get(f, rows=rows):
+            return np.array([r[f] if r else np.nan for r in rows], dtype=float)
+
         padj = np.array([adj_map.get(i, np.nan) if i is not None else np.nan for i in ids], dtype=float)
         out[f"{kind}_diff"] = get("diff")
         out[f"{kind}_diff_low"] = get("diff_low")
@@ -408,6 +456,8 @@ def _check_verdicts(out: pd.DataFrame, kind: str, sig, ids: list) -> None:
     """A significant comparison's interval must exclude 0 (the intervals are the tests inverted)."""
     lo, hi = out[f"{kind}_diff_low"].to_numpy(), out[f"{kind}_diff_high"].to_numpy()
     bad = sig.fillna(False).to_numpy(dtype=bool) & (lo <= 0) & (hi >= 0)
-    if bad.any():   # cannot happen: a bug, not a data problem
-        raise RuntimeError(f"{kind}: {int(bad.sum())} significant comparison(s) with an interval "
-                           f"containing 0, e.g. {ids[int(np.flatnonzero(bad)[0])]}")
+    if bad.any():  # cannot happen: a bug, not a data problem
+        raise RuntimeError(
+            f"{kind}: {int(bad.sum())} significant comparison(s) with an interval "
+            f"containing 0, e.g. {ids[int(np.flatnonzero(bad)[0])]}"
+        )

@@ -17,6 +17,7 @@ n = 5 and a respondent SD of 0.7, 1.3 times the plain t interval; at n = 30,
 1.03 times). ``pseudo=False`` gives the plain interval (statsmodels' exactly,
 with ``df_method="clusters"``).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,18 @@ import math
 import numpy as np
 from scipy import stats as _st
 
-from ._base import (LARGE_SAMPLE_N, MIN_BOOT_N, _MAX_MATRIX, _ZERO_VAR, _active, _as_2d, _check_level,
-                    _linearise, _rng, _stat)
+from ._base import (
+    _MAX_MATRIX,
+    _ZERO_VAR,
+    LARGE_SAMPLE_N,
+    MIN_BOOT_N,
+    _active,
+    _as_2d,
+    _check_level,
+    _linearise,
+    _rng,
+    _stat,
+)
 
 #: Sum of squares (points^2) of the two pseudo-respondents added to a cell's interval.
 PSEUDO_SS = 2.0
@@ -42,8 +53,9 @@ PSEUDO_DF = 2
 TEST_PSEUDO_SS = 0.5
 
 
-def cell_interval(sums, counts, level: float = 0.95, df_method: str = "satterthwaite",
-                  pseudo: bool = True) -> tuple[float, float, str]:
+def cell_interval(
+    sums, counts, level: float = 0.95, df_method: str = "satterthwaite", pseudo: bool = True
+) -> tuple[float, float, str]:
     """Confidence interval for a cell's mean rating, respondents as clusters.
 
     The cell mean is the ratio ``sum(sums) / sum(counts)``. Its standard
@@ -114,9 +126,17 @@ def _t_interval(s, c, level, df_method="satterthwaite", pseudo: bool = True) -> 
     return float(est - half), float(est + half), "pseudo_t" if pseudo else "cluster_t"
 
 
-def overall_interval(sums, counts, level: float = 0.95, n_boot: int = 9999, seed=0,
-                     min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite",
-                     large_n: int | None = LARGE_SAMPLE_N, pseudo: bool = True) -> tuple[float, float, str]:
+def overall_interval(
+    sums,
+    counts,
+    level: float = 0.95,
+    n_boot: int = 9999,
+    seed=0,
+    min_boot_n: int = MIN_BOOT_N,
+    df_method: str = "satterthwaite",
+    large_n: int | None = LARGE_SAMPLE_N,
+    pseudo: bool = True,
+) -> tuple[float, float, str]:
     """Confidence interval for the overall score (mean of question means).
 
     With ``min_boot_n`` (100) to ``large_n - 1`` (999) respondents:
@@ -204,8 +224,9 @@ def _bootstrap(s: np.ndarray, c: np.ndarray, n_boot: int, rng: np.random.Generat
     return T[np.isfinite(T)]
 
 
-def diff_interval(sums_a, counts_a, sums_b, counts_b, level: float = 0.95,
-                  df_method: str = "satterthwaite") -> tuple[float, float, float, str]:
+def diff_interval(
+    sums_a, counts_a, sums_b, counts_b, level: float = 0.95, df_method: str = "satterthwaite"
+) -> tuple[float, float, float, str]:
     """Welch-type interval for the difference A - B of two independent sets' statistic.
 
     Each set's linearised cluster-robust variance (as in
@@ -237,8 +258,9 @@ def diff_interval(sums_a, counts_a, sums_b, counts_b, level: float = 0.95,
     return _diff_t(sa, ca, sb, cb, level, df_method)[:4]
 
 
-def _diff_t(sa, ca, sb, cb, level, df_method="satterthwaite", pseudo: bool = False
-            ) -> tuple[float, float, float, str, float]:
+def _diff_t(
+    sa, ca, sb, cb, level, df_method="satterthwaite", pseudo: bool = False
+) -> tuple[float, float, float, str, float]:
     """:func:`diff_interval` plus the two-sided p-value of its t statistic (NaN unless ``"welch_cluster_t"``).
 
     ``pseudo``: each side's variance with the pseudo pair of the tests
@@ -304,8 +326,10 @@ def finite_population_correction(cells, population, min_fraction: float = FPC_MI
     over = big_n.notna() & (n > big_n)
     if over.any():
         r = out[over].iloc[0]
-        raise ValueError(f"{r['group']} {r['attribute']} {r['category']!r}: {int(r['n'])} respondents but only "
-                         f"{int(big_n[over].iloc[0])} invited; correct the invited count")
+        raise ValueError(
+            f"{r['group']} {r['attribute']} {r['category']!r}: {int(r['n'])} respondents but only "
+            f"{int(big_n[over].iloc[0])} invited; correct the invited count"
+        )
     use = big_n.notna() & (big_n > 0) & (n / big_n >= min_fraction) & out["ci_low"].notna() & out["ci_high"].notna()
     factor = np.sqrt(1.0 - n[use] / big_n[use])
     m = out.loc[use, "mean"]
@@ -314,4 +338,3 @@ def finite_population_correction(cells, population, min_fraction: float = FPC_MI
     out.loc[use, "fpc"] = factor
     out.loc[use, "ci_method"] = out.loc[use, "ci_method"].astype(str) + "+fpc"
     return out
-

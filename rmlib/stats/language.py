@@ -1,4 +1,5 @@
 """Plain-language sentences about comparisons (the report's findings)."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -63,8 +64,11 @@ def _withheld(row: Mapping[str, Any] | pd.Series, kind: str, them: str, qtext: s
         return "Not shown, to protect a small group elsewhere in this table."
     if n is None or pd.isna(n) or n < min_cell_n or hidden:
         base = _base(n, min_cell_n)
-        return f"Too few responses to tell ({base})." if base.startswith(FEWER_THAN) \
+        return (
+            f"Too few responses to tell ({base})."
+            if base.startswith(FEWER_THAN)
             else f"Too few responses to tell (n = {base})."
+        )
     d = row.get(f"{kind}_diff")
     if d is None or pd.isna(d):
         if n_other is not None and not pd.isna(n_other) and n_other < min_cell_n:
@@ -73,8 +77,9 @@ def _withheld(row: Mapping[str, Any] | pd.Series, kind: str, them: str, qtext: s
     return None
 
 
-def _detail(row: Mapping[str, Any] | pd.Series, kind: str, paired: bool, sig: bool, decimals: int, level: float,
-            min_cell_n: int) -> str:
+def _detail(
+    row: Mapping[str, Any] | pd.Series, kind: str, paired: bool, sig: bool, decimals: int, level: float, min_cell_n: int
+) -> str:
     """The parenthesis of a finding: means and bases, the difference with its interval, the verdict."""
     n, n_other = row.get("n"), row.get(f"{kind}_n_other")
     mean, other = row.get("mean"), row.get(f"{kind}_mean_other")
@@ -84,8 +89,10 @@ def _detail(row: Mapping[str, Any] | pd.Series, kind: str, paired: bool, sig: bo
     if paired:
         parts.append(f"the same providers, n = {_base(n_other, min_cell_n)}")
     elif mean is not None and not pd.isna(mean) and other is not None and not pd.isna(other):
-        parts.append(f"{_fmt(mean, decimals)} vs {_fmt(other, decimals)}, "
-                     f"n = {_base(n, min_cell_n)} vs {_base(n_other, min_cell_n)}")
+        parts.append(
+            f"{_fmt(mean, decimals)} vs {_fmt(other, decimals)}, "
+            f"n = {_base(n, min_cell_n)} vs {_base(n_other, min_cell_n)}"
+        )
     else:
         parts.append(f"n = {_base(n, min_cell_n)} vs {_base(n_other, min_cell_n)}")
     ci = ""
@@ -100,8 +107,13 @@ def _detail(row: Mapping[str, Any] | pd.Series, kind: str, paired: bool, sig: bo
     return "; ".join(parts)
 
 
-def describe_finding(row: Mapping[str, Any] | pd.Series, kind: str = "rest", decimals: int = 1,
-                     level: float = 0.95, min_cell_n: int = DEFAULT_MIN_CELL_N) -> str:
+def describe_finding(
+    row: Mapping[str, Any] | pd.Series,
+    kind: str = "rest",
+    decimals: int = 1,
+    level: float = 0.95,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+) -> str:
     """One plain-language sentence about a comparison in a cell-table row.
 
     Parameters

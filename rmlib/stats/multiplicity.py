@@ -18,6 +18,7 @@ one test seen from either group) and is adjusted once:
     ``last_year|officer|all``, ``groups|quadrant``...), each distinct
     comparison counted once.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -14,6 +14,7 @@ Benjamini-Hochberg (one family of m distinct comparisons, R of them
 Holm (per family of m_f, R_f significant): the next comparison must beat
     ``alpha / (m_f - R_f)``; that level is used (``alpha / m_f`` if none).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,9 @@ from .multiplicity import CORRECTIONS, family_of
 from .tables import _n_active, _pick, _validate_cells, _Year
 
 
-def effective_alpha(cells: pd.DataFrame, correction: str = "fdr_bh", alpha: float = 0.05,
-                    kinds=("rest", "last_year", "groups")) -> pd.DataFrame:
+def effective_alpha(
+    cells: pd.DataFrame, correction: str = "fdr_bh", alpha: float = 0.05, kinds=("rest", "last_year", "groups")
+) -> pd.DataFrame:
     """Per family of a :func:`compare_cells` output: ``family, m, significant, alpha`` (module notes).
 
     ``m`` counts distinct tested comparisons, ``significant`` those with
@@ -60,8 +62,7 @@ def effective_alpha(cells: pd.DataFrame, correction: str = "fdr_bh", alpha: floa
     return pd.DataFrame(out, columns=["family", "m", "significant", "alpha"])
 
 
-def min_detectable_difference(n_a: float, n_b: float, sd: float, alpha: float = 0.05,
-                              power: float = 0.8) -> float:
+def min_detectable_difference(n_a: float, n_b: float, sd: float, alpha: float = 0.05, power: float = 0.8) -> float:
     """Smallest difference in points detectable between two sets of respondents.
 
     Two-sided two-sample t test (``statsmodels.stats.power.TTestIndPower``)
@@ -94,13 +95,15 @@ def min_detectable_difference(n_a: float, n_b: float, sd: float, alpha: float = 
         return np.nan
     from statsmodels.stats.power import TTestIndPower
 
-    d = TTestIndPower().solve_power(effect_size=None, nobs1=n_a, alpha=alpha, power=power,
-                                    ratio=n_b / n_a, alternative="two-sided")
+    d = TTestIndPower().solve_power(
+        effect_size=None, nobs1=n_a, alpha=alpha, power=power, ratio=n_b / n_a, alternative="two-sided"
+    )
     return float(np.squeeze(d) * sd)
 
 
-def responses_needed(diff: float = 0.25, *, sd: float, alpha: float = 0.05, power: float = 0.8,
-                     ratio: float = 1.0) -> int:
+def responses_needed(
+    diff: float = 0.25, *, sd: float, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0
+) -> int:
     """Respondents needed in a subgroup to detect a difference of ``diff`` points.
 
     Two-sided two-sample t test (``TTestIndPower.solve_power``) with the
@@ -129,15 +132,24 @@ def responses_needed(diff: float = 0.25, *, sd: float, alpha: float = 0.05, powe
         raise ValueError(f"diff and sd must be positive; got diff={diff!r}, sd={sd!r}")
     from statsmodels.stats.power import TTestIndPower
 
-    n = TTestIndPower().solve_power(effect_size=diff / sd, nobs1=None, alpha=alpha, power=power,
-                                    ratio=ratio, alternative="two-sided")
+    n = TTestIndPower().solve_power(
+        effect_size=diff / sd, nobs1=None, alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
+    )
     return int(math.ceil(float(np.squeeze(n)) - 1e-9))
 
 
-def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
-                diff: float = 0.25, alpha: float = 0.05, power: float = 0.8,
-                multi_select_rule: str = "solely_one", alphas: pd.DataFrame | Mapping[str, float] | None = None,
-                correction: str = "fdr_bh") -> pd.DataFrame:
+def power_table(
+    cells: pd.DataFrame,
+    resp: pd.DataFrame,
+    memberships: pd.DataFrame | None = None,
+    *,
+    diff: float = 0.25,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    multi_select_rule: str = "solely_one",
+    alphas: pd.DataFrame | Mapping[str, float] | None = None,
+    correction: str = "fdr_bh",
+) -> pd.DataFrame:
     """Power of the "cell vs rest" comparison for each breakdown cell.
 
     For every row of ``cells`` with ``attribute != "all"`` (respondent
@@ -190,32 +202,50 @@ def power_table(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFra
     # statsmodels solves each power equation numerically (~2 ms); many rows share their inputs
     mdd_memo: dict[tuple[int, int, float, float], float] = {}
     need_memo: dict[tuple[float, float], Any] = {}
-    for t, g, a, c, q in cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(
-            index=False):
+    for t, g, a, c, q in (
+        cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(index=False)
+    ):
         if a == ALL or a in year.rating_attrs:
             continue
         cell, rest = year.cell(g, a, c), year.cell(g, a, c, rest=True)
         if cell is None:
             continue
         n, n_rest = _n_active(cell, q), _n_active(rest, q)
-        sd = _memo(sd_memo, (g, q), lambda: _group_sd(year, g, q))
+        sd = _memo(sd_memo, (g, q), _group_sd, year, g, q)
         a_row = _row_alpha(alpha, alphas, correction, f"rest|{g}|{a}|{c}|{q}")
-        mdd = _memo(mdd_memo, (n, n_rest, sd, a_row), lambda: min_detectable_difference(n, n_rest, sd, a_row, power))
-        need = _memo(need_memo, (sd, a_row),
-                     lambda: responses_needed(diff, sd=sd, alpha=a_row, power=power) if sd > 0 else pd.NA)
-        rows.append({"table": t, "group": g, "attribute": a, "category": c, "question": q, "n": n, "n_rest": n_rest,
-                     "sd": sd, "alpha": a_row, "mdd": mdd, "n_needed": need})
+        mdd = _memo(mdd_memo, (n, n_rest, sd, a_row), min_detectable_difference, n, n_rest, sd, a_row, power)
+        need = _memo(need_memo, (sd, a_row), _needed, diff, sd, a_row, power)
+        rows.append(
+            {
+                "table": t,
+                "group": g,
+                "attribute": a,
+                "category": c,
+                "question": q,
+                "n": n,
+                "n_rest": n_rest,
+                "sd": sd,
+                "alpha": a_row,
+                "mdd": mdd,
+                "n_needed": need,
+            }
+        )
     cols = ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd", "alpha", "mdd", "n_needed"]
     out = pd.DataFrame(rows, columns=cols)
     out["n_needed"] = out["n_needed"].astype("Int64")
     return out
 
 
-def _memo(memo: dict, key, compute):
-    """``memo[key]``, computed by ``compute()`` the first time (a memo living for one call)."""
+def _memo(memo: dict, key, compute, *args):
+    """``memo[key]``, computed by ``compute(*args)`` the first time (a memo living for one call)."""
     if key not in memo:
-        memo[key] = compute()
+        memo[key] = compute(*args)
     return memo[key]
+
+
+def _needed(diff: float, sd: float, alpha: float, power: float):
+    """Respondents per side needed to detect ``diff`` (NA where the group has no spread)."""
+    return responses_needed(diff, sd=sd, alpha=alpha, power=power) if sd > 0 else pd.NA
 
 
 def _group_sd(year: _Year, group: str, question: str) -> float:

@@ -6,6 +6,7 @@ integer codes, subgroups under the multi-select rule of
 :func:`rmlib.scoring.select_members`) and apply the single-cell functions of
 :mod:`rmlib.stats.intervals` and :mod:`rmlib.stats.tests`.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -17,21 +18,45 @@ import pandas as pd
 from .._coding import text_codes
 from ..constants import QUESTIONS
 from ..scoring import check_multi_select_rule, select_members
-from ._base import (ALL, DEFAULT_MIN_CELL_N, LARGE_SAMPLE_N, MIN_BOOT_N, _active, _check_level, _seed_for,
-                    _seed_int, _stat)
+from ._base import (
+    ALL,
+    DEFAULT_MIN_CELL_N,
+    LARGE_SAMPLE_N,
+    MIN_BOOT_N,
+    _active,
+    _check_level,
+    _seed_for,
+    _seed_int,
+    _stat,
+)
 from .intervals import _t_interval, overall_interval
 
 #: Comparison kinds produced by :func:`compare_cells`.
 COMPARISON_KINDS: tuple[str, ...] = ("rest", "last_year", "groups")
 #: Suffixes of the columns each comparison kind adds (``f"{kind}_{suffix}"``).
 COMPARISON_COLUMNS: tuple[str, ...] = (
-    "diff", "diff_low", "diff_high", "p", "p_adj", "significant",
-    "welch_p", "bm_p", "prob_sup", "mean_other", "n_other", "p_method", "id",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "p",
+    "p_adj",
+    "significant",
+    "welch_p",
+    "bm_p",
+    "prob_sup",
+    "mean_other",
+    "n_other",
+    "p_method",
+    "id",
 )
 
 
-def rating_level_sums(ratings: pd.DataFrame, attribute: str = "rated_department", by: str = "department",
-                      labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+def rating_level_sums(
+    ratings: pd.DataFrame,
+    attribute: str = "rated_department",
+    by: str = "department",
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Respondent sums for a breakdown of *ratings* (not of respondents).
 
     A provider's ratings of one ECC department form the cell "providers'
@@ -85,7 +110,7 @@ def _present(codes: np.ndarray) -> np.ndarray:
 
 def _dense(rid: np.ndarray, q: np.ndarray, s: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(respondent codes, sums N x 8, counts N x 8) of long rows, respondents in code order."""
-    seen = np.bincount(rid) > 0                   # respondents present, numbered densely by counting
+    seen = np.bincount(rid) > 0  # respondents present, numbered densely by counting
     ids = np.flatnonzero(seen)
     inv = (np.cumsum(seen) - 1)[rid]
     flat = inv * len(QUESTIONS) + q
@@ -100,19 +125,19 @@ def _question_positions(resp: pd.DataFrame) -> np.ndarray:
     qc, qtext = text_codes(resp["question"])
     unknown = set(qtext[_present(qc)]) - set(QUESTIONS)
     if unknown or (qc < 0).any():
-        raise ValueError(f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; "
-                         f"expected {QUESTIONS}")
+        raise ValueError(
+            f"resp has unknown questions {sorted(map(str, unknown)) or ['(missing)']}; expected {QUESTIONS}"
+        )
     # (an unused category outside QUESTIONS maps to -1; used ones were refused above)
-    return np.array([QUESTIONS.index(t) if t in QUESTIONS else -1 for t in qtext], dtype=np.int8)[qc] \
-        if len(qc) else qc
+    return np.array([QUESTIONS.index(t) if t in QUESTIONS else -1 for t in qtext], dtype=np.int8)[qc] if len(qc) else qc
 
 
 def _rating_level(resp: pd.DataFrame, rid, gc, gtext, ac, atext, is_total, has_id, qpos, s, c) -> dict:
     """(group, attribute, category) -> dense arrays of the rating-level rows (those not whole-group)."""
     out: dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     cc_, ctext = text_codes(resp["category"])
-    part = ~is_total & has_id & (gc >= 0) & (cc_ >= 0)     # rows with a respondent, group and category
-    key = ((gc[part].astype(np.int64) * (len(atext) + 1) + ac[part]) * (len(ctext) + 1) + cc_[part])
+    part = ~is_total & has_id & (gc >= 0) & (cc_ >= 0)  # rows with a respondent, group and category
+    key = (gc[part].astype(np.int64) * (len(atext) + 1) + ac[part]) * (len(ctext) + 1) + cc_[part]
     # the few (group, attribute, category) keys numbered densely by counting, and the rows
     # ordered by key with a stable sort of 16-bit codes (a radix sort): O(rows), no comparison sort
     seen = np.bincount(key)
@@ -122,15 +147,16 @@ def _rating_level(resp: pd.DataFrame, rid, gc, gtext, ac, atext, is_total, has_i
     bounds = np.concatenate([[0], np.cumsum(seen[uniq])])
     idx = np.flatnonzero(part)[order]
     for i, k in enumerate(uniq):
-        sel = idx[bounds[i]:bounds[i + 1]]
+        sel = idx[bounds[i] : bounds[i + 1]]
         g, rest = divmod(int(k), (len(atext) + 1) * (len(ctext) + 1))
         a, cat = divmod(rest, len(ctext) + 1)
         out[(str(gtext[g]), str(atext[a]), str(ctext[cat]))] = _dense(rid[sel], qpos[sel], s[sel], c[sel])
     return out
 
 
-def _member_codes(ids: np.ndarray, memberships: pd.DataFrame | None,
-                  multi_select_rule: str) -> dict[tuple[str, str], np.ndarray]:
+def _member_codes(
+    ids: np.ndarray, memberships: pd.DataFrame | None, multi_select_rule: str
+) -> dict[tuple[str, str], np.ndarray]:
     """(attribute, category) -> sorted codes (positions in ``ids``) of its respondents under the multi-select rule.
 
     The rule is :func:`rmlib.scoring.select_members`, as for the tables;
@@ -146,7 +172,7 @@ def _member_codes(ids: np.ndarray, memberships: pd.DataFrame | None,
     cc, ctext = text_codes(sel["category"][ok])
     cell = ac * len(ctext) + cc
     resp_m = code[ok]
-    order = np.lexsort((resp_m, cell))                       # by (attribute, category), then respondent
+    order = np.lexsort((resp_m, cell))  # by (attribute, category), then respondent
     cell, resp_m = cell[order], resp_m[order]
     starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.empty(0, int)
     for lo, hi in zip(starts, np.r_[starts[1:], len(cell)]):
@@ -176,15 +202,18 @@ class _Year:
         qpos = _question_positions(resp)
         rid, self._ids = text_codes(resp["respondent_id"])
         gc, gtext = text_codes(resp["group"])
-        has_id = rid >= 0                                  # rows without a respondent are left out, as by groupby
+        has_id = rid >= 0  # rows without a respondent are left out, as by groupby
         # as a groupby sum would: a missing sum or count adds nothing
         s = resp["sum"].to_numpy(dtype=float, na_value=np.nan)
         c = resp["count"].to_numpy(dtype=float, na_value=np.nan)
         if np.isnan(s).any() or np.isnan(c).any():
             s, c = np.nan_to_num(s), np.nan_to_num(c)
         ac, atext = text_codes(resp["attribute"]) if "attribute" in resp.columns else (None, None)
-        is_total = ((ac < 0) | np.append(np.isin(atext, [ALL, ""]), False)[ac] if ac is not None
-                    else np.ones(len(resp), dtype=bool))
+        is_total = (
+            (ac < 0) | np.append(np.isin(atext, [ALL, ""]), False)[ac]
+            if ac is not None
+            else np.ones(len(resp), dtype=bool)
+        )
         self.groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for g in _present(gc[is_total & has_id]):
             rows = is_total & has_id & (gc == g)
@@ -220,8 +249,11 @@ class _Year:
         if key not in self._masks:
             member = self.members.get((attribute, category), np.empty(0, dtype=np.int64))
             pos = np.searchsorted(member, ids)
-            self._masks[key] = (pos < len(member)) & (member[np.minimum(pos, len(member) - 1)] == ids) \
-                if len(member) else np.zeros(len(ids), dtype=bool)
+            self._masks[key] = (
+                (pos < len(member)) & (member[np.minimum(pos, len(member) - 1)] == ids)
+                if len(member)
+                else np.zeros(len(ids), dtype=bool)
+            )
         mask = ~self._masks[key] if rest else self._masks[key]
         if len(self._recent) >= 4:
             self._recent.pop(next(iter(self._recent)))
@@ -236,7 +268,7 @@ def _pick(sc, question: str):
         return _active(s, c)
     j = QUESTIONS.index(question)
     keep = c[:, j] > 0
-    return s[keep, j:j + 1], c[keep, j:j + 1]
+    return s[keep, j : j + 1], c[keep, j : j + 1]
 
 
 def _n_active(sc, question: str) -> int:
@@ -255,8 +287,9 @@ def _validate_cells(cells: pd.DataFrame) -> None:
         raise ValueError(f"cells has unknown questions {sorted(bad)}; expected {QUESTIONS} or 'overall'")
 
 
-def _check_consistency(cells: pd.DataFrame, year: _Year, check: str, mean_col="mean", n_col="n",
-                       what="this year") -> None:
+def _check_consistency(
+    cells: pd.DataFrame, year: _Year, check: str, mean_col="mean", n_col="n", what="this year"
+) -> None:
     """Compare the cell table's n and mean with those recomputed from ``resp``."""
     if check not in ("raise", "warn", "ignore"):
         raise ValueError(f"check must be 'raise', 'warn' or 'ignore'; got {check!r}")
@@ -264,8 +297,9 @@ def _check_consistency(cells: pd.DataFrame, year: _Year, check: str, mean_col="m
         return
     bad = []
     seen = {}
-    for row in cells[["group", "attribute", "category", "question", n_col]
-                     + ([mean_col] if mean_col in cells.columns else [])].itertuples(index=False):
+    for row in cells[
+        ["group", "attribute", "category", "question", n_col] + ([mean_col] if mean_col in cells.columns else [])
+    ].itertuples(index=False):
         key = (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
         if key not in seen:
             sc = year.cell(*key[:3])
@@ -282,19 +316,31 @@ def _check_consistency(cells: pd.DataFrame, year: _Year, check: str, mean_col="m
         if int(n_cell) != n or (np.isfinite(m_cell) and np.isfinite(m) and abs(m_cell - m) > 1e-9):
             bad.append(f"{key}: cell n={n_cell}, mean={m_cell!r}; respondent data n={n}, mean={m!r}")
     if bad:
-        msg = (f"{len(bad)} cell(s) disagree with the respondent-level data for {what} (are the same "
-               f"multi_select_rule and data used?); first: " + "; ".join(bad[:3]))
+        msg = (
+            f"{len(bad)} cell(s) disagree with the respondent-level data for {what} (are the same "
+            f"multi_select_rule and data used?); first: " + "; ".join(bad[:3])
+        )
         if check == "raise":
             raise ValueError(msg)
         warnings.warn(msg, stacklevel=3)
 
 
-
-def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataFrame | None = None, *,
-                  level: float = 0.95, n_boot: int = 9999, seed=0, min_cell_n: int = DEFAULT_MIN_CELL_N,
-                  min_boot_n: int = MIN_BOOT_N, df_method: str = "satterthwaite",
-                  multi_select_rule: str = "solely_one", check: str = "raise",
-                  large_n: int | None = LARGE_SAMPLE_N, pseudo: bool = True) -> pd.DataFrame:
+def add_intervals(
+    cells: pd.DataFrame,
+    resp: pd.DataFrame,
+    memberships: pd.DataFrame | None = None,
+    *,
+    level: float = 0.95,
+    n_boot: int = 9999,
+    seed=0,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
+    min_boot_n: int = MIN_BOOT_N,
+    df_method: str = "satterthwaite",
+    multi_select_rule: str = "solely_one",
+    check: str = "raise",
+    large_n: int | None = LARGE_SAMPLE_N,
+    pseudo: bool = True,
+) -> pd.DataFrame:
     """Add ``ci_low, ci_high, ci_method`` to a long cell table.
 
     Each cell is located in the respondent-level data by ``(group,
@@ -357,9 +403,18 @@ def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
     for row in cells[["group", "attribute", "category", "question"]].astype(str).itertuples(index=False):
         key = tuple(row)
         if key not in memo:
-            memo[key] = _interval(year, key, level=level, n_boot=n_boot, base=base,
-                                  min_cell_n=min_cell_n, min_boot_n=min_boot_n, df_method=df_method,
-                                  large_n=large_n, pseudo=pseudo)
+            memo[key] = _interval(
+                year,
+                key,
+                level=level,
+                n_boot=n_boot,
+                base=base,
+                min_cell_n=min_cell_n,
+                min_boot_n=min_boot_n,
+                df_method=df_method,
+                large_n=large_n,
+                pseudo=pseudo,
+            )
         found.append(memo[key])
     out = cells.copy()
     out["ci_low"] = np.asarray([f[0] for f in found], float)
@@ -368,8 +423,19 @@ def add_intervals(cells: pd.DataFrame, resp: pd.DataFrame, memberships: pd.DataF
     return out
 
 
-def _interval(year: _Year, key: tuple[str, str, str, str], *, level, n_boot, base, min_cell_n, min_boot_n,
-              df_method, large_n, pseudo) -> tuple[float, float, str]:
+def _interval(
+    year: _Year,
+    key: tuple[str, str, str, str],
+    *,
+    level,
+    n_boot,
+    base,
+    min_cell_n,
+    min_boot_n,
+    df_method,
+    large_n,
+    pseudo,
+) -> tuple[float, float, str]:
     """One cell's interval: :func:`overall_interval` for ``overall`` (bootstrap seeded by ``base`` and the
     cell's key, not by row order), the cell t interval for a question."""
     sc = year.cell(*key[:3])
@@ -379,6 +445,15 @@ def _interval(year: _Year, key: tuple[str, str, str, str], *, level, n_boot, bas
     if s.shape[0] < max(min_cell_n, 2):
         return np.nan, np.nan, "none"
     if key[3] == "overall":
-        return overall_interval(s, c, level=level, n_boot=n_boot, seed=_seed_for(base, "ci", *key),
-                                min_boot_n=min_boot_n, df_method=df_method, large_n=large_n, pseudo=pseudo)
+        return overall_interval(
+            s,
+            c,
+            level=level,
+            n_boot=n_boot,
+            seed=_seed_for(base, "ci", *key),
+            min_boot_n=min_boot_n,
+            df_method=df_method,
+            large_n=large_n,
+            pseudo=pseudo,
+        )
     return _t_interval(s, c, level, df_method, pseudo)

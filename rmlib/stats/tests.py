@@ -37,6 +37,7 @@ Alongside
     Welch's t and Brunner-Munzel on respondent-level means and the
     probability of superiority are reported, never used for "significant".
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,8 +49,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from ._base import (_MAX_KEEP, _MAX_MASK, _MAX_MATRIX, _REL_ZERO, _TIE_RTOL, _active, _as_2d, _check_level,
-                    _respondent_means, _rng, _stat)
+from ._base import (
+    _MAX_KEEP,
+    _MAX_MASK,
+    _MAX_MATRIX,
+    _REL_ZERO,
+    _TIE_RTOL,
+    _active,
+    _as_2d,
+    _check_level,
+    _respondent_means,
+    _rng,
+    _stat,
+)
 from .intervals import TEST_PSEUDO_SS, _diff_t
 
 
@@ -144,7 +156,7 @@ class _Splits:
         step = max(1, _MAX_MATRIX // max(1, k * X.shape[1]))
         small = np.empty((b, X.shape[1]))
         for lo in range(0, b, step):
-            small[lo:lo + step] = X[idx[lo:lo + step]].sum(axis=1)
+            small[lo : lo + step] = X[idx[lo : lo + step]].sum(axis=1)
         return small if self.small_is_a else tot - small
 
 
@@ -164,8 +176,11 @@ def _splits(n: int, n_a: int, n_resamples: int, rng, exact_threshold: int) -> _S
         done = 0
         while done < n_splits:
             b = min(chunk, n_splits - done)
-            chunks.append(np.fromiter(itertools.chain.from_iterable(itertools.islice(combos, b)),
-                                      dtype=np.intp, count=b * k).reshape(b, k))
+            chunks.append(
+                np.fromiter(
+                    itertools.chain.from_iterable(itertools.islice(combos, b)), dtype=np.intp, count=b * k
+                ).reshape(b, k)
+            )
             done += b
         return _Splits(n, chunks, small_is_a, "exact", n_splits)
     rng = _rng(rng)
@@ -237,7 +252,7 @@ class _Features:
     def stats(self, F: np.ndarray, G: int, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(statistic, CR1 variance) of statistic j for rows of side sums F (b x features), G respondents."""
         si, ci, ss, sc, cc = self.plans[j]
-        if len(si) == 1:        # one question: 1-D arithmetic on column views (the common case, fast)
+        if len(si) == 1:  # one question: 1-D arithmetic on column views (the common case, fast)
             S1, C1 = F[:, si[0]], F[:, ci[0]]
             with np.errstate(invalid="ignore", divide="ignore"):
                 m1 = np.where(C1 > 0, S1 / C1, np.nan)
@@ -264,8 +279,11 @@ class _Features:
             scale = a1 * a1 * Gss + b1 * b1 * Gcc
         else:
             Gss, Gsc, Gcc = F[:, ss], F[:, sc], F[:, cc]
-            q = (np.einsum("bi,bij,bj->b", a, Gss, a) + 2 * np.einsum("bi,bij,bj->b", a, Gsc, b)
-                 + np.einsum("bi,bij,bj->b", b, Gcc, b))
+            q = (
+                np.einsum("bi,bij,bj->b", a, Gss, a)
+                + 2 * np.einsum("bi,bij,bj->b", a, Gsc, b)
+                + np.einsum("bi,bij,bj->b", b, Gcc, b)
+            )
             aa, bb = np.abs(a), np.abs(b)
             scale = np.einsum("bi,bij,bj->b", aa, Gss, aa) + np.einsum("bi,bij,bj->b", bb, Gcc, bb)
         q = np.where(q <= _REL_ZERO * scale, 0.0, q)
@@ -290,15 +308,21 @@ def _crit(absT: np.ndarray, method: str, alpha: float) -> float:
     Carlo: ``(1 + #) / (B + 1) < alpha`` iff ``# <= K = ceil(alpha (B + 1) - 1) - 1``.
     """
     N = absT.size
-    K = (math.ceil(alpha * N - 1e-9) - 1 if method == "exact"
-         else math.ceil(alpha * (N + 1) - 1 - 1e-9) - 1)
+    K = math.ceil(alpha * N - 1e-9) - 1 if method == "exact" else math.ceil(alpha * (N + 1) - 1 - 1e-9) - 1
     if K < 0 or N == 0:
         return np.inf
     return float(-np.partition(-absT, K)[K])
 
 
-def _perm_pvalues(S: np.ndarray, C: np.ndarray, n_a: int, col_sets: Sequence[Sequence[int]],
-                  splits: _Splits, studentise: bool = True, level: float = 0.95):
+def _perm_pvalues(
+    S: np.ndarray,
+    C: np.ndarray,
+    n_a: int,
+    col_sets: Sequence[Sequence[int]],
+    splits: _Splits,
+    studentise: bool = True,
+    level: float = 0.95,
+):
     """Observed differences, permutation p-values, observed SEs and critical values of several statistics.
 
     Rows ``:n_a`` of ``S``/``C`` are set A, the rest set B; each entry of
@@ -330,7 +354,7 @@ def _perm_pvalues(S: np.ndarray, C: np.ndarray, n_a: int, col_sets: Sequence[Seq
     hits = np.zeros(k, dtype=np.int64)
     keep = [[] for _ in range(k)] if studentise else None
     for i in range(len(splits.chunks)):
-        FA_ = splits.sums(i, feats.X, tot)          # A's feature sums, one row per split
+        FA_ = splits.sums(i, feats.X, tot)  # A's feature sums, one row per split
         FB_ = tot - FA_
         for j in range(k):
             ea, va = feats.stats(FA_, n_a, j)
@@ -354,7 +378,7 @@ def _inverted(d: float, se: float, crit: float, p: float, level: float) -> tuple
     h = crit * se if np.isfinite(crit) else np.inf
     if se == 0:
         h = 0.0 if np.isfinite(crit) else np.inf
-    alpha = round(1 - level, 12)        # 1 - 0.95 is 0.05000000000000004 in floating point
+    alpha = round(1 - level, 12)  # 1 - 0.95 is 0.05000000000000004 in floating point
     if p < alpha and not h < abs(d):
         h = abs(d) * (1 - 1e-12)
     elif p >= alpha and h < abs(d):
@@ -362,9 +386,17 @@ def _inverted(d: float, se: float, crit: float, p: float, level: float) -> tuple
     return (d - h, d + h) if np.isfinite(h) else (-np.inf, np.inf)
 
 
-def permutation_test(sums_a, counts_a, sums_b, counts_b, n_resamples: int = 9999, seed=0,
-                     exact_threshold: int = 20000, studentise: bool = True,
-                     level: float = 0.95) -> PermutationResult:
+def permutation_test(
+    sums_a,
+    counts_a,
+    sums_b,
+    counts_b,
+    n_resamples: int = 9999,
+    seed=0,
+    exact_threshold: int = 20000,
+    studentise: bool = True,
+    level: float = 0.95,
+) -> PermutationResult:
     """Two-sided studentised permutation test of a difference of ratio means, A minus B.
 
     Respondent labels are permuted between A and B and the statistic
@@ -401,15 +433,26 @@ def permutation_test(sums_a, counts_a, sums_b, counts_b, n_resamples: int = 9999
     obs, p, se, crit = _perm_pvalues(S, C, sa.shape[0], [cols], splits, studentise, level)
     diff = float(obs[0]) if sa.shape[0] and sb.shape[0] else np.nan
     low, high = _inverted(diff, se[0], crit[0], p[0], level) if studentise else (np.nan, np.nan)
-    return PermutationResult(diff, float(p[0]), splits.method, sa.shape[0], sb.shape[0], splits.n_perm,
-                             low, high, float(se[0]), float(crit[0]))
+    return PermutationResult(
+        diff,
+        float(p[0]),
+        splits.method,
+        sa.shape[0],
+        sb.shape[0],
+        splits.n_perm,
+        low,
+        high,
+        float(se[0]),
+        float(crit[0]),
+    )
 
 
 # --------------------------------------------------------------------------
 # within-respondent (paired) comparisons
 # --------------------------------------------------------------------------
-def sign_flip_test(d, n_resamples: int = 9999, seed=0, exact_threshold: int = 20000, level: float = 0.95,
-                   large_n: int | None = None) -> PermutationResult:
+def sign_flip_test(
+    d, n_resamples: int = 9999, seed=0, exact_threshold: int = 20000, level: float = 0.95, large_n: int | None = None
+) -> PermutationResult:
     """Studentised sign-flip test that paired differences have mean 0, with its inverted interval.
 
     ``d``: one difference per respondent (e.g. a provider's rating of a
@@ -452,8 +495,8 @@ def sign_flip_test(d, n_resamples: int = 9999, seed=0, exact_threshold: int = 20
         crit = float(_st.t.ppf(0.5 + level / 2, n - 1))
         low, high = _inverted(mean, se, crit, p, level)
         return PermutationResult(mean, p, "t", n, n, 0, low, high, se, crit)
-    if 2.0 ** n <= exact_threshold:
-        signs = 1.0 - 2.0 * ((np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1)
+    if 2.0**n <= exact_threshold:
+        signs = 1.0 - 2.0 * ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1)
         method = "exact"
     else:
         signs = 1.0 - 2.0 * (_rng(seed).random((n_resamples, n)) < 0.5)
@@ -461,7 +504,7 @@ def sign_flip_test(d, n_resamples: int = 9999, seed=0, exact_threshold: int = 20
     T = np.empty(len(signs))
     step = max(1, _MAX_MATRIX // n)
     for lo in range(0, len(signs), step):
-        T[lo:lo + step] = np.abs(t_of(signs[lo:lo + step] @ d / n)[0])
+        T[lo : lo + step] = np.abs(t_of(signs[lo : lo + step] @ d / n)[0])
     a = abs(float(t_obs[0]))
     target = np.inf if np.isinf(a) else a - _TIE_RTOL * max(a, 1.0)
     hits = int(np.count_nonzero(T >= target))
@@ -488,8 +531,7 @@ def _tie_counts(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(uniq), dtype=np.int64)
     rank[np.argsort(uniq, kind="stable")] = np.arange(len(uniq))
     codes = rank[codes]
-    return (np.bincount(codes[:x.size], minlength=len(uniq)),
-            np.bincount(codes[x.size:], minlength=len(uniq)))
+    return (np.bincount(codes[: x.size], minlength=len(uniq)), np.bincount(codes[x.size :], minlength=len(uniq)))
 
 
 def _midranks(counts: np.ndarray) -> np.ndarray:
@@ -564,8 +606,17 @@ def _brunner_munzel(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (p if np.isfinite(p) else np.nan), ps
 
 
-def compare_two(sums_a, counts_a, sums_b, counts_b, level: float = 0.95, n_resamples: int = 9999,
-                seed=0, exact_threshold: int = 20000, df_method: str = "satterthwaite") -> dict[str, Any]:
+def compare_two(
+    sums_a,
+    counts_a,
+    sums_b,
+    counts_b,
+    level: float = 0.95,
+    n_resamples: int = 9999,
+    seed=0,
+    exact_threshold: int = 20000,
+    df_method: str = "satterthwaite",
+) -> dict[str, Any]:
     """Compare two independent sets of respondents on a cell's statistic.
 
     Runs the studentised :func:`permutation_test` (the p-value used for
@@ -595,8 +646,9 @@ def compare_two(sums_a, counts_a, sums_b, counts_b, level: float = 0.95, n_resam
     sb, cb = _as_2d(sums_b, counts_b, "b: ")
     sa, ca = _active(sa, ca)
     sb, cb = _active(sb, cb)
-    perm = permutation_test(sa, ca, sb, cb, n_resamples=n_resamples, seed=seed,
-                            exact_threshold=exact_threshold, level=level)
+    perm = permutation_test(
+        sa, ca, sb, cb, n_resamples=n_resamples, seed=seed, exact_threshold=exact_threshold, level=level
+    )
     return _assemble(sa, ca, sb, cb, perm, level, df_method)
 
 
@@ -610,10 +662,16 @@ def _assemble(sa, ca, sb, cb, perm: PermutationResult | None, level, df_method="
     xa, xb = _respondent_means(sa, ca), _respondent_means(sb, cb)
     bm_p, ps = _brunner_munzel(xa, xb)
     return {
-        "diff": float(d), "diff_low": float(low), "diff_high": float(high),
-        "p": float(p), "p_method": p_method,
-        "welch_p": _welch_p(xa, xb), "bm_p": bm_p, "prob_sup": ps,
-        "n_a": int(sa.shape[0]), "n_b": int(sb.shape[0]),
+        "diff": float(d),
+        "diff_low": float(low),
+        "diff_high": float(high),
+        "p": float(p),
+        "p_method": p_method,
+        "welch_p": _welch_p(xa, xb),
+        "bm_p": bm_p,
+        "prob_sup": ps,
+        "n_a": int(sa.shape[0]),
+        "n_b": int(sb.shape[0]),
         "mean_a": float(_stat(sa.sum(0), ca.sum(0))) if sa.shape[0] else np.nan,
         "mean_b": float(_stat(sb.sum(0), cb.sum(0))) if sb.shape[0] else np.nan,
     }
