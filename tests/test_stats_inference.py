@@ -142,6 +142,18 @@ def test_heavy_ties_studentised_test_is_exact_and_defined():
     assert np.isfinite(r.se) and r.se > 0 and 0 < r.p <= 1
 
 
+def test_no_test_below_five_respondents_whatever_min_cell_n():
+    # min_cell_n = 2 shows small cells, but a side of 2-4 respondents is never tested (MIN_TEST_N = 5)
+    from rmlib.stats.compare import MIN_TEST_N
+    resp, mem, rl = make_year(2, n_off=14, n_prov=10)
+    cells = crosstab(resp, mem, rl)
+    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["rest"], n_resamples=199, min_cell_n=2)
+    assert MIN_TEST_N == 5
+    small = out[out["n"] < MIN_TEST_N]
+    assert len(small) and small["rest_p"].isna().all() and (small["rest_p_method"] == "none").all()
+    assert out.loc[out["n"] >= MIN_TEST_N, "rest_p"].notna().any()
+
+
 # --------------------------------------------------------------------------- sign flip (paired)
 def test_sign_flip_exact_reference_and_brute_force():
     d = np.array(REF["sign_flip_5"]["d"])
