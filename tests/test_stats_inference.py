@@ -34,6 +34,14 @@ def _welch_t_officers(a, b):
     return (a.mean() - b.mean()) / np.sqrt(va + vb)
 
 
+def _welch_p_officers(a, b):
+    """The guard's t reference for one rating each, written out: the statistic above, Welch df (G - 1 per side)."""
+    va = (((a - a.mean()) ** 2).sum() + KAPPA) / (a.size * (a.size - 1))
+    vb = (((b - b.mean()) ** 2).sum() + KAPPA) / (b.size * (b.size - 1))
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    return 2 * st.t.sf(abs(_welch_t_officers(a, b)), df)
+
+
 def _cr1_var_statsmodels(ids, y):
     """CR1 variance of a ratio mean from statsmodels' cluster OLS on the individual ratings."""
     res = sm.OLS(y, np.ones_like(y)).fit(cov_type="cluster", cov_kwds={"groups": ids})
@@ -58,9 +66,12 @@ def test_studentised_permutation_equals_brute_force_officers(seed, na, nb):
         mask[list(ia)] = True
         hits += abs(_welch_t_officers(x[mask], x[~mask])) >= t0 * (1 - 1e-9)
         tot += 1
-    r = S.permutation_test(x[:na], np.ones(na), x[na:], np.ones(nb))
+    r = S.permutation_test(x[:na], np.ones(na), x[na:], np.ones(nb), guard=False)
     assert r.method == "exact" and r.n_perm == tot
     assert r.p == pytest.approx(hits / tot, abs=1e-15)
+    # guarded (the default): the larger of the permutation and the Welch-Satterthwaite t p-values
+    g = S.permutation_test(x[:na], np.ones(na), x[na:], np.ones(nb))
+    assert g.p == pytest.approx(max(hits / tot, _welch_p_officers(x[:na], x[na:])), abs=1e-12)
 
 
 def test_studentised_permutation_clustered_equals_brute_force_with_statsmodels_se():
@@ -84,7 +95,7 @@ def test_studentised_permutation_clustered_equals_brute_force_with_statsmodels_s
     t0 = T(list(range(n_a)))
     Ts = [T(list(c)) for c in itertools.combinations(range(n_a + n_b), n_a)]
     ref = np.mean([t >= t0 * (1 - 1e-9) for t in Ts])
-    r = S.permutation_test(sums[:n_a], counts[:n_a], sums[n_a:], counts[n_a:])
+    r = S.permutation_test(sums[:n_a], counts[:n_a], sums[n_a:], counts[n_a:], guard=False)
     assert r.p == pytest.approx(ref, abs=1e-12)
 
 
@@ -136,6 +147,19 @@ def test_heavy_ties_studentised_test_is_exact_and_defined():
     assert np.isfinite(r.se) and r.se > 0 and 0 < r.p <= 1
 
 
+def test_no_test_below_five_respondents_whatever_min_cell_n():
+    # min_cell_n = 2 shows small cells, but a side of 2-4 respondents is never tested (MIN_TEST_N = 5)
+    from rmlib.stats.compare import MIN_TEST_N
+
+    resp, mem, rl = make_year(2, n_off=14, n_prov=10)
+    cells = crosstab(resp, mem, rl)
+    out = S.compare_cells(cells, pd.concat([resp, rl]), mem, kinds=["rest"], n_resamples=199, min_cell_n=2)
+    assert MIN_TEST_N == 5
+    small = out[out["n"] < MIN_TEST_N]
+    assert len(small) and small["rest_p"].isna().all() and (small["rest_p_method"] == "none").all()
+    assert out.loc[out["n"] >= MIN_TEST_N, "rest_p"].notna().any()
+
+
 # --------------------------------------------------------------------------- sign flip (paired)
 def test_sign_flip_exact_reference_and_brute_force():
     d = np.array(REF["sign_flip_5"]["d"])
@@ -152,7 +176,28 @@ def test_sign_flip_exact_reference_and_brute_force():
 
         t0 = t(d.mean())
         T = [t(np.dot(s, d) / n_) for s in itertools.product([1, -1], repeat=n_)]
-        assert S.sign_flip_test(d).p == pytest.approx(np.mean([x >= t0 * (1 - 1e-9) for x in T]), abs=1e-15)
+        flips = np.mean([x >= t0 * (1 - 1e-9) for x in T])
+        assert S.sign_flip_test(d, guard=False).p == pytest.approx(flips, abs=1e-15)
+        # guarded: and the paired t reference with n - 1 df
+        assert S.sign_flip_test(d).p == pytest.approx(max(flips, 2 * st.t.sf(t0, n_ - 1)), abs=1e-12)
+
+
+def test_guard_binds_where_the_permutation_alone_is_not_valid():
+    # 5 officers (4, 4, 4, 3, 2) against 80 mostly giving 2 and 3: the permutation alone says p = 0.044
+    # ("significant"); with 5 answers the t reference (about 4 df) says 0.10, and the guard takes it
+    a = np.array([4.0, 4, 4, 3, 2])
+    b = np.repeat([1.0, 2, 3, 4], [4, 36, 36, 4])
+    raw = S.permutation_test(a, np.ones(5), b, np.ones(80), n_resamples=999, seed=1, guard=False)
+    g = S.permutation_test(a, np.ones(5), b, np.ones(80), n_resamples=999, seed=1)
+    welch = _welch_p_officers(a, b)
+    assert raw.p < 0.05 < welch
+    assert g.p == pytest.approx(welch, abs=1e-12)
+    # the interval is inverted at the larger critical value (the t one here) and agrees with the verdict
+    va = (((a - a.mean()) ** 2).sum() + KAPPA) / 20
+    vb = (((b - b.mean()) ** 2).sum() + KAPPA) / (80 * 79)
+    df = (va + vb) ** 2 / (va**2 / 4 + vb**2 / 79)
+    assert g.crit == pytest.approx(st.t.ppf(0.975, df), rel=1e-12)
+    assert g.low < 0 < g.high and raw.low > 0
 
 
 def test_sign_flip_large_sample_is_the_paired_t():
