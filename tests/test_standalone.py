@@ -26,5 +26,11 @@ def test_no_tracked_file_points_outside_the_repository(root):
 
 def test_the_design_of_record_is_in_the_repository(root):
     text = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
-    for heading in ("## 2. Layers", "## 3. Artefacts between stages", "## 4. Definitions"):
+    for heading in (
+        "## 2. Layers",
+        "## 3. Stages",
+        "## 3a. Artefacts between stages",
+        "## 3b. Parameters",
+        "## 4. Definitions",
+    ):
         assert heading in text
