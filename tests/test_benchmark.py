@@ -15,6 +15,9 @@ import sys
 import pytest
 from conftest import ROOT
 
+#: a benchmark script run at its smoke size: in make test, not in make test-fast
+pytestmark = pytest.mark.benchmark
+
 RUN = ROOT / "benchmarks" / "run.py"
 
 

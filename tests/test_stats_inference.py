@@ -374,6 +374,7 @@ def test_pseudo_interval_coverage_clustered_from_n5():
 
 
 # --------------------------------------------------------------------------- the simulation runs
+@pytest.mark.benchmark
 def test_null_simulation_smoke():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "null_simulation.py"), "--code", "after", "--smoke"],
