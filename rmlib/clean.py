@@ -672,6 +672,139 @@ def _prepare(raw, mapping: dict[str, str], codebook: Codebook, group: str) -> tu
     return frame, notes
 
 
+def _year_problems(codebook: Codebook, params: Params, cb_shown: str) -> list[dict]:
+    """A codebook written for another year than the parameters name: one problem, or none.
+
+    Checked first so that a wrong codebook is reported before the many header
+    problems it would otherwise cause.
+    """
+    if codebook.year == params.year:
+        return []
+    return [
+        _problem(
+            cb_shown,
+            "",
+            "year",
+            codebook.year,
+            f"the codebook is for {codebook.year} but the parameters say year {params.year}: "
+            "point 'codebook' in the parameter file at this year's codebook",
+        )
+    ]
+
+
+def _present_files(raw_dir: Path) -> list[str]:
+    """The names of the data files in the raw folder (hidden files, the manifest and README left out), sorted.
+
+    Used to report files the codebook does not name and to suggest a name for a missing one.
+    """
+    return sorted(
+        p.name
+        for p in raw_dir.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and p.name != "README.md"
+    )
+
+
+def _missing_file_problem(
+    fname: str, file: str, group: str, codebook: Codebook, present: list[str], names: list[str]
+) -> dict:
+    """The problem for an export the codebook names but the folder lacks, with the likeliest file suggested."""
+    hint = suggest(file, [n for n in present if n not in names], n=1)
+    return _problem(
+        fname,
+        "",
+        "",
+        "",
+        f"file not found: {codebook.path.name} (files.{group}.file) names it"
+        + (f"; {hint}" if hint else f"; the folder holds {present}"),
+    )
+
+
+def _file_state_problems(raw, path: Path, file: str, manifest: dict[str, str], fname: str) -> list[dict]:
+    """Problems with the file as a whole: it changed while being read, or it has no responses.
+
+    A file whose hash on disk matches the manifest but not the bytes read was
+    being rewritten during the read, so its contents cannot be trusted.
+    """
+    problems = []
+    if file in manifest and manifest[file] != raw.sha256 and sha256_file(path) == manifest[file]:
+        problems.append(_problem(fname, "", "", "", "the file changed while it was being read; run again"))
+    if raw.data.empty:
+        problems.append(_problem(fname, raw.header_row, "", "", "the file has a header row but no responses"))
+    return problems
+
+
+def _schema_problems(frame: pd.DataFrame, codebook: Codebook, group: str, fname: str) -> list[dict]:
+    """Cell problems found by the codebook's schema on the columns present, repeats collapsed.
+
+    Status, attribute and finished columns (and columns without a spec) are
+    checked normalised, as the cleaner reads them; the problems quote the raw cells.
+    """
+    schema = build_schema(codebook, group)
+    schema = schema.remove_columns([c for c in schema.columns if c not in frame.columns])
+    checked = frame.copy()
+    for c in schema.columns:
+        spec_c = next((x for x in codebook.columns[group] if x.header == c), None)
+        if spec_c is None or spec_c.kind in ("status", "attribute", "finished"):
+            checked[c] = _norm_series(frame[c])
+    try:
+        schema.validate(checked, lazy=True)
+    except SchemaErrors as exc:
+        cell_problems = [
+            _problem_from_failure(case, frame, codebook, group, fname) for case in exc.failure_cases.to_dict("records")
+        ]
+        return _collapse_repeats(cell_problems, {r.header for r in codebook.rating_columns(group)})
+    return []
+
+
+def _duplicate_id_problems(frame: pd.DataFrame, codebook: Codebook, group: str, fname: str) -> list[dict]:
+    """One problem per row whose (non-blank) response id appears more than once: the export repeats a response."""
+    problems = []
+    id_col = codebook.column(group, "id").header
+    if id_col in frame.columns:
+        dup = frame[id_col].duplicated(keep=False) & (frame[id_col] != "")
+        for rid, rows in frame[dup].groupby(id_col, sort=False)["raw_row"]:
+            rows = rows.tolist()
+            for r in rows:
+                problems.append(
+                    _problem(
+                        fname,
+                        int(r),
+                        id_col,
+                        rid,
+                        f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
+                        "the export repeats a response; re-export it",
+                    )
+                )
+    return problems
+
+
+def _validate_export(
+    raw, path: Path, group: str, file: str, fname: str, codebook: Codebook, manifest: dict[str, str]
+) -> tuple[_Validated, list[dict]]:
+    """Check one export that was read: its state, headers, cells and ids; return it prepared and its problems.
+
+    The problems come in a fixed order (file state, headers, cells, repeated
+    ids) so the report reads the same on every run.
+    """
+    problems = _file_state_problems(raw, path, file, manifest, fname)
+    mapping, header_problems, header_notes = _match_headers(raw, codebook, group, fname)
+    problems += header_problems
+    frame, drop_notes = _prepare(raw, mapping, codebook, group)
+    problems += _schema_problems(frame, codebook, group, fname)
+    problems += _duplicate_id_problems(frame, codebook, group, fname)
+    notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes + _key_warnings(codebook, group)]
+    validated = _Validated(
+        group=group,
+        fname=fname,
+        raw=frame,
+        notes=notes,
+        blank_rows=list(raw.blank_rows),
+        path=path,
+        sha256=raw.sha256,
+    )
+    return validated, problems
+
+
 def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple[list[_Validated], pd.DataFrame]:
     """Read every export of the year; return them and *all* problems found (an empty table if none).
 
@@ -680,19 +813,8 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
     what is wrong, with the closest codebook entries suggested.
     """
     codebook = codebook or load_codebook(params.path("codebook"))
-    problems: list[dict] = []
     cb_shown = _shown_path(codebook.path)
-    if codebook.year != params.year:
-        problems.append(
-            _problem(
-                cb_shown,
-                "",
-                "year",
-                codebook.year,
-                f"the codebook is for {codebook.year} but the parameters say year {params.year}: "
-                "point 'codebook' in the parameter file at this year's codebook",
-            )
-        )
+    problems: list[dict] = _year_problems(codebook, params, cb_shown)
     raw_dir = params.path("raw_dir")
     raw_shown = _shown_path(raw_dir)
     names = [spec.file for spec in codebook.files.values()]
@@ -702,28 +824,14 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
     for name, msg in manifest_problems(raw_dir, names):
         problems.append(_problem(f"{raw_shown}/{name}", "", "", "", msg))
     manifest = read_manifest(raw_dir)
-    present = sorted(
-        p.name
-        for p in raw_dir.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST and p.name != "README.md"
-    )
+    present = _present_files(raw_dir)
     year_notes = [f"{raw_shown}/{n}: not named in {codebook.path.name}; not read" for n in present if n not in names]
     out: list[_Validated] = []
     for group, spec in codebook.files.items():
         path = raw_dir / spec.file
         fname = f"{raw_shown}/{spec.file}"
         if not path.is_file():
-            hint = suggest(spec.file, [n for n in present if n not in names], n=1)
-            problems.append(
-                _problem(
-                    fname,
-                    "",
-                    "",
-                    "",
-                    f"file not found: {codebook.path.name} (files.{group}.file) names it"
-                    + (f"; {hint}" if hint else f"; the folder holds {present}"),
-                )
-            )
+            problems.append(_missing_file_problem(fname, spec.file, group, codebook, present, names))
             continue
         try:
             raw = read_group(path, codebook, group)  # in the codebook's layout (rmlib.reshape)
@@ -733,56 +841,9 @@ def read_and_validate(params: Params, codebook: Codebook | None = None) -> tuple
                     _problem(fname, p.get("row", ""), p.get("column", ""), p.get("value", ""), p["problem"])
                 )
             continue
-        if spec.file in manifest and manifest[spec.file] != raw.sha256 and sha256_file(path) == manifest[spec.file]:
-            problems.append(_problem(fname, "", "", "", "the file changed while it was being read; run again"))
-        if raw.data.empty:
-            problems.append(_problem(fname, raw.header_row, "", "", "the file has a header row but no responses"))
-        mapping, header_problems, header_notes = _match_headers(raw, codebook, group, fname)
-        problems += header_problems
-        frame, drop_notes = _prepare(raw, mapping, codebook, group)
-        schema = build_schema(codebook, group)
-        schema = schema.remove_columns([c for c in schema.columns if c not in frame.columns])
-        checked = frame.copy()
-        for c in schema.columns:
-            spec_c = next((x for x in codebook.columns[group] if x.header == c), None)
-            if spec_c is None or spec_c.kind in ("status", "attribute", "finished"):
-                checked[c] = _norm_series(frame[c])
-        try:
-            schema.validate(checked, lazy=True)
-        except SchemaErrors as exc:
-            cell_problems = [
-                _problem_from_failure(case, frame, codebook, group, fname)
-                for case in exc.failure_cases.to_dict("records")
-            ]
-            problems += _collapse_repeats(cell_problems, {r.header for r in codebook.rating_columns(group)})
-        id_col = codebook.column(group, "id").header
-        if id_col in frame.columns:
-            dup = frame[id_col].duplicated(keep=False) & (frame[id_col] != "")
-            for rid, rows in frame[dup].groupby(id_col, sort=False)["raw_row"]:
-                rows = rows.tolist()
-                for r in rows:
-                    problems.append(
-                        _problem(
-                            fname,
-                            int(r),
-                            id_col,
-                            rid,
-                            f"response id appears {len(rows)} times (rows {', '.join(map(str, rows))}): "
-                            "the export repeats a response; re-export it",
-                        )
-                    )
-        notes = [f"{fname}: {n}" for n in raw.notes + header_notes + drop_notes + _key_warnings(codebook, group)]
-        out.append(
-            _Validated(
-                group=group,
-                fname=fname,
-                raw=frame,
-                notes=notes,
-                blank_rows=list(raw.blank_rows),
-                path=path,
-                sha256=raw.sha256,
-            )
-        )
+        validated, file_problems = _validate_export(raw, path, group, spec.file, fname, codebook, manifest)
+        problems += file_problems
+        out.append(validated)
     if out:
         out[0].notes[:0] = year_notes
     return out, _problem_table(problems)
@@ -814,31 +875,43 @@ def _code_ratings(frame: pd.DataFrame, codebook: Codebook, group: str) -> tuple[
     return scores, nc, specs
 
 
-def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
-    """Apply the data policy to one validated export; return its kept rows and log (one entry per raw row)."""
-    frame, group = v.raw, v.group
-    ts = _parse_timestamps(frame[codebook.column(group, "timestamp").header], codebook.timestamp_format)
+def _statuses(frame: pd.DataFrame, codebook: Codebook, group: str) -> pd.Series:
+    """Each row's status code (complete, partial, test...); 'complete' when the export has no status column.
+
+    Where a separate 'finished' column exists (e.g. Qualtrics: Status says who
+    answered, Finished how far), an unfinished complete row counts as partial.
+    """
     status_spec = codebook.column(group, "status")
     if status_spec is not None and status_spec.header in frame:
         status = _norm_series(frame[status_spec.header]).map(codebook.status_labels)
     else:
         status = pd.Series("complete", index=frame.index, dtype=object)
-    finished = codebook.column(group, "finished")  # e.g. Qualtrics: Status says who answered, Finished how far
+    finished = codebook.column(group, "finished")
     if finished is not None and finished.header in frame:
         unfinished = (_norm_series(frame[finished.header]).map(finished.lookup) == "partial").to_numpy()
         status = status.where(~(unfinished & (status == "complete").to_numpy()), "partial")
-    key = frame["_key"] if "_key" in frame else pd.Series(-1, index=frame.index)
-    scores, nc, specs = _code_ratings(frame, codebook, group)
-    reason = pd.Series("", index=frame.index, dtype=object)
-    detail = pd.Series("", index=frame.index, dtype=object)
+    return status
+
+
+def _mark_tests(
+    frame: pd.DataFrame, status: pd.Series, status_header: str | None, reason: pd.Series, detail: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Exclude test/preview responses, quoting their raw status; return (reason, detail)."""
     m = (status == "test").to_numpy()
     reason[m] = "test_response"
-    if status_spec is not None and status_spec.header in frame:
-        detail[m] = "status " + frame.loc[m, status_spec.header].astype(str).map(repr)
-    start, end = params.fieldwork
+    if status_header is not None:
+        detail[m] = "status " + frame.loc[m, status_header].astype(str).map(repr)
+    return reason, detail
+
+
+def _mark_outside_fieldwork(
+    ts: pd.Series, fieldwork: tuple, reason: pd.Series, detail: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Exclude rows still in that were submitted before or after the fieldwork dates; return (reason, detail)."""
+    start, end = fieldwork
     if start is not None or end is not None:
         day = ts.dt.date
-        outside = pd.Series(False, index=frame.index)
+        outside = pd.Series(False, index=ts.index)
         if start is not None:
             outside |= day < start
         if end is not None:
@@ -848,54 +921,73 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         detail[m] = (
             "submitted " + ts[m].dt.strftime("%Y-%m-%d %H:%M") + f"; fieldwork {start or '...'} to {end or '...'}"
         )
+    return reason, detail
+
+
+def _mark_unanswered(
+    scores: np.ndarray, nc: np.ndarray, reason: pd.Series, detail: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Exclude rows still in with no scored rating (blank, or only 'no contact'); return (reason, detail)."""
     answered = (~np.isnan(scores)).sum(axis=1)
     m = (answered == 0) & (reason == "")
     reason[m] = "no_scored_answer"
     detail[m] = np.where(nc[m.to_numpy()].any(axis=1), "only 'no contact' answers", "no rating answered")
-    # duplicates: same respondent key among rows still in; keep the latest complete one
+    return reason, detail
+
+
+def _mark_duplicates(
+    frame: pd.DataFrame, key: pd.Series, ts: pd.Series, status: pd.Series, reason: pd.Series, detail: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Among rows still in, keep each respondent key's latest complete submission; return (reason, detail).
+
+    The superseded rows name the row kept; the kept row lists the rows it superseded.
+    """
     live = (reason == "") & (key >= 0)
-    if live.any():
-        cand = pd.DataFrame(
-            {
-                "key": key[live],
-                "ts": ts[live],
-                "complete": (status[live] == "complete"),
-                "raw_row": frame.loc[live, "raw_row"],
-            }
+    if not live.any():
+        return reason, detail
+    cand = pd.DataFrame(
+        {
+            "key": key[live],
+            "ts": ts[live],
+            "complete": (status[live] == "complete"),
+            "raw_row": frame.loc[live, "raw_row"],
+        }
+    )
+    cand = cand.sort_values(["key", "complete", "ts", "raw_row"])
+    keep_idx = cand.groupby("key").tail(1).index
+    superseded = cand.index.difference(keep_idx)
+    kept_row = cand.loc[keep_idx].set_index("key")["raw_row"]
+    reason[superseded] = "duplicate_superseded"
+    detail[superseded] = (
+        "superseded by raw row "
+        + cand.loc[superseded, "key"].map(kept_row).astype(str)
+        + " (same respondent; "
+        + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
+        + ")"
+    )
+    counts = cand.groupby("key").size()
+    kept_keys = cand.loc[keep_idx, "key"]
+    multi = keep_idx[(kept_keys.map(counts) > 1).to_numpy()]
+    if len(multi):
+        rows_of = cand[cand["key"].isin(kept_keys.loc[multi])].groupby("key")["raw_row"]
+        rows_of = {k: g for k, g in rows_of}
+    for i in multi:
+        k = cand.at[i, "key"]
+        others = rows_of[k].drop(index=i)
+        detail[i] = (
+            f"latest complete of {counts[k]} submissions by the same respondent "
+            f"(superseded rows: {', '.join(str(int(r)) for r in sorted(others))})"
         )
-        cand = cand.sort_values(["key", "complete", "ts", "raw_row"])
-        keep_idx = cand.groupby("key").tail(1).index
-        superseded = cand.index.difference(keep_idx)
-        kept_row = cand.loc[keep_idx].set_index("key")["raw_row"]
-        reason[superseded] = "duplicate_superseded"
-        detail[superseded] = (
-            "superseded by raw row "
-            + cand.loc[superseded, "key"].map(kept_row).astype(str)
-            + " (same respondent; "
-            + np.where(cand.loc[superseded, "complete"], "earlier", "incomplete")
-            + ")"
-        )
-        counts = cand.groupby("key").size()
-        kept_keys = cand.loc[keep_idx, "key"]
-        multi = keep_idx[(kept_keys.map(counts) > 1).to_numpy()]
-        if len(multi):
-            rows_of = cand[cand["key"].isin(kept_keys.loc[multi])].groupby("key")["raw_row"]
-            rows_of = {k: g for k, g in rows_of}
-        for i in multi:
-            k = cand.at[i, "key"]
-            others = rows_of[k].drop(index=i)
-            detail[i] = (
-                f"latest complete of {counts[k]} submissions by the same respondent "
-                f"(superseded rows: {', '.join(str(int(r)) for r in sorted(others))})"
-            )
-    keep = (reason == "").to_numpy()
-    partial = keep & (status == "partial").to_numpy()
-    detail[partial & (detail == "").to_numpy()] = "partial response: answered items kept"
+    return reason, detail
+
+
+def _decision_log(v: _Validated, keep: np.ndarray, reason: pd.Series, detail: pd.Series) -> pd.DataFrame:
+    """The log: one entry per data row (kept or excluded, why) and one per blank row of the raw file."""
     log = pd.DataFrame(
         {
             "file": v.fname,
-            "group": group,
-            "raw_row": frame["raw_row"].to_numpy(dtype="int64"),
+            "group": v.group,
+            "raw_row": v.raw["raw_row"].to_numpy(dtype="int64"),
             "decision": np.where(keep, "kept", "excluded"),
             "reason": reason.to_numpy(dtype=object),
             "detail": detail.to_numpy(dtype=object),
@@ -906,7 +998,7 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
         blank = pd.DataFrame(
             {
                 "file": v.fname,
-                "group": group,
+                "group": v.group,
                 "raw_row": np.asarray(v.blank_rows, dtype="int64"),
                 "decision": "excluded",
                 "reason": "blank_row",
@@ -915,21 +1007,47 @@ def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
             }
         )
         log = pd.concat([log, blank], ignore_index=True)
+    return log
+
+
+def clean_group(v: _Validated, codebook: Codebook, params: Params) -> dict:
+    """Apply the data policy to one validated export; return its kept rows and log (one entry per raw row)."""
+    frame, group = v.raw, v.group
+    ts = _parse_timestamps(frame[codebook.column(group, "timestamp").header], codebook.timestamp_format)
+    status = _statuses(frame, codebook, group)
+    status_spec = codebook.column(group, "status")
+    status_header = status_spec.header if status_spec is not None and status_spec.header in frame else None
+    key = frame["_key"] if "_key" in frame else pd.Series(-1, index=frame.index)
+    scores, nc, specs = _code_ratings(frame, codebook, group)
+    reason = pd.Series("", index=frame.index, dtype=object)
+    detail = pd.Series("", index=frame.index, dtype=object)
+    # the policy's exclusions in order: the first that applies to a row is its reason
+    reason, detail = _mark_tests(frame, status, status_header, reason, detail)
+    reason, detail = _mark_outside_fieldwork(ts, params.fieldwork, reason, detail)
+    reason, detail = _mark_unanswered(scores, nc, reason, detail)
+    reason, detail = _mark_duplicates(frame, key, ts, status, reason, detail)
+    keep = (reason == "").to_numpy()
+    partial = keep & (status == "partial").to_numpy()
+    detail[partial & (detail == "").to_numpy()] = "partial response: answered items kept"
+    log = _decision_log(v, keep, reason, detail)
     return {"frame": frame[keep], "ts": ts[keep], "scores": scores[keep], "nc": nc[keep], "specs": specs, "log": log}
 
 
-def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd.DataFrame]:
-    """The kept rows as tidy tables; respondent ids are P001/O001... in order of submission."""
-    frame, ts = kept["frame"], kept["ts"]
+def _respondent_ids(frame: pd.DataFrame, ts: pd.Series, group: str) -> tuple[np.ndarray, np.ndarray]:
+    """(order, ids): the rows in order of submission (raw row breaks ties) and each row's id P001/O001...
+
+    ``ids[order]`` ascend, so ``order`` also lists the rows in id order.
+    """
     order = np.lexsort((frame["raw_row"].to_numpy(), ts.to_numpy()))
     prefix = "P" if group == "provider" else "O"
     width = max(3, len(str(len(frame))))
     ids = np.empty(len(frame), dtype=object)
     ids[order] = [f"{prefix}{k + 1:0{width}d}" for k in range(len(frame))]
-    respondents = pd.DataFrame(
-        {"respondent_id": ids, "year": year, "group": group, "submitted_at": pd.to_datetime(ts.to_numpy())}
-    )
-    respondents = respondents.iloc[order].reset_index(drop=True)
+    return order, ids
+
+
+def _memberships_table(frame: pd.DataFrame, codebook: Codebook, group: str, ids: np.ndarray) -> pd.DataFrame:
+    """One row per respondent x attribute category chosen (multi-select cells split), without repeats."""
     mem_ids, mem_attr, mem_cat = [], [], []
     sep = codebook.multi_select_separator
     for spec in codebook.attribute_columns(group):
@@ -957,22 +1075,28 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
         )
     else:
         memberships = pd.DataFrame([], columns=["respondent_id", "attribute", "category"])
-    memberships = memberships.drop_duplicates()
+    return memberships.drop_duplicates()
+
+
+def _ratings_table(kept: dict, codebook: Codebook, group: str, ids: np.ndarray, order: np.ndarray) -> pd.DataFrame:
+    """One row per respondent x rating column, in order of respondent id.
+
+    The repeated labels are built as categoricals and the ids as one string
+    array taken row by row (no million-element object arrays). The group and
+    department categories are shared by every group, so the groups' tables
+    concatenate as categoricals; _finalise drops the ones with no rows.
+    """
     specs = kept["specs"]
     nr, nc_cols = kept["scores"].shape
-    # one row per respondent x rating column, in order of respondent id; the repeated labels are built as
-    # categoricals and the ids as one string array taken row by row (no million-element object arrays)
     rows = order  # frame rows in id order (ids[order] ascend: P001, P002, ...)
     questions = pd.CategoricalDtype(list(QUESTIONS), ordered=True)
     deps = [s.department for s in specs]
-    # categories shared by every group (so the groups' tables concatenate as categoricals);
-    # _finalise drops the ones with no rows
     all_groups = sorted(codebook.files)
     dep_dtype = pd.CategoricalDtype(
         sorted({r.department for g in all_groups for r in codebook.rating_columns(g)} | set(deps))
     )
     rid = pd.Series(pd.array(ids[rows], dtype="str")).take(np.repeat(np.arange(nr), nc_cols)).reset_index(drop=True)
-    ratings = pd.DataFrame(
+    return pd.DataFrame(
         {
             "respondent_id": rid,
             "group": pd.Categorical.from_codes(
@@ -988,19 +1112,33 @@ def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd
             "no_contact": kept["nc"][rows].reshape(-1),
         }
     )
+
+
+def _comments_table(frame: pd.DataFrame, codebook: Codebook, group: str, ids: np.ndarray) -> pd.DataFrame:
+    """The non-blank free-text answers, stripped, one row per respondent x comment column."""
     com = []
     for spec in codebook.columns[group]:
         if spec.kind == "comment" and spec.header in frame:
             for rid, text in zip(ids, frame[spec.header].to_numpy()):
                 if str(text).strip():
                     com.append((rid, group, spec.field or "comment", str(text).strip()))
-    comments = pd.DataFrame(com, columns=["respondent_id", "group", "field", "text"])
+    return pd.DataFrame(com, columns=["respondent_id", "group", "field", "text"])
+
+
+def _tidy(group: str, kept: dict, codebook: Codebook, year: int) -> dict[str, pd.DataFrame]:
+    """The kept rows as tidy tables; respondent ids are P001/O001... in order of submission."""
+    frame, ts = kept["frame"], kept["ts"]
+    order, ids = _respondent_ids(frame, ts, group)
+    respondents = pd.DataFrame(
+        {"respondent_id": ids, "year": year, "group": group, "submitted_at": pd.to_datetime(ts.to_numpy())}
+    )
+    respondents = respondents.iloc[order].reset_index(drop=True)
     row_to_id = dict(zip(frame["raw_row"].to_numpy(dtype="int64").tolist(), ids.tolist()))
     return {
         "respondents": respondents,
-        "memberships": memberships,
-        "ratings": ratings,
-        "comments": comments,
+        "memberships": _memberships_table(frame, codebook, group, ids),
+        "ratings": _ratings_table(kept, codebook, group, ids, order),
+        "comments": _comments_table(frame, codebook, group, ids),
         "_row_to_id": row_to_id,
     }
 

@@ -164,31 +164,21 @@ def protected_areas(params: Params, root: Path) -> dict[str, Path]:
     return {k: _real(v) for k, v in areas.items()}
 
 
-def check_paths(
-    params: Params, allowed_roots: Iterable[str | os.PathLike] = (), baseline_years: Iterable[int] = ()
-) -> list[str]:
-    """Every way the path settings could let a run hurt data (empty list: safe). See the module docstring."""
-    root = _real(repo_root())
-    roots = [root, *(_real(Path(r)) for r in allowed_roots)]
-    problems: list[str] = []
-    real = {
-        name: _real(params.path(name))
-        for name in ("codebook", "raw_dir", "processed_dir", "output_dir", "audit_dir", "themes", "redaction")
-    }
+def _outside_root_problems(params: Params, real: dict[str, Path], roots: list[Path], root: Path) -> list[str]:
+    """Path settings that resolve outside the repository and every allowed root (checked before anything else)."""
+    problems = []
     for name, path in real.items():
         if not any(_inside(path, r) for r in roots):
             problems.append(
                 f"'{name}': {getattr(params, name)!r} resolves to {path}, outside the repository {root}; "
                 "keep it inside, or name its folder with --allow-root"
             )
-    if problems:
-        return problems
-    areas = protected_areas(params, root)
-    written = {
-        "output_dir": real["output_dir"],
-        "audit_dir": real["audit_dir"],
-        "processed_dir": real["processed_dir"] / str(params.year),
-    }
+    return problems
+
+
+def _protected_area_problems(params: Params, written: dict[str, Path], areas: dict[str, Path], root: Path) -> list[str]:
+    """Folders the pipeline replaces that are, lie inside or contain a protected area (or are the root itself)."""
+    problems = []
     for name, path in written.items():
         for label, area in areas.items():
             if label == "the repository root":
@@ -205,6 +195,12 @@ def check_paths(
                     f"'{name}': {getattr(params, name)!r} ({_shown(path, root)}) contains {label}; "
                     "the pipeline would replace it"
                 )
+    return problems
+
+
+def _year_folder_problems(params: Params, real: dict[str, Path]) -> list[str]:
+    """Output and audit folders whose last part does not name the year: every year would share (and replace) them."""
+    problems = []
     for name in ("output_dir", "audit_dir"):
         if str(params.year) not in real[name].name:
             problems.append(
@@ -212,22 +208,26 @@ def check_paths(
                 f"{'outputs' if name == 'output_dir' else 'audit'}/{{year}}); its last part "
                 f"{real[name].name!r} does not contain {params.year}, so every year would share it"
             )
-    pairs = [
-        ("output_dir", written["output_dir"]),
-        ("audit_dir", written["audit_dir"]),
-        ("processed_dir", real["processed_dir"]),
-    ]
+    return problems
+
+
+def _overlap_problems(pairs: list[tuple[str, Path]], root: Path) -> list[str]:
+    """Each pair of (setting, folder) where one folder is or lies inside the other: replacing one would hit both."""
+    problems = []
     for i, (a, pa) in enumerate(pairs):
         for b, pb in pairs[i + 1 :]:
             if _inside(pa, pb) or _inside(pb, pa):
                 problems.append(
                     f"'{a}' ({_shown(pa, root)}) and '{b}' ({_shown(pb, root)}) overlap; each needs a folder of its own"
                 )
-    for name, path in (
-        ("output_dir", real["output_dir"]),
-        ("audit_dir", real["audit_dir"]),
-        ("processed_dir", real["processed_dir"]),
-    ):
+    return problems
+
+
+def _managed_parent_problems(real: dict[str, Path], root: Path) -> list[str]:
+    """Written folders lying inside a folder the pipeline manages (one with a marker), below the root."""
+    problems = []
+    for name in ("output_dir", "audit_dir", "processed_dir"):
+        path = real[name]
         for parent in path.parents:
             if parent == root or root not in parent.parents:
                 break
@@ -237,8 +237,16 @@ def check_paths(
                     "the pipeline manages; choose a folder of its own"
                 )
                 break
-    if problems:
-        return problems
+    return problems
+
+
+def _target_problems(params: Params, baseline_years: Iterable[int], root: Path) -> list[str]:
+    """What is on disk where the pipeline will write: links, files, folders it did not create, file parents.
+
+    The pipeline replaces only folders it created (with a matching marker),
+    so anything else in their place would be lost.
+    """
+    problems = []
     for t in targets(params, baseline_years):
         p = t.path
         if p.is_symlink():
@@ -261,6 +269,40 @@ def check_paths(
                     f"'{t.setting}': {_shown(parent, root)} is a file where the pipeline needs a folder; move it away"
                 )
                 break
+    return problems
+
+
+def check_paths(
+    params: Params, allowed_roots: Iterable[str | os.PathLike] = (), baseline_years: Iterable[int] = ()
+) -> list[str]:
+    """Every way the path settings could let a run hurt data (empty list: safe). See the module docstring."""
+    root = _real(repo_root())
+    roots = [root, *(_real(Path(r)) for r in allowed_roots)]
+    real = {
+        name: _real(params.path(name))
+        for name in ("codebook", "raw_dir", "processed_dir", "output_dir", "audit_dir", "themes", "redaction")
+    }
+    problems = _outside_root_problems(params, real, roots, root)
+    if problems:
+        return problems
+    areas = protected_areas(params, root)
+    written = {
+        "output_dir": real["output_dir"],
+        "audit_dir": real["audit_dir"],
+        "processed_dir": real["processed_dir"] / str(params.year),
+    }
+    problems += _protected_area_problems(params, written, areas, root)
+    problems += _year_folder_problems(params, real)
+    pairs = [
+        ("output_dir", written["output_dir"]),
+        ("audit_dir", written["audit_dir"]),
+        ("processed_dir", real["processed_dir"]),
+    ]
+    problems += _overlap_problems(pairs, root)
+    problems += _managed_parent_problems(real, root)
+    if problems:
+        return problems
+    problems += _target_problems(params, baseline_years, root)
     return sorted(set(problems), key=problems.index)
 
 

@@ -375,74 +375,125 @@ class GroupData:
     comments: list[str]
 
 
-def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, calibrate: bool = True) -> GroupData:
-    """Generate one group's calibrated responses (numpy arrays; nothing written)."""
-    n = targets.n
-    n_dep = len(DEPARTMENTS) if group == "provider" else 1
-    attrs = {a: _allocate(rng, n, counts, a) for a, counts in targets.attributes.items()}
-    latent = rng.normal(0, 0.4, n)
+def _latent_attitudes(targets: GroupTargets, attrs: dict[str, list[list[str]]], rng: np.random.Generator) -> np.ndarray:
+    """Each respondent's latent attitude: a normal draw plus the subgroup effects of their categories.
+
+    A respondent in several categories of an attribute gets each effect
+    divided by how many they chose, so multi-selecting does not amplify it.
+    """
+    latent = rng.normal(0, 0.4, targets.n)
     for (attr, cat), eff in targets.effects.items():
         for i, cats in enumerate(attrs.get(attr, [])):
             if cat in cats:
                 latent[i] += eff / len(cats)
+    return latent
+
+
+def _raw_scores(targets: GroupTargets, latent: np.ndarray, n_dep: int, rng: np.random.Generator) -> np.ndarray:
+    """Ratings (respondents x questions x departments) around the question targets, before any blanks.
+
+    Target mean + latent attitude + department effect + noise, rounded and
+    clipped to the 1-4 scale.
+    """
     dep_eff = np.array([targets.department_effects.get(d, 0.0) for d in DEPARTMENTS])[:n_dep]
     base = np.array([targets.question_means[q] for q in Q])
-    noise = rng.normal(0, 0.6, (n, len(Q), n_dep))
-    scores = np.clip(np.rint(base[None, :, None] + latent[:, None, None] + dep_eff[None, None, :] + noise), 1, 4)
-    no_contact = np.zeros_like(scores, dtype=bool)
-    if group == "provider":
-        for j, dep in enumerate(DEPARTMENTS):
-            avg = targets.no_contact.get(dep, 0)
-            base_set = rng.choice(n, size=min(n, int(avg)), replace=False)
-            in_base = np.zeros(n, dtype=bool)
-            in_base[base_set] = True
-            for qi, q in enumerate(Q):
-                k = int(avg) + (_NC_SHAPE[q] if avg >= 2 else 0)
-                perm = rng.permutation(n)  # drawn whatever k is: the random stream must not change
-                # the base set first, then the others in random order (vectorised: O(n), not O(n * k))
-                chosen = np.concatenate([base_set, perm[~in_base[perm]]])[:k] if k >= len(base_set) else base_set[:k]
-                no_contact[chosen, qi, j] = True
-    else:
-        # a couple of officers with no contact on one question
-        for i in rng.choice(n, size=max(1, n // 40), replace=False):
-            no_contact[i, int(rng.integers(len(Q))), 0] = True
+    noise = rng.normal(0, 0.6, (targets.n, len(Q), n_dep))
+    return np.clip(np.rint(base[None, :, None] + latent[:, None, None] + dep_eff[None, None, :] + noise), 1, 4)
+
+
+def _provider_no_contact(targets: GroupTargets, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Providers' 'no contact' answers: per department about its published average, shaped by question.
+
+    The same base set of respondents has no contact on every question, topped
+    up from the others in random order where a question has more.
+    """
+    n = targets.n
+    no_contact = np.zeros(shape, dtype=bool)
+    for j, dep in enumerate(DEPARTMENTS):
+        avg = targets.no_contact.get(dep, 0)
+        base_set = rng.choice(n, size=min(n, int(avg)), replace=False)
+        in_base = np.zeros(n, dtype=bool)
+        in_base[base_set] = True
+        for qi, q in enumerate(Q):
+            k = int(avg) + (_NC_SHAPE[q] if avg >= 2 else 0)
+            perm = rng.permutation(n)  # drawn whatever k is: the random stream must not change
+            # the base set first, then the others in random order (vectorised: O(n), not O(n * k))
+            chosen = np.concatenate([base_set, perm[~in_base[perm]]])[:k] if k >= len(base_set) else base_set[:k]
+            no_contact[chosen, qi, j] = True
+    return no_contact
+
+
+def _officer_no_contact(n: int, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Officers' 'no contact' answers: a couple of officers with no contact on one question."""
+    no_contact = np.zeros(shape, dtype=bool)
+    for i in rng.choice(n, size=max(1, n // 40), replace=False):
+        no_contact[i, int(rng.integers(len(Q))), 0] = True
+    return no_contact
+
+
+def _blank_answers(scores: np.ndarray, no_contact: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Blank the 'no contact' ratings, then about 1% of the remaining ones (item non-response)."""
     scores[no_contact] = np.nan
-    # item non-response: about 1% of the remaining ratings left blank
     blank = (rng.random(scores.shape) < 0.01) & ~no_contact
     scores[blank] = np.nan
-    if calibrate:
-        for qi, q in enumerate(Q):
-            flat = scores[:, qi, :].reshape(-1)
-            valid = np.flatnonzero(~np.isnan(flat))
-            tol = 0.003 if targets.exact_questions else 0.0
-            flat, valid = _calibrate_cells(
-                flat, valid, targets.question_means[q], tol, rng, max_blank=15 if targets.exact_questions else 0
+    return scores
+
+
+def _calibrate_questions(scores: np.ndarray, targets: GroupTargets, group: str, rng: np.random.Generator) -> np.ndarray:
+    """Nudge each question's ratings until its mean hits the target (to the published precision if exact).
+
+    Raises RuntimeError when an exact target cannot be met with these respondents.
+    """
+    n, _, n_dep = scores.shape
+    for qi, q in enumerate(Q):
+        flat = scores[:, qi, :].reshape(-1)
+        valid = np.flatnonzero(~np.isnan(flat))
+        tol = 0.003 if targets.exact_questions else 0.0
+        flat, valid = _calibrate_cells(
+            flat, valid, targets.question_means[q], tol, rng, max_blank=15 if targets.exact_questions else 0
+        )
+        scores[:, qi, :] = flat.reshape(n, n_dep)
+        if targets.exact_questions and abs(np.nanmean(flat) - targets.question_means[q]) >= 0.005:
+            raise RuntimeError(
+                f"synthetic calibration missed {group} {q}: {np.nanmean(flat):.4f} "
+                f"vs {targets.question_means[q]} (change n or the seed)"
             )
-            scores[:, qi, :] = flat.reshape(n, n_dep)
-            if targets.exact_questions and abs(np.nanmean(flat) - targets.question_means[q]) >= 0.005:
-                raise RuntimeError(
-                    f"synthetic calibration missed {group} {q}: {np.nanmean(flat):.4f} "
-                    f"vs {targets.question_means[q]} (change n or the seed)"
-                )
-        if targets.overall is not None:
-            # fine-tune the overall (mean of question means) on the question with most ratings
-            for _ in range(10_000):
-                overall = float(np.mean([np.nanmean(scores[:, qi, :]) for qi in range(len(Q))]))
-                counts = [(~np.isnan(scores[:, qi, :])).sum() for qi in range(len(Q))]
-                qi = int(np.argmax(counts))
-                step = 1 / (len(Q) * counts[qi])
-                gap = targets.overall - overall
-                if abs(gap) <= step / 2 + 1e-12:
-                    break
-                flat = scores[:, qi, :].reshape(-1)
-                movable = np.flatnonzero((flat < 4) if gap > 0 else (flat > 1))
-                flat[rng.choice(movable)] += np.sign(gap)
-                scores[:, qi, :] = flat.reshape(n, n_dep)
-            else:
-                raise RuntimeError(f"synthetic calibration of the {group} overall did not converge")
+    return scores
+
+
+def _calibrate_overall(scores: np.ndarray, target: float, group: str, rng: np.random.Generator) -> np.ndarray:
+    """Fine-tune the overall (mean of question means) to ``target`` on the question with most ratings.
+
+    One rating moves by one point per step, until the overall is within half
+    a step; raises RuntimeError if that does not happen.
+    """
+    n, _, n_dep = scores.shape
+    for _ in range(10_000):
+        overall = float(np.mean([np.nanmean(scores[:, qi, :]) for qi in range(len(Q))]))
+        counts = [(~np.isnan(scores[:, qi, :])).sum() for qi in range(len(Q))]
+        qi = int(np.argmax(counts))
+        step = 1 / (len(Q) * counts[qi])
+        gap = target - overall
+        if abs(gap) <= step / 2 + 1e-12:
+            break
+        flat = scores[:, qi, :].reshape(-1)
+        movable = np.flatnonzero((flat < 4) if gap > 0 else (flat > 1))
+        flat[rng.choice(movable)] += np.sign(gap)
+        scores[:, qi, :] = flat.reshape(n, n_dep)
+    else:
+        raise RuntimeError(f"synthetic calibration of the {group} overall did not converge")
+    return scores
+
+
+def _draw_comments(targets: GroupTargets, group: str, rng: np.random.Generator) -> list[str]:
+    """Free-text comments ('' for none), a few with personal details or accents for the cleaner to handle.
+
+    At least one comment gets a non-ASCII character, so that a cp1252 year
+    really exercises encoding detection.
+    """
     comments = []
     bits = _COMMENT_BITS[group]
-    for _ in range(n):
+    for _ in range(targets.n):
         if rng.random() < targets.comment_rate:
             parts = list(rng.choice(bits, size=int(rng.integers(1, 3)), replace=False))
             r = rng.random()
@@ -453,10 +504,34 @@ def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, 
             comments.append(" ".join(parts))
         else:
             comments.append("")
-    # at least one non-ASCII character, so that a cp1252 year really exercises encoding detection
     first = next((i for i, c in enumerate(comments) if c), None)
     if first is not None and all(c.isascii() for c in comments):
         comments[first] += " " + _ACCENTED[0]
+    return comments
+
+
+def generate_group(targets: GroupTargets, group: str, rng: np.random.Generator, calibrate: bool = True) -> GroupData:
+    """Generate one group's calibrated responses (numpy arrays; nothing written).
+
+    The steps draw from ``rng`` in a fixed order (attributes, attitudes,
+    ratings, no contact, blanks, calibration, comments): the bundled exports
+    are generated from it, so that order must not change.
+    """
+    n = targets.n
+    n_dep = len(DEPARTMENTS) if group == "provider" else 1
+    attrs = {a: _allocate(rng, n, counts, a) for a, counts in targets.attributes.items()}
+    latent = _latent_attitudes(targets, attrs, rng)
+    scores = _raw_scores(targets, latent, n_dep, rng)
+    if group == "provider":
+        no_contact = _provider_no_contact(targets, scores.shape, rng)
+    else:
+        no_contact = _officer_no_contact(n, scores.shape, rng)
+    scores = _blank_answers(scores, no_contact, rng)
+    if calibrate:
+        scores = _calibrate_questions(scores, targets, group, rng)
+        if targets.overall is not None:
+            scores = _calibrate_overall(scores, targets.overall, group, rng)
+    comments = _draw_comments(targets, group, rng)
     return GroupData(group=group, attributes=attrs, scores=scores, no_contact=no_contact, comments=comments)
 
 

@@ -138,76 +138,82 @@ def _cube(ratings: pd.DataFrame, departments: bool = False, labels: Mapping[str,
     return _Cube(pd.Index(ids), groups, cats, labels_, questions, sums, counts, no_contact, present)
 
 
-def _cells(
-    cube: _Cube,
-    attribute: str,
-    members: pd.DataFrame | None = None,
-    groups: tuple[str, ...] | None = None,
-    order: list[str] | None = None,
-) -> pd.DataFrame:
-    """The cell table (questions and overall) of a cube, per category of the cube or of ``members``.
+def _group_slices(
+    cube: _Cube, groups: tuple[str, ...] | None, by_members: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(sums, counts, no_contact, present, group names) of the cube restricted to ``groups`` (None: all).
 
-    ``members`` (respondent_id, category; :func:`rmlib.scoring.select_members`) regroups
-    the respondents of a one-category cube; otherwise the cube's own
-    categories are used, summing over respondents.
+    When regrouping by members, the cube has one category, which is dropped:
+    the arrays are respondent x group x question.
     """
-    if cube.empty:
-        return _empty_cells(attribute)
     g_keep = (
         np.ones(len(cube.groups), dtype=bool)
         if groups is None
         else np.isin(cube.groups.astype(str), np.asarray(list(groups), dtype=object).astype(str))
     )
     S, C, NC, P = (
-        a[:, g_keep, 0, :] if members is not None else a[:, g_keep]
+        a[:, g_keep, 0, :] if by_members else a[:, g_keep]
         for a in (cube.sums, cube.counts, cube.no_contact, cube.present)
     )
-    gnames = cube.groups[g_keep]
+    return S, C, NC, P, cube.groups[g_keep]
+
+
+def _member_totals(cube: _Cube, members: pd.DataFrame, S, C, NC, P) -> tuple:
+    """(categories, sums, counts, no_contact, present, n, n_any), summed over each category's respondents.
+
+    ``members`` holds (respondent, category) pairs; respondents not in the cube
+    are ignored. The arrays are group x category x question (``n_any``: group x category).
+    """
     has = C > 0
-    if members is not None:
-        # (respondent, category) pairs -> sums over each category's respondents, in respondent order
-        rpos = cube.ids.get_indexer(members["respondent_id"].astype(str))
-        ccode, cats = pd.factorize(members["category"].astype(str), sort=True)
-        keep = rpos >= 0
-        rpos, ccode = rpos[keep], ccode[keep]
-        order_ = np.lexsort((rpos, ccode))
-        rpos, ccode = rpos[order_], ccode[order_]
-        used, starts = np.unique(ccode, return_index=True)
-        cats = np.asarray(cats, dtype=object)[used]
+    rpos = cube.ids.get_indexer(members["respondent_id"].astype(str))
+    ccode, cats = pd.factorize(members["category"].astype(str), sort=True)
+    keep = rpos >= 0
+    rpos, ccode = rpos[keep], ccode[keep]
+    order_ = np.lexsort((rpos, ccode))
+    rpos, ccode = rpos[order_], ccode[order_]
+    used, starts = np.unique(ccode, return_index=True)
+    cats = np.asarray(cats, dtype=object)[used]
 
-        def agg(a, reduce_any=False):
-            if not len(rpos):
-                return np.zeros((0, *a.shape[1:]), dtype=a.dtype)
-            out = np.add.reduceat(a[rpos].astype(np.int64) if a.dtype == bool else a[rpos], starts, axis=0)
-            return out > 0 if reduce_any else out
+    def agg(a, reduce_any=False):
+        if not len(rpos):
+            return np.zeros((0, *a.shape[1:]), dtype=a.dtype)
+        out = np.add.reduceat(a[rpos].astype(np.int64) if a.dtype == bool else a[rpos], starts, axis=0)
+        return out > 0 if reduce_any else out
 
-        s, c, nc, pr = agg(S), agg(C), agg(NC), agg(P, True)  # category x group x question
-        n, n_any = agg(has), agg(has.any(axis=-1))  # category x group (x question)
-        s, c, nc, pr, n = (np.moveaxis(a, 0, 1) for a in (s, c, nc, pr, n))  # group x category x question
-        n_any = n_any.T
-    elif not len(cube.labels):
-        return _empty_cells(attribute)
-    else:
-        # categories are labels: departments sharing a label form one category (each department's
-        # respondents counted in the question's n, each respondent once in the overall n)
-        lcode, cats = pd.factorize(pd.Series(cube.labels, dtype=object).astype(str), sort=True)
-        cats = np.asarray(cats, dtype=object)
-        korder = np.argsort(lcode, kind="stable")
-        _, kstart = np.unique(lcode[korder], return_index=True)
+    s, c, nc, pr = agg(S), agg(C), agg(NC), agg(P, True)  # category x group x question
+    n, n_any = agg(has), agg(has.any(axis=-1))  # category x group (x question)
+    s, c, nc, pr, n = (np.moveaxis(a, 0, 1) for a in (s, c, nc, pr, n))  # group x category x question
+    return cats, s, c, nc, pr, n, n_any.T
 
-        def by_label(a, axis):
-            a = np.take(a, korder, axis=axis)
-            return np.add.reduceat(a.astype(np.int64) if a.dtype == bool else a, kstart, axis=axis)
 
-        s, c, nc = (by_label(a.sum(0), 1) for a in (S, C, NC))  # group x category x question
-        pr = by_label(P.any(0), 1) > 0
-        n = by_label(has.sum(0), 1)
-        n_any = (by_label(has.any(-1), 2) > 0).sum(0)  # respondents x group x category -> g x c
-    if not pr.size or not pr.any():
-        return _empty_cells(attribute)
-    qnames = cube.questions
+def _label_totals(cube: _Cube, S, C, NC, P) -> tuple:
+    """(categories, sums, counts, no_contact, present, n, n_any) with the cube's labels as the categories.
+
+    Departments sharing a label form one category: each department's
+    respondents are counted in the question's n, each respondent once in the
+    overall n. The arrays are group x category x question (``n_any``: group x category).
+    """
+    has = C > 0
+    lcode, cats = pd.factorize(pd.Series(cube.labels, dtype=object).astype(str), sort=True)
+    cats = np.asarray(cats, dtype=object)
+    korder = np.argsort(lcode, kind="stable")
+    _, kstart = np.unique(lcode[korder], return_index=True)
+
+    def by_label(a, axis):
+        a = np.take(a, korder, axis=axis)
+        return np.add.reduceat(a.astype(np.int64) if a.dtype == bool else a, kstart, axis=axis)
+
+    s, c, nc = (by_label(a.sum(0), 1) for a in (S, C, NC))  # group x category x question
+    pr = by_label(P.any(0), 1) > 0
+    n = by_label(has.sum(0), 1)
+    n_any = (by_label(has.any(-1), 2) > 0).sum(0)  # respondents x group x category -> g x c
+    return cats, s, c, nc, pr, n, n_any
+
+
+def _question_rows(gnames, cats, qnames, s, c, nc, pr, n) -> pd.DataFrame:
+    """One row per present (group, category, question) cell, in that lexicographic order."""
     gi, ki, qi = np.nonzero(pr)  # lexicographic: group, category, question
-    cell = pd.DataFrame(
+    return pd.DataFrame(
         {
             "group": gnames[gi],
             "category": cats[ki],
@@ -218,7 +224,10 @@ def _cells(
             "no_contact": nc[gi, ki, qi],
         }
     )
-    # the overall row of each (group, category) with a cell on one of the eight questions
+
+
+def _overall_rows(gnames, cats, qnames, s, c, nc, pr, n_any) -> pd.DataFrame:
+    """The overall row of each (group, category) with a cell on one of the eight questions."""
     in_q = np.isin(qnames.astype(str), list(QUESTIONS))
     rows = []
     for g, k in zip(*np.nonzero((pr & in_q).any(-1))):
@@ -234,7 +243,36 @@ def _cells(
                 int(nc[g, k, qs].sum()),
             )
         )
-    ov = pd.DataFrame(rows, columns=["group", "category", "question", "mean", "n", "ratings", "no_contact"])
+    return pd.DataFrame(rows, columns=["group", "category", "question", "mean", "n", "ratings", "no_contact"])
+
+
+def _cells(
+    cube: _Cube,
+    attribute: str,
+    members: pd.DataFrame | None = None,
+    groups: tuple[str, ...] | None = None,
+    order: list[str] | None = None,
+) -> pd.DataFrame:
+    """The cell table (questions and overall) of a cube, per category of the cube or of ``members``.
+
+    ``members`` (respondent_id, category; :func:`rmlib.scoring.select_members`) regroups
+    the respondents of a one-category cube; otherwise the cube's own
+    categories are used, summing over respondents.
+    """
+    if cube.empty:
+        return _empty_cells(attribute)
+    S, C, NC, P, gnames = _group_slices(cube, groups, members is not None)
+    if members is not None:
+        cats, s, c, nc, pr, n, n_any = _member_totals(cube, members, S, C, NC, P)
+    elif not len(cube.labels):
+        return _empty_cells(attribute)
+    else:
+        cats, s, c, nc, pr, n, n_any = _label_totals(cube, S, C, NC, P)
+    if not pr.size or not pr.any():
+        return _empty_cells(attribute)
+    qnames = cube.questions
+    cell = _question_rows(gnames, cats, qnames, s, c, nc, pr, n)
+    ov = _overall_rows(gnames, cats, qnames, s, c, nc, pr, n_any)
     out = pd.concat([cell, ov], ignore_index=True)
     for col in ("group", "category", "question"):
         out[col] = out[col].astype(object).astype(str)

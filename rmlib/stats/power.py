@@ -138,6 +138,65 @@ def responses_needed(
     return int(math.ceil(float(np.squeeze(n)) - 1e-9))
 
 
+_POWER_COLUMNS = [
+    "table",
+    "group",
+    "attribute",
+    "category",
+    "question",
+    "n",
+    "n_rest",
+    "sd",
+    "alpha",
+    "mdd",
+    "n_needed",
+]
+
+
+def _power_row(
+    year: _Year,
+    keys: tuple[str, str, str, str, str],
+    memos: tuple[dict, dict, dict],
+    diff: float,
+    alpha: float,
+    power: float,
+    alphas: Mapping[str, float] | None,
+    correction: str,
+) -> dict | None:
+    """The power row of one breakdown cell (table, group, attribute, category, question); None to skip it.
+
+    Cells of the whole group or of a rating-level attribute, and cells with no
+    respondents, have no "cell vs rest" comparison. ``memos`` (SD, MDD, needed)
+    live for one call: statsmodels solves each power equation numerically
+    (~2 ms) and many rows share their inputs.
+    """
+    t, g, a, c, q = keys
+    sd_memo, mdd_memo, need_memo = memos
+    if a == ALL or a in year.rating_attrs:
+        return None
+    cell, rest = year.cell(g, a, c), year.cell(g, a, c, rest=True)
+    if cell is None:
+        return None
+    n, n_rest = _n_active(cell, q), _n_active(rest, q)
+    sd = _memo(sd_memo, (g, q), _group_sd, year, g, q)
+    a_row = _row_alpha(alpha, alphas, correction, f"rest|{g}|{a}|{c}|{q}")
+    mdd = _memo(mdd_memo, (n, n_rest, sd, a_row), min_detectable_difference, n, n_rest, sd, a_row, power)
+    need = _memo(need_memo, (sd, a_row), _needed, diff, sd, a_row, power)
+    return {
+        "table": t,
+        "group": g,
+        "attribute": a,
+        "category": c,
+        "question": q,
+        "n": n,
+        "n_rest": n_rest,
+        "sd": sd,
+        "alpha": a_row,
+        "mdd": mdd,
+        "n_needed": need,
+    }
+
+
 def power_table(
     cells: pd.DataFrame,
     resp: pd.DataFrame,
@@ -197,41 +256,17 @@ def power_table(
     year = _Year(resp, memberships, multi_select_rule)
     if isinstance(alphas, pd.DataFrame):
         alphas = dict(zip(alphas["family"], alphas["alpha"]))
-    rows = []
     sd_memo: dict[tuple[str, str], float] = {}
-    # statsmodels solves each power equation numerically (~2 ms); many rows share their inputs
     mdd_memo: dict[tuple[int, int, float, float], float] = {}
     need_memo: dict[tuple[float, float], Any] = {}
-    for t, g, a, c, q in (
-        cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(index=False)
-    ):
-        if a == ALL or a in year.rating_attrs:
-            continue
-        cell, rest = year.cell(g, a, c), year.cell(g, a, c, rest=True)
-        if cell is None:
-            continue
-        n, n_rest = _n_active(cell, q), _n_active(rest, q)
-        sd = _memo(sd_memo, (g, q), _group_sd, year, g, q)
-        a_row = _row_alpha(alpha, alphas, correction, f"rest|{g}|{a}|{c}|{q}")
-        mdd = _memo(mdd_memo, (n, n_rest, sd, a_row), min_detectable_difference, n, n_rest, sd, a_row, power)
-        need = _memo(need_memo, (sd, a_row), _needed, diff, sd, a_row, power)
-        rows.append(
-            {
-                "table": t,
-                "group": g,
-                "attribute": a,
-                "category": c,
-                "question": q,
-                "n": n,
-                "n_rest": n_rest,
-                "sd": sd,
-                "alpha": a_row,
-                "mdd": mdd,
-                "n_needed": need,
-            }
-        )
-    cols = ["table", "group", "attribute", "category", "question", "n", "n_rest", "sd", "alpha", "mdd", "n_needed"]
-    out = pd.DataFrame(rows, columns=cols)
+    memos = (sd_memo, mdd_memo, need_memo)
+    keys = cells[["table", "group", "attribute", "category", "question"]].astype(str).itertuples(index=False)
+    rows = [
+        row
+        for k in keys
+        if (row := _power_row(year, tuple(k), memos, diff, alpha, power, alphas, correction)) is not None
+    ]
+    out = pd.DataFrame(rows, columns=_POWER_COLUMNS)
     out["n_needed"] = out["n_needed"].astype("Int64")
     return out
 

@@ -397,7 +397,30 @@ def add_intervals(
     _validate_cells(cells)
     year = _Year(resp, memberships, multi_select_rule)
     _check_consistency(cells, year, check)
-    base = _seed_int(seed)
+    found = _cell_intervals(
+        cells, year, level, n_boot, _seed_int(seed), min_cell_n, min_boot_n, df_method, large_n, pseudo
+    )
+    return _with_intervals(cells, found)
+
+
+def _cell_intervals(
+    cells: pd.DataFrame,
+    year: _Year,
+    level: float,
+    n_boot: int,
+    base: int,
+    min_cell_n: int,
+    min_boot_n: int,
+    df_method: str,
+    large_n: int | None,
+    pseudo: bool,
+) -> list[tuple[float, float, str]]:
+    """(low, high, method) for each row of ``cells``, in row order.
+
+    Identical cells (same group, attribute, category and question) appearing
+    in several tables are computed once; the seed ``base`` is passed to
+    :func:`_interval`, which derives each overall cell's seed from its key.
+    """
     memo: dict[tuple, tuple[float, float, str]] = {}
     found = []
     for row in cells[["group", "attribute", "category", "question"]].astype(str).itertuples(index=False):
@@ -416,6 +439,11 @@ def add_intervals(
                 pseudo=pseudo,
             )
         found.append(memo[key])
+    return found
+
+
+def _with_intervals(cells: pd.DataFrame, found: list[tuple[float, float, str]]) -> pd.DataFrame:
+    """A copy of ``cells`` (same index) with ``ci_low, ci_high, ci_method`` from ``found``, one per row."""
     out = cells.copy()
     out["ci_low"] = np.asarray([f[0] for f in found], float)
     out["ci_high"] = np.asarray([f[1] for f in found], float)
