@@ -60,9 +60,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# the quick loop: no end-to-end pipeline runs, no browser, no benchmark smokes (under 2 min on 2 cores)
+# the quick loop, on every core (pytest-xdist): no slow tests (pipeline runs, kernels, CLI subprocesses,
+# simulations), no browser, no benchmark smokes; under 2 min on 2 cores
 test-fast: lint
-	$(BIN)/python -m pytest -m "not slow and not benchmark and not browser"
+	$(BIN)/python -m pytest -n auto -m "not slow and not benchmark and not browser"
 
 # JupyterLab refuses to start as root unless told: say so rather than fail (containers often run as root)
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -610,6 +610,7 @@ def test_bad_input_suite_is_large_enough():
     assert len(CASES) >= 25
 
 
+@pytest.mark.slow
 def test_cli_validate_prints_every_problem_and_exits_non_zero(repo_copy):
     edit_rows(repo_copy, OFF, set_cell(5, TRUST, "4 - Goood"))
     edit_rows(repo_copy, OFF, set_cell(6, "Which quadrant(s) do you work in?", "North; Central"))
@@ -665,6 +666,7 @@ def test_semicolon_file_is_read_when_the_codebook_says_auto(repo_copy, reference
     assert any(n.startswith(F_OFF) and "delimiter detected: semicolon" in n for n in result.notes)
 
 
+@pytest.mark.slow
 def test_xlsx_with_merged_title_row_reads_like_the_csv(repo_copy, reference18):
     _to_xlsx(repo_copy, OFF, skip_rows=1)
     _to_xlsx(repo_copy, PROV, skip_rows=1)
@@ -1177,6 +1179,7 @@ def _canon(frame: pd.DataFrame, keys: list[str]) -> list[tuple]:
     providers=_export("provider", 3),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
 )
+@pytest.mark.slow
 def test_property_any_valid_export_round_trips_to_the_same_tidy_tables(officers, providers, encoding):
     import tempfile
 

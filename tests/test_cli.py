@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 ENV = {k: v for k, v in os.environ.items() if k != "RMLIB_ROOT"}
 
 
@@ -22,18 +24,21 @@ def test_version_is_the_package_version(root):
     assert proc.returncode == 0 and proc.stdout.strip() == f"rmlib {wanted}"
 
 
+@pytest.mark.slow
 def test_params_file_next_to_the_user_is_used_and_named(root):
     proc = cli("validate", "2018.yaml", cwd=root / "params")
     assert proc.returncode == 0, proc.stderr
     assert "parameters: params/2018.yaml" in proc.stderr and "no problems found" in proc.stdout
 
 
+@pytest.mark.slow
 def test_params_file_from_the_repository_root_when_not_in_the_current_folder(root, tmp_path):
     proc = cli("validate", "params/2018.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "parameters: params/2018.yaml" in proc.stderr
 
 
+@pytest.mark.slow
 def test_missing_params_file_names_both_places(root, tmp_path):
     proc = cli("validate", "params/2099.yaml", cwd=tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
@@ -42,6 +47,7 @@ def test_missing_params_file_names_both_places(root, tmp_path):
     assert str(tmp_path / "params" / "2099.yaml") in line and str(root / "params" / "2099.yaml") in line
 
 
+@pytest.mark.slow
 def test_installed_outside_a_checkout_says_what_to_do(root, tmp_path):
     # the package as a wheel installs it: a copy on the path, far from any checkout
     site = tmp_path / "site"
@@ -58,17 +64,20 @@ def test_installed_outside_a_checkout_says_what_to_do(root, tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_rmlib_root_that_is_not_a_folder_is_one_line(tmp_path):
     proc = cli("validate", "params/2018.yaml", cwd=tmp_path, env={**ENV, "RMLIB_ROOT": str(tmp_path / "nope")})
     assert proc.returncode == 1 and proc.stderr.strip().startswith("error: RMLIB_ROOT=")
 
 
+@pytest.mark.slow
 def test_run_needs_one_params_file_or_all(root):
     for args in (("run",), ("run", "params/2018.yaml", "--all")):
         proc = cli(*args, cwd=root)
         assert proc.returncode == 1 and "one parameter file" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
     # 2016 is made unusable: --all must stop there, say what was and was not built, and give the reason
     (repo_copy / "params" / "2016.yaml").write_text((repo_copy / "params" / "2016.yaml").read_text() + "min_cel_n: 3\n")
@@ -80,6 +89,7 @@ def test_run_all_goes_oldest_first_and_stops_at_the_first_failure(repo_copy):
     assert not (repo_copy / "outputs" / "2016").exists()
 
 
+@pytest.mark.slow
 def test_params_lists_every_declared_parameter_with_type_default_and_valid_values(root):
     from rmlib.params import PARAMETERS
 
@@ -103,6 +113,7 @@ def test_params_markdown_is_docs_parameters_md(root):
     assert proc.returncode == 0 and proc.stdout == (root / "docs" / "parameters.md").read_text(encoding="utf-8") + "\n"
 
 
+@pytest.mark.slow
 def test_sync_params_check_passes_on_the_repository_and_fails_on_a_stale_doc(root, repo_copy):
     assert cli("sync-params", "--check", cwd=root).returncode == 0
     (repo_copy / "docs").mkdir()

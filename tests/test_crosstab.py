@@ -434,6 +434,7 @@ def test_caveats_on_fixture(y2018, y2017):
     assert rows("officer_by_question", "not_asked").empty
 
 
+@pytest.mark.slow
 def test_caveats_without_last_year_and_with_a_gap(y2018, y2017):
     alone = crosstab.caveats(crosstab.build_tables(y2018, None), y2018, None, compare_year=2017)
     assert alone.loc[alone.kind == "no_comparison", "text"].str.contains("2017").all()

@@ -151,6 +151,7 @@ def test_before_the_attack_recovers_the_2017_service_placement_officers(raw_cell
     assert attack(before.assign(n=before["n"].astype(str), n_last=before["n_last"].astype(str)), 5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", THRESHOLDS)
 def test_after_the_attacker_recovers_nothing(raw_cells, k):
     pub = published(raw_cells, k)

@@ -31,6 +31,7 @@ def reference():
     return clean_year(load_params("params/2018.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", synth.LAYOUTS)
 def test_every_layout_gives_identical_tidy_tables(tool, reference, tmp_path):
     cb_path, files = synth.write_layout_year(2018, tool, tmp_path)
@@ -205,6 +206,7 @@ def _params_2019(cb_path, raw_dir):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", ["surveymonkey", "smartsurvey"])
 def test_draft_for_a_new_year_in_surveymonkey_needs_one_edit(tool, tmp_path, reference, capsys):
     """A 2019 export written by SurveyMonkey (2018 was Essex Insight), drafted from the 2018 codebook.
@@ -237,6 +239,7 @@ def test_draft_for_a_new_year_in_surveymonkey_needs_one_edit(tool, tmp_path, ref
     assert result.summary()["test_response"].tolist() == [1, 1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", ["qualtrics", "msforms", "spss", "codes"])
 def test_draft_from_other_tools_validates_clean_with_no_edit(tool, tmp_path, reference):
     synth.write_layout_year(2019, tool, tmp_path, fieldwork=FIELDWORK_2019)
@@ -273,6 +276,7 @@ def test_draft_marks_fuzzy_matches_and_lists_what_it_cannot_match(tmp_path):
     assert '{header: "Favourite colour", kind: ignore}   # NOT MATCHED' in draft.yaml
 
 
+@pytest.mark.slow
 def test_draft_refuses_to_overwrite_and_cli_says_so(tmp_path, capsys):
     synth.write_layout_year(2019, "default", tmp_path, fieldwork=FIELDWORK_2019)
     out = tmp_path / "2019.yaml"
@@ -312,6 +316,7 @@ def test_draft_without_exports_is_a_clear_error(tmp_path):
         draft_codebook(tmp_path / "2019", "params/codebooks/2018.yaml")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("year, previous", [(2017, 2018), (2016, 2017), (2018, 2016)])
 def test_draft_of_a_bundled_year_from_another_years_codebook_cleans_like_its_own(year, previous, tmp_path):
     """The hand-written codebooks are the reference: the draft, unedited, must give the same tables.

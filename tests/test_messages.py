@@ -168,6 +168,7 @@ def test_email_marked_ignore_warns_that_duplicates_go_unnoticed(year):
     assert "duplicate submissions can no longer be found" in notes[0] and OFF in notes[0]
 
 
+@pytest.mark.slow
 def test_cli_validate_prints_the_warning(year, tmp_path):
     folder, cb = year
 
@@ -191,6 +192,7 @@ def test_cli_validate_prints_the_warning(year, tmp_path):
     assert "warning:" in proc.stderr and "duplicate submissions can no longer be found" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_label_missing_from_the_codebook_is_one_problem_wherever_it_appears(year):
     folder, cb = year
     rows = rows_of(folder, PROV)

@@ -121,6 +121,7 @@ def test_no_history_outside_ipython_means_nothing_to_check():
     check_notebook_names({"In": "not a list"})
 
 
+@pytest.mark.slow
 def test_rmlib_run_refuses_an_unknown_name_in_the_params_file(tmp_path):
     dest = copy_repo(tmp_path / "repo")
     bad = dest / "params" / "typo.yaml"
@@ -218,6 +219,7 @@ def _clean_env(dest: Path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_papermill_with_a_mistyped_parameter_fails_and_says_so(tmp_path):
     """``papermill notebooks/02_score.ipynb out.ipynb -p min_cel_n 3`` exits non-zero naming the name."""
     dest = copy_repo(tmp_path / "repo")
@@ -242,6 +244,7 @@ def test_papermill_with_a_mistyped_parameter_fails_and_says_so(tmp_path):
     assert not (dest / "scratch").exists() and not (dest / "outputs").exists()  # refused before anything
 
 
+@pytest.mark.slow
 def test_jupyterlab_kernel_with_a_typo_in_the_parameters_cell_fails(tmp_path):
     """No papermill: the notebook executed as JupyterLab does (nbclient, an IPython kernel), typo in its cell."""
     from nbclient import NotebookClient
@@ -269,6 +272,7 @@ def test_jupyterlab_kernel_with_a_typo_in_the_parameters_cell_fails(tmp_path):
     assert "Traceback" not in shown and "\x1b[" not in shown  # one line, not a traceback
 
 
+@pytest.mark.slow
 def test_a_notebook_run_standalone_writes_to_scratch_and_leaves_the_published_folders_alone(tmp_path, monkeypatch):
     """papermill on 02_score with the last good run in place: outputs/, audit/, data/processed/ byte-identical
     afterwards (sha256 of every file); the notebook's tables land in scratch/2018/."""

@@ -455,6 +455,7 @@ def test_no_global_side_effects(whole_groups):
     assert not changed
 
 
+@pytest.mark.slow
 def test_previews(whole_groups, quadrant_table, trend_frame):
     """Render each figure once for eyeballing; all PNGs small."""
     prov = whole_groups[whole_groups.group == "provider"].copy()
@@ -484,6 +485,7 @@ def test_a_change_that_rounds_to_nothing_never_reads_minus_zero():
     assert _fmt_change(-0.006, "change_pts") == f"{MINUS}0.01" and _fmt_change(0.05, "change_pct") == "+0.1%"
 
 
+@pytest.mark.slow
 def test_every_figure_quotes_the_threshold_it_is_given(whole_groups, quadrant_table, trend_frame):
     """The withheld-cell labels quote the ``min_cell_n`` passed in (the run's), never the default 5."""
     figs = {

@@ -334,6 +334,7 @@ def test_fieldwork_dates_that_remove_every_response(repo, capsys, command):
     assert error.is_file() == (command == "run")
 
 
+@pytest.mark.slow
 def test_rule_removing_more_than_a_fifth_warns(repo, capsys):
     import pandas as pd
 
@@ -438,6 +439,7 @@ def _provenance_for(repo: Path, params_path: str) -> None:
         ("processed", ["data/processed/2018", "no fingerprint"]),
     ],
 )
+@pytest.mark.slow
 def test_partial_run_refuses_to_mix_fingerprints(repo, capsys, change, words):
     _provenance_for(repo, "params/2018.yaml")
     pf = "params/2018.yaml"
@@ -517,6 +519,7 @@ def test_next_start_removes_staging_and_kernel_leftovers_and_says_so(repo, capsy
     other.rmdir()
 
 
+@pytest.mark.slow
 def test_environment_errors_are_one_line_naming_the_path(repo, capsys, monkeypatch):
     """Read-only folder, full disk: one line naming the path, exit 1, last good state untouched, no leftovers."""
     import errno

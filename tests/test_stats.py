@@ -444,6 +444,7 @@ def test_compare_two_degenerate_cases_return_nan_without_warnings():
 # --------------------------------------------------------------------------
 # adjust_pvalues
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["holm", "fdr_bh"])
 def test_adjust_pvalues_matches_multipletests_with_nans(method):
     rng = np.random.default_rng(0)
@@ -646,6 +647,7 @@ def test_compare_cells_exact_p_equals_permutation_test():
     assert row["rest_p_method"].item() == "exact"
 
 
+@pytest.mark.slow
 def test_compare_cells_holm_per_family_and_significance(year_data):
     resp, mem, rl, cells = year_data
     out = S.compare_cells(
@@ -894,6 +896,7 @@ def test_describe_finding_other_kinds():
 # --------------------------------------------------------------------------
 # small null simulation (the larger one: benchmarks/null_simulation.py)
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_null_false_positive_rate_of_permutation_test():
     rng = np.random.default_rng(2024)
     reps, alpha = 200, 0.05
@@ -908,6 +911,7 @@ def test_null_false_positive_rate_of_permutation_test():
         assert rejections / reps <= limit, f"n = {n}: {rejections / reps:.3f} > {limit:.3f}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("design", ["officer", "provider"])
 def test_cell_interval_coverage_from_n5(design):
     truth_rng = np.random.default_rng(99)
@@ -924,6 +928,7 @@ def test_cell_interval_coverage_from_n5(design):
         assert hits / reps >= 0.93, f"{design}, n = {n}: coverage {hits / reps:.3f}"
 
 
+@pytest.mark.slow
 def test_overall_interval_coverage_from_n5():
     truth_rng = np.random.default_rng(98)
     s, c = gen_design(truth_rng, 200_000, "provider")

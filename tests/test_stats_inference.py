@@ -117,6 +117,7 @@ def test_studentised_test_is_the_welch_t_of_the_difference_and_its_interval_agre
         assert r.high - r.low > 0
 
 
+@pytest.mark.slow
 def test_studentised_test_is_far_closer_to_its_level_where_the_raw_one_is_not():
     # a subgroup with 5 times the variance of the rest (scores 1 and 4 only against mostly 2 and 3,
     # the worst case for any t statistic): the raw permutation test rejects 27 % (n = 8) and 12 %
@@ -359,6 +360,7 @@ def test_pseudo_interval_coverage_exact_binomial_heavy_ties():
         assert hits >= 0.93
 
 
+@pytest.mark.slow
 def test_pseudo_interval_coverage_clustered_from_n5():
     rng = np.random.default_rng(8)
     for design in ("officer", "provider"):

@@ -89,6 +89,7 @@ def test_figure_gate_refuses_bad_files_and_the_scan_finds_them(tmp_path, suffix,
             publish.scan_published(tmp_path, 5)
 
 
+@pytest.mark.slow
 def test_real_figures_as_files_have_text_in_the_svg_pass_the_scan_and_are_reproducible(tmp_path):
     from rmlib import plots
 
