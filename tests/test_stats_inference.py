@@ -239,6 +239,15 @@ def test_compare_cells_department_vs_other_departments_is_paired():
 
 
 # --------------------------------------------------------------------------- one comparison, one verdict
+def test_the_corrections_are_the_declared_parameter_values():
+    # one list of allowed values: the parameter's choices (rmlib.params), which stats accepts and refuses by
+    from rmlib.params import SPECS
+
+    assert S.CORRECTIONS is SPECS["correction"].choices
+    with pytest.raises(ValueError, match="fdr_bh"):
+        S.adjust_pvalues([0.01, 0.2], method="bonferroni")
+
+
 def test_adjust_comparisons_reference_and_dedup():
     ref = REF["bh_example"]
     p = np.array(ref["p"])

@@ -24,8 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Multiple-comparison corrections accepted by :func:`adjust_pvalues` and :func:`adjust_comparisons`.
-CORRECTIONS: tuple[str, ...] = ("fdr_bh", "holm")
+# the corrections accepted by adjust_pvalues and adjust_comparisons: the values of the parameter
+# 'correction', declared once in rmlib.params
+from ..params import CORRECTIONS
+
 #: What each correction's family is, in words (the report's methods text).
 FAMILY_TEXT = {
     "fdr_bh": "all distinct comparisons of the report (one family)",
