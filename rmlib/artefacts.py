@@ -62,6 +62,15 @@ def _a(name, producer, consumers, fmt, area, doc, file=""):
     return Artefact(name, producer, tuple(consumers), fmt, area, doc, file)
 
 
+def _published(producer: str, *tables: str) -> tuple[Artefact, ...]:
+    """The published CSV of each audit table a stage also publishes (``tables/<table>.csv``)."""
+
+    def doc(table: str) -> str:  # "comments_quotes" reads "comments quotes"
+        return table.replace("comments_", "comments ", 1) + " as published"
+
+    return tuple(_a(f"published_{n}", producer, (), "csv", "published", doc(n), file=f"tables/{n}.csv") for n in tables)
+
+
 _LATER = ("score", "cross_analysis", "significance", "report")
 
 #: every artefact of a run, in the order the stages make them
@@ -124,10 +133,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "audit",
         "question means of every processed year",
     ),
-    *(
-        _a(f"published_{n}", "score", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-        for n in ("headline", "maturity", "responses_by_year", "trend_by_question")
-    ),
+    *_published("score", "headline", "maturity", "responses_by_year", "trend_by_question"),
     # --- cross-analysis
     _a(
         "cells",
@@ -146,10 +152,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "providers' 'no contact' answers by department",
     ),
     _a("caveats", "cross_analysis", ("report",), "parquet", "audit", "caveats generated from the data"),
-    *(
-        _a(f"published_{n}", "cross_analysis", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-        for n in ("provider_no_contact", "caveats")
-    ),
+    *_published("cross_analysis", "provider_no_contact", "caveats"),
     # --- significance
     _a(
         "cells_tested",
@@ -170,25 +173,11 @@ ARTEFACTS: tuple[Artefact, ...] = (
         "audit",
         "comparisons per family and the raw level the correction implies",
     ),
-    *(
-        _a(f"published_{n}", "significance", (), "csv", "published", f"{n} as published", file=f"tables/{n}.csv")
-        for n in ("power", "findings", "comparison_families")
-    ),
+    *_published("significance", "power", "findings", "comparison_families"),
     _a("headlines", "significance", (), "json", "published", "the headline figures, machine-readable"),
     # --- report
     _a("report", "report", (), "html", "published", "the reviewers' report (self-contained, no script)"),
-    *(
-        _a(
-            f"published_comments_{n}",
-            "report",
-            (),
-            "csv",
-            "published",
-            f"comments {n} as published",
-            file=f"tables/comments_{n}.csv",
-        )
-        for n in ("summary", "counts", "quotes")
-    ),
+    *_published("report", "comments_summary", "comments_counts", "comments_quotes"),
     _a(
         "cell_tables",
         "report",

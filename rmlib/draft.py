@@ -459,19 +459,7 @@ def _group_lines(ctx: _GroupContext, found: _Findings) -> list[str]:
         if len(block) > 1 or (not lay.sublabel_row and e.sublabels[block[0]]):  # one-column-per-option multi-select
             lines += _option_block_lines(ctx, block, q, used, found)
             continue
-        lines += _other_lines(
-            e,
-            block[0],
-            ctx.prev_cols,
-            used,
-            found.checks,
-            found.unmatched,
-            found.ts_values,
-            found.status_values,
-            found.sep_votes,
-            lay,
-            prev,
-        )
+        lines += _other_lines(ctx, block[0], used, found)
     for c in (c for i, c in enumerate(ctx.prev_cols) if i not in used and c.kind in ("id", "timestamp")):
         found.unmatched.append(
             f"{e.file}: no column found for the {c.kind} (last year: {c.header!r}); add one with kind: {c.kind}"
@@ -570,19 +558,7 @@ def _option_block_lines(ctx: _GroupContext, block: list[int], q: str, used: set[
         return _attribute_lines(c, q, labels, r, found.checks, found.unmatched, e.file, multi=True)
     lines = []
     for col in block:
-        lines += _other_lines(
-            e,
-            col,
-            ctx.prev_cols,
-            used,
-            found.checks,
-            found.unmatched,
-            found.ts_values,
-            found.status_values,
-            found.sep_votes,
-            ctx.lay,
-            ctx.prev,
-        )
+        lines += _other_lines(ctx, col, used, found)
     return lines
 
 
@@ -781,20 +757,11 @@ def _split_votes(values: list[str], c, sep_votes: dict[str, int]) -> list[str]:
     return [p.strip() for v in values for p in v.split(best) if p.strip()]
 
 
-def _other_lines(
-    e: _Export,
-    col: int,
-    prev_cols,
-    used: set,
-    checks,
-    unmatched,
-    ts_values,
-    status_values,
-    sep_votes,
-    lay: Layout,
-    prev: Codebook,
-) -> list[str]:
+def _other_lines(ctx: _GroupContext, col: int, used: set, found: _Findings) -> list[str]:
     """YAML lines of one non-rating column: last year's entry, a tool's metadata name, or a fuzzy guess."""
+    e, prev_cols = ctx.e, ctx.prev_cols
+    checks, unmatched, sep_votes = found.checks, found.unmatched, found.sep_votes
+    ts_values, status_values = found.ts_values, found.status_values
     h = e.headers[col]
     values = e.cells[col]
     prev_headers = [c.header for c in prev_cols]

@@ -484,29 +484,13 @@ def _single_respondent(sc: _Scope, blocks: list[_Block]) -> list[dict]:
             qn = rows_c[rows_c["question"] != "overall"]
             ones = qn.loc[qn["n"] == 1, "question"].astype(str).tolist()
             if n_now == 1:
-                rows.append(
-                    _caveat(
-                        b.table,
-                        b.group,
-                        b.attribute,
-                        cat,
-                        "single_respondent",
-                        f"Only 1 respondent in '{cat}'"
-                        + (f" in {sc.year}" if sc.year else "")
-                        + ": the scores are one person's; compare with caution.",
-                    )
-                )
+                year = f" in {sc.year}" if sc.year else ""
+                text = f"Only 1 respondent in '{cat}'{year}: the scores are one person's; compare with caution."
             elif ones and n_now != 0:
-                rows.append(
-                    _caveat(
-                        b.table,
-                        b.group,
-                        b.attribute,
-                        cat,
-                        "single_respondent",
-                        f"In '{cat}', only 1 respondent answered {', '.join(ones)}: compare with caution.",
-                    )
-                )
+                text = f"In '{cat}', only 1 respondent answered {', '.join(ones)}: compare with caution."
+            else:
+                continue
+            rows.append(_caveat(b.table, b.group, b.attribute, cat, "single_respondent", text))
     return rows
 
 

@@ -5,7 +5,8 @@ departments are one cluster). Every cell is compared with the rest of its
 group, with last year and providers with officers; each distinct comparison
 is adjusted once (``correction``), so *significant* always means after
 correction. Cells with fewer than ``min_cell_n`` respondents show no mean
-and get no test (:mod:`rmlib.disclosure`).
+(:mod:`rmlib.disclosure`), and no side of a test has fewer than
+``max(min_cell_n, stats.compare.MIN_TEST_N)`` respondents.
 """
 
 from __future__ import annotations

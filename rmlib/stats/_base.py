@@ -123,6 +123,12 @@ def _linearise(s: np.ndarray, c: np.ndarray, df_method: str = "satterthwaite") -
     return est, var, G, df
 
 
+def _welch_df(va: float, dfa: float, vb: float, dfb: float) -> float:
+    """Welch-Satterthwaite df of ``va + vb``, each side's variance with its own df; NaN without variance."""
+    den = va * va / dfa + vb * vb / dfb
+    return (va + vb) ** 2 / den if den > 0 else np.nan
+
+
 def _check_level(level):
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}")

@@ -36,6 +36,7 @@ from ._base import (
     _linearise,
     _rng,
     _stat,
+    _welch_df,
 )
 
 #: Sum of squares (points^2) of the two pseudo-respondents added to a cell's interval.
@@ -278,7 +279,7 @@ def _diff_t(
     v = va + vb
     if v <= _ZERO_VAR:
         return d, d, d, "zero_variance", np.nan
-    df = v * v / (va * va / dfa + vb * vb / dfb)
+    df = _welch_df(va, dfa, vb, dfb)
     half = float(_st.t.ppf(0.5 + level / 2, df)) * math.sqrt(v)
     p = float(2 * _st.t.sf(abs(d) / math.sqrt(v), df))
     return d, d - half, d + half, "welch_cluster_t", p

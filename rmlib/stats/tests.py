@@ -80,6 +80,7 @@ from ._base import (
     _respondent_means,
     _rng,
     _stat,
+    _welch_df,
 )
 from .intervals import TEST_PSEUDO_SS, _diff_t
 
@@ -362,9 +363,11 @@ def _perm_pvalues(
     FA = feats.X[:n_a].sum(0)[None, :]
     FB = tot[None, :] - FA
     obs, se, tobs = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    var_a, var_b = np.full(k, np.nan), np.full(k, np.nan)  # the observed sides' variances (the guard's df)
     for j in range(k):
         ea, va = feats.stats(FA, n_a, j)
         eb, vb = feats.stats(FB, n_b, j)
+        var_a[j], var_b[j] = va[0], vb[0]
         obs[j] = float(ea[0] - eb[0])
         se[j] = float(np.sqrt(va[0] + vb[0])) if n_a >= 2 and n_b >= 2 else np.nan
         tobs[j] = float(_t_of(ea - eb, va + vb)[0]) if studentise else obs[j]
@@ -392,32 +395,19 @@ def _perm_pvalues(
         alpha = round(1 - level, 12)
         for j in range(k):
             crit[j] = _crit(np.concatenate(keep[j]), splits.method, alpha)
-            # the guard (module notes): significant only if the Welch-Satterthwaite t reference agrees
-            df = (
-                _welch_df(S[:n_a], C[:n_a], S[n_a:], C[n_a:], col_sets[j], feats, FA, FB, j, df_method)
-                if guard
-                else np.nan
-            )
-            if guard and np.isfinite(df):
+            if not guard:
+                continue
+            # the guard (module notes): significant only if the Welch-Satterthwaite t reference agrees; each
+            # side's df is that of its cluster-robust variance (G - 1 for one rating each, fewer when
+            # respondents give unequal numbers of ratings)
+            cols = list(col_sets[j])
+            dfa = _linearise(S[:n_a, cols], C[:n_a, cols], df_method)[3]
+            dfb = _linearise(S[n_a:, cols], C[n_a:, cols], df_method)[3]
+            df = _welch_df(var_a[j], dfa, var_b[j], dfb)
+            if np.isfinite(df):
                 p[j] = max(p[j], float(2 * _st.t.sf(abs(tobs[j]), df)))
                 crit[j] = max(crit[j], float(_st.t.ppf(1 - alpha / 2, df)))
     return obs, p, se, crit
-
-
-def _welch_df(sa, ca, sb, cb, cols, feats: _Features, FA, FB, j: int, df_method: str) -> float:
-    """Welch-Satterthwaite df of the studentised statistic j on the observed split.
-
-    Each side's df is that of its cluster-robust variance (:func:`rmlib.stats._base._linearise`:
-    ``G - 1`` for one rating each, fewer when respondents give unequal numbers of ratings), combined
-    with the side variances the statistic uses (pseudo pair included) as in Welch's t.
-    """
-    cols = list(cols)
-    dfa = _linearise(sa[:, cols], ca[:, cols], df_method)[3]
-    dfb = _linearise(sb[:, cols], cb[:, cols], df_method)[3]
-    va = float(feats.stats(FA, sa.shape[0], j)[1][0])
-    vb = float(feats.stats(FB, sb.shape[0], j)[1][0])
-    den = va * va / dfa + vb * vb / dfb
-    return (va + vb) ** 2 / den if den > 0 else np.nan
 
 
 def _inverted(d: float, se: float, crit: float, p: float, level: float) -> tuple[float, float]:
